@@ -1,0 +1,55 @@
+"""crmdedup: deduplication and record linkage for CRM contacts.
+
+A Rust core normalises, blocks, scores (Fellegi-Sunter, fitted without labels) and clusters;
+Python gets polars DataFrames and merges them with consent-preserving policies.
+
+Examples
+--------
+>>> import crmdedup
+>>> result = crmdedup.dedupe(crmdedup.datasets.load_sample(), id_column="record_id")
+>>> sorted(result.clusters.columns)
+['cluster_id', 'cluster_size', 'record_id']
+"""
+
+from crmdedup import datasets
+from crmdedup._core import __version__
+from crmdedup.api import (
+    DedupeResult,
+    LinkResult,
+    Model,
+    ProgressCallback,
+    dedupe,
+    infer_settings,
+    link,
+)
+from crmdedup.consent import canonical_contact_point, consents_from_columns
+from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
+from crmdedup.merge import MergePolicy, MergeResult, merge
+from crmdedup.rights import erasure_plan, subject_export
+from crmdedup.settings import BlockingRule, Comparison, EmSettings, Settings
+
+__all__ = [
+    "BlockingRule",
+    "Comparison",
+    "ConfigError",
+    "CrmdedupError",
+    "DedupeResult",
+    "EmSettings",
+    "LinkResult",
+    "MergePolicy",
+    "MergeResult",
+    "Model",
+    "ProgressCallback",
+    "SchemaError",
+    "Settings",
+    "__version__",
+    "canonical_contact_point",
+    "consents_from_columns",
+    "datasets",
+    "dedupe",
+    "erasure_plan",
+    "infer_settings",
+    "link",
+    "merge",
+    "subject_export",
+]

@@ -1,0 +1,392 @@
+"""Consent resolution for merged clusters: no invention, withdrawals win, oppositions win.
+
+Every step is a polars join, sort or group-by over all clusters at once. The rules are written
+out in :func:`crmdedup.merge`; this module only implements them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+from crmdedup._merge_input import as_naive_datetime, cast_ids, require_columns, to_frame
+from crmdedup._merge_policy import Channel, MergePolicy
+from crmdedup.consent import canonical_contact_point_expr
+from crmdedup.errors import SchemaError
+
+__all__ = [
+    "KEY",
+    "normalise_events",
+    "normalise_oppositions",
+    "record_points",
+    "resolve_consent",
+    "with_golden",
+]
+
+GOLDEN = "golden_id"
+# Golden records are joined on their dense index in the sorted golden ids: integers join fast.
+KEY = "__g"
+_EVENT = "__event"
+_HOLDER = "__holder"
+_STATUSES = ("granted", "withdrawn")
+_CHANNELS: tuple[Channel, ...] = ("email", "phone", "postal")
+# An undated withdrawal is treated as the latest event: a grant cannot be proven to follow it.
+_UNDATED_WITHDRAWAL = dt.datetime(9999, 12, 31)
+
+
+def with_golden(frame: pl.DataFrame, goldens: pl.Series) -> pl.DataFrame:
+    """Replace the dense golden index ``__g`` of ``frame`` by ``golden_id``, in first position."""
+    golden = goldens.gather(frame.get_column(KEY)).alias(GOLDEN)
+    return frame.select(pl.lit(golden), pl.all().exclude(KEY))
+
+
+def _channel_expr(purpose: pl.Expr, policy: MergePolicy) -> pl.Expr:
+    mapping = dict(policy.purpose_channels)
+    return purpose.replace_strict(mapping, default="other", return_dtype=pl.String)
+
+
+def _canonical_by_channel(value: pl.Expr, channel: pl.Expr) -> pl.Expr:
+    expr = canonical_contact_point_expr(value, "other")
+    for name in _CHANNELS:
+        expr = (
+            pl.when(channel == name).then(canonical_contact_point_expr(value, name)).otherwise(expr)
+        )
+    return expr
+
+
+def _row_of(frame: pl.DataFrame, mask: pl.Expr, column: str) -> tuple[int, Any]:
+    row, value = frame.with_row_index("__row").filter(mask).select("__row", column).row(0)
+    return int(row), value
+
+
+def record_points(
+    records: pl.DataFrame, lineage: pl.DataFrame, id_column: str, policy: MergePolicy
+) -> pl.DataFrame:
+    """Return the canonical contact points held by each record, one row per record and channel.
+
+    Columns: the id column, ``golden_id``, ``channel``, ``contact_point`` (never null).
+    """
+    parts = []
+    for channel, column in policy.channel_columns.items():
+        if column not in records.columns:
+            continue
+        parts.append(
+            records.select(
+                pl.col(id_column),
+                pl.lit(channel).alias("channel"),
+                canonical_contact_point_expr(pl.col(column), channel).alias("contact_point"),
+            ).filter(pl.col("contact_point").is_not_null())
+        )
+    schema = {
+        id_column: records.schema[id_column],
+        "channel": pl.String(),
+        "contact_point": pl.String(),
+    }
+    points = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return points.join(lineage.select(id_column, KEY), on=id_column, how="inner")
+
+
+def normalise_events(
+    consents: Any,
+    records: pl.DataFrame,
+    lineage: pl.DataFrame,
+    points: pl.DataFrame,
+    id_column: str,
+    policy: MergePolicy,
+) -> pl.DataFrame:
+    """Check consent events and attach their golden record, channel and canonical contact point.
+
+    Returns columns ``golden_id``, the id column, ``purpose``, ``channel``, ``contact_point``,
+    ``status``, ``recorded_at``, ``source``, ``proof`` and the event's row number.
+    """
+    events = to_frame(consents, name="consents")
+    require_columns(events, ["record_id", "purpose", "status", "recorded_at"], table="consents")
+    for optional in ("source", "proof", "contact_point"):
+        if optional not in events.columns:
+            events = events.with_columns(pl.lit(None, pl.String).alias(optional))
+    dtype = records.schema[id_column]
+    events = cast_ids(events, "record_id", dtype, table="consents")
+    events = as_naive_datetime(events, "recorded_at", table="consents")
+    for column in ("record_id", "purpose", "status"):
+        if events.get_column(column).null_count():
+            row, _ = _row_of(events, pl.col(column).is_null(), column)
+            raise SchemaError(f"null value in column `{column}` of `consents` at row {row}")
+    status = pl.col("status").cast(pl.String).str.strip_chars().str.to_lowercase()
+    events = events.with_columns(status.alias("status"), pl.col("purpose").cast(pl.String))
+    unknown = ~pl.col("status").is_in(_STATUSES)
+    if events.select(unknown.any()).item():
+        row, value = _row_of(events, unknown, "status")
+        raise SchemaError(
+            f"column `status` of `consents` holds {value!r} at row {row}, "
+            "expected `granted` or `withdrawn`"
+        )
+    events = events.with_row_index(_EVENT).join(
+        lineage.select(pl.col(id_column).alias("record_id"), KEY), on="record_id", how="left"
+    )
+    orphan = pl.col(KEY).is_null()
+    if events.select(orphan.any()).item():
+        row, value = _row_of(events, orphan, "record_id")
+        raise SchemaError(
+            f"column `record_id` of `consents` holds {value!r} at row {row}, "
+            f"which is not an id of the records (column `{id_column}`)"
+        )
+    events = events.with_columns(_channel_expr(pl.col("purpose"), policy).alias("channel"))
+    held = points.select(
+        pl.col(id_column).alias("record_id"), "channel", pl.col("contact_point").alias("__held")
+    )
+    events = events.join(held, on=["record_id", "channel"], how="left")
+    explicit = _canonical_by_channel(pl.col("contact_point"), pl.col("channel"))
+    return events.select(
+        KEY,
+        pl.col("record_id").alias(id_column),
+        "purpose",
+        "channel",
+        pl.coalesce(explicit, pl.col("__held")).alias("contact_point"),
+        "status",
+        "recorded_at",
+        pl.col("source").cast(pl.String),
+        pl.col("proof").cast(pl.String),
+        _EVENT,
+    ).sort(_EVENT)
+
+
+def normalise_oppositions(oppositions: Any, policy: MergePolicy) -> pl.DataFrame:
+    """Check opposition lists and canonicalise their contact points by purpose channel."""
+    frame = to_frame(oppositions, name="oppositions")
+    require_columns(
+        frame, ["contact_point", "purpose", "listed_at", "list_name"], table="oppositions"
+    )
+    frame = as_naive_datetime(frame, "listed_at", table="oppositions")
+    for column in ("contact_point", "purpose", "list_name"):
+        if frame.get_column(column).null_count():
+            row, _ = _row_of(frame, pl.col(column).is_null(), column)
+            raise SchemaError(f"null value in column `{column}` of `oppositions` at row {row}")
+    channel = _channel_expr(pl.col("purpose").cast(pl.String), policy)
+    return frame.select(
+        pl.col("purpose").cast(pl.String),
+        _canonical_by_channel(pl.col("contact_point"), channel).alias("contact_point"),
+        "listed_at",
+        pl.col("list_name").cast(pl.String),
+    ).filter(pl.col("contact_point").is_not_null())
+
+
+def _candidates(
+    events: pl.DataFrame,
+    points: pl.DataFrame,
+    purposes: pl.DataFrame,
+    goldens: pl.Series,
+    id_column: str,
+) -> pl.DataFrame:
+    """Every (golden, purpose, contact point) to decide, with a record holding the point."""
+    key = [KEY, "purpose", "contact_point"]
+    held = points.group_by(KEY, "channel", "contact_point").agg(pl.col(id_column).min())
+    from_points = held.join(purposes, on="channel").select(
+        *key, "channel", pl.col(id_column).alias(_HOLDER)
+    )
+    from_events = events.select(*key, "channel", pl.col(id_column).alias(_HOLDER))
+    found = (
+        pl.concat([from_points, from_events])
+        .group_by(key, maintain_order=False)
+        .agg(pl.col("channel").first(), pl.col(_HOLDER).min())
+    )
+    everyone = pl.DataFrame({KEY: pl.int_range(len(goldens), dtype=pl.UInt32, eager=True)}).join(
+        purposes, how="cross"
+    )
+    empty = everyone.join(found, on=[KEY, "purpose"], how="anti").select(
+        KEY,
+        "purpose",
+        pl.lit(None, pl.String).alias("contact_point"),
+        "channel",
+        pl.lit(None, found.schema[_HOLDER]).alias(_HOLDER),
+    )
+    return pl.concat([found, empty])
+
+
+def _latest_withdrawals(events: pl.DataFrame, keys: list[str], id_column: str) -> pl.DataFrame:
+    effective = pl.col("recorded_at").fill_null(_UNDATED_WITHDRAWAL).alias("__w_effective")
+    return (
+        events.filter(pl.col("status") == "withdrawn")
+        .with_columns(effective)
+        .sort(["__w_effective", id_column, _EVENT], descending=[True, False, False])
+        .group_by(keys)
+        .agg(
+            pl.col("__w_effective").first(),
+            pl.col("recorded_at").first().alias("__w_at"),
+            pl.col(id_column).first().alias("__w_id"),
+            pl.col("source").first().alias("__w_source"),
+            pl.col("proof").first().alias("__w_proof"),
+        )
+    )
+
+
+def _deciding_grants(
+    events: pl.DataFrame,
+    withdrawals: pl.DataFrame,
+    wkeys: list[str],
+    id_column: str,
+    policy: MergePolicy,
+) -> pl.DataFrame:
+    """Latest grant per (golden, purpose, contact point) that no withdrawal overrides."""
+    has_proof = pl.col("proof").str.strip_chars().str.len_bytes().fill_null(0) > 0
+    later = pl.col("recorded_at").is_not_null() & (pl.col("recorded_at") > pl.col("__w_effective"))
+    if policy.reenable_requires_proof:
+        later = later & has_proof
+    return (
+        events.filter(pl.col("status") == "granted")
+        .join(withdrawals.select(*wkeys, "__w_effective"), on=wkeys, how="left", nulls_equal=True)
+        .filter(pl.col("__w_effective").is_null() | later)
+        .sort(["recorded_at", id_column, _EVENT], descending=[True, False, False], nulls_last=True)
+        .group_by(KEY, "purpose", "contact_point")
+        .agg(
+            pl.col("recorded_at").first().alias("__g_at"),
+            pl.col(id_column).first().alias("__g_id"),
+            pl.col("source").first().alias("__g_source"),
+            pl.col("proof").first().alias("__g_proof"),
+        )
+    )
+
+
+def _opposition_hits(candidates: pl.DataFrame, oppositions: pl.DataFrame) -> pl.DataFrame:
+    """First opposition-list entry (by listing time, then list) hitting each golden and purpose."""
+    return (
+        candidates.filter(pl.col("contact_point").is_not_null())
+        .join(oppositions, on=["purpose", "contact_point"], how="inner")
+        .sort(["listed_at", "list_name", "contact_point"], nulls_last=True)
+        .group_by(KEY, "purpose")
+        .agg(
+            pl.col("listed_at").first().alias("__o_at"),
+            pl.col("list_name").first().alias("__o_list"),
+            pl.col("contact_point").first().alias("__o_point"),
+            pl.col(_HOLDER).first().alias("__o_id"),
+        )
+    )
+
+
+def resolve_consent(
+    events: pl.DataFrame,
+    points: pl.DataFrame,
+    oppositions: pl.DataFrame | None,
+    goldens: pl.Series,
+    id_column: str,
+    policy: MergePolicy,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return the ``consent`` and ``conflicts`` frames of a merge.
+
+    Parameters
+    ----------
+    events
+        Output of :func:`normalise_events`.
+    points
+        Output of :func:`record_points`.
+    oppositions
+        Output of :func:`normalise_oppositions`, or ``None``.
+    goldens
+        Every golden id, sorted: events and points refer to them by position (``__g``).
+    id_column, policy
+        As given to :func:`crmdedup.merge`.
+    """
+    opp_purposes = [] if oppositions is None else oppositions.get_column("purpose").to_list()
+    names = sorted(set(events.get_column("purpose").to_list()) | set(opp_purposes))
+    purposes = pl.DataFrame(
+        {"purpose": names, "channel": [policy.channel_of(p) for p in names]},
+        schema={"purpose": pl.String, "channel": pl.String},
+    )
+    candidates = _candidates(events, points, purposes, goldens, id_column)
+    wkeys = [KEY, "purpose"]
+    if policy.withdrawal_scope == "contact_point":
+        wkeys.append("contact_point")
+    withdrawals = _latest_withdrawals(events, wkeys, id_column)
+    grants = _deciding_grants(events, withdrawals, wkeys, id_column, policy)
+    key = [KEY, "purpose", "contact_point"]
+    table = candidates.join(grants, on=key, how="left", nulls_equal=True).join(
+        withdrawals, on=wkeys, how="left", nulls_equal=True
+    )
+    if oppositions is not None:
+        table = table.join(
+            _opposition_hits(candidates, oppositions), on=[KEY, "purpose"], how="left"
+        )
+    else:
+        table = table.with_columns(
+            pl.lit(None, pl.Datetime("us")).alias("__o_at"),
+            pl.lit(None, pl.String).alias("__o_list"),
+            pl.lit(None, pl.String).alias("__o_point"),
+            pl.lit(None, table.schema[_HOLDER]).alias("__o_id"),
+        )
+
+    def pick(opposed: str | pl.Expr, granted: str, withdrawn: str) -> pl.Expr:
+        chosen = pl.col(opposed) if isinstance(opposed, str) else opposed
+        return (
+            pl.when(pl.col("__o_list").is_not_null())
+            .then(chosen)
+            .when(pl.col("__g_id").is_not_null())
+            .then(pl.col(granted))
+            .otherwise(pl.col(withdrawn))
+        )
+
+    status = (
+        pl.when(pl.col("__o_list").is_not_null())
+        .then(pl.lit("opposed"))
+        .when(pl.col("__g_id").is_not_null())
+        .then(pl.lit("granted"))
+        .when(pl.col("__w_id").is_not_null())
+        .then(pl.lit("withdrawn"))
+        .otherwise(pl.lit("no_consent"))
+    )
+    consent = table.select(
+        KEY,
+        "purpose",
+        "channel",
+        "contact_point",
+        status.alias("status"),
+        pick("__o_at", "__g_at", "__w_at").alias("decided_at"),
+        pick("__o_id", "__g_id", "__w_id").alias(id_column),
+        pick("__o_list", "__g_source", "__w_source").alias("source"),
+        pick(pl.lit(None, pl.String), "__g_proof", "__w_proof").alias("proof"),
+        pl.col("__o_list").alias("opposition_list"),
+        pl.col("__o_point").alias("opposed_contact_point"),
+    ).sort(key, nulls_last=True)
+    opposed = table.filter(pl.col("__o_list").is_not_null()).select(wkeys[:2]).unique()
+    conflicts = _conflicts(events, opposed, id_column)
+    return with_golden(consent, goldens), with_golden(conflicts, goldens)
+
+
+def _conflicts(events: pl.DataFrame, opposed: pl.DataFrame, id_column: str) -> pl.DataFrame:
+    """Every event of a (golden, purpose) whose events disagree, with the reason."""
+    flags = (
+        events.group_by(KEY, "purpose")
+        .agg(
+            (pl.col("status") == "granted").any().alias("__granted"),
+            (pl.col("status") == "withdrawn").any().alias("__withdrawn"),
+        )
+        .join(
+            opposed.with_columns(pl.lit(True).alias("__opposed")),
+            on=[KEY, "purpose"],
+            how="left",
+        )
+        .with_columns(pl.col("__opposed").fill_null(False))
+    )
+    reason = (
+        pl.when(pl.col("__opposed") & pl.col("__granted"))
+        .then(pl.lit("opposition_overrides_grant"))
+        .when(pl.col("__granted") & pl.col("__withdrawn"))
+        .then(pl.lit("grant_and_withdrawal"))
+    )
+    flagged = flags.select(KEY, "purpose", reason.alias("reason")).filter(
+        pl.col("reason").is_not_null()
+    )
+    return (
+        events.join(flagged, on=[KEY, "purpose"], how="inner")
+        .sort([KEY, "purpose", "recorded_at", _EVENT], nulls_last=True)
+        .select(
+            KEY,
+            "purpose",
+            id_column,
+            "contact_point",
+            "status",
+            "recorded_at",
+            "source",
+            "proof",
+            "reason",
+        )
+    )

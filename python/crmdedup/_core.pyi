@@ -1,0 +1,44 @@
+"""Type stubs of the Rust extension (see the Python wrappers for user documentation)."""
+
+from collections.abc import Callable
+
+__version__: str
+
+class ArrowTable:
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    @property
+    def num_rows(self) -> int: ...
+    def __len__(self) -> int: ...
+
+class Run:
+    @property
+    def clusters(self) -> ArrowTable: ...
+    @property
+    def pairs(self) -> ArrowTable: ...
+    @property
+    def model_json(self) -> str: ...
+    @property
+    def report_json(self) -> str: ...
+    def explain(self, a: int, b: int) -> ArrowTable: ...
+
+def dedupe(
+    data: object,
+    settings_json: str,
+    *,
+    id_column: str | None = None,
+    model_json: str | None = None,
+    threads: int | None = None,
+    progress: Callable[[str, int, int], object] | None = None,
+) -> Run: ...
+def link(
+    left: object,
+    right: object,
+    settings_json: str,
+    *,
+    id_column: str | None = None,
+    model_json: str | None = None,
+    threads: int | None = None,
+    progress: Callable[[str, int, int], object] | None = None,
+) -> Run: ...
+def validate_settings(settings_json: str) -> None: ...
+def validate_model(model_json: str, settings_json: str) -> None: ...

@@ -1,0 +1,458 @@
+"""The public entry points: dedupe, link, infer_settings, and their results."""
+
+from __future__ import annotations
+
+import json
+import os
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmdedup import _core
+from crmdedup._arrow import TableLike, to_polars
+from crmdedup.errors import ConfigError, SchemaError
+from crmdedup.settings import BlockingRule, Comparison, Settings
+
+__all__ = [
+    "DedupeResult",
+    "LinkResult",
+    "Model",
+    "ProgressCallback",
+    "dedupe",
+    "infer_settings",
+    "link",
+]
+
+ProgressCallback = Callable[[str, int, int], object]
+"""Called as ``progress(stage, done, total)`` between chunks of work; stages are ``normalise``,
+``block``, ``compare``, ``fit``, ``score`` and ``cluster``."""
+
+
+class Model:
+    """A fitted Fellegi-Sunter model: m and u per comparison level, and the prior.
+
+    Train once, score many times: ``dedupe(data, settings, model=Model.load(path))``.
+    """
+
+    def __init__(self, json_text: str) -> None:
+        self._json = json_text
+        self._data: dict[str, Any] = json.loads(json_text)
+
+    @property
+    def prior(self) -> float:
+        """Probability that a candidate pair is a match before looking at it."""
+        return float(self._data["prior"])
+
+    @property
+    def fit_report(self) -> dict[str, Any]:
+        """How fitting went: pairs sampled for u, EM iterations and convergence per rule."""
+        return dict(self._data["fit"])
+
+    def parameters(self) -> pl.DataFrame:
+        """One row per comparison level: ``comparison``, ``level``, ``label``, ``m``, ``u``,
+        ``weight`` (log2 of m/u)."""
+        rows = [
+            {
+                "comparison": c["name"],
+                "level": i,
+                "label": label,
+                "m": c["m"][i],
+                "u": c["u"][i],
+            }
+            for c in self._data["comparisons"]
+            for i, label in enumerate(c["levels"])
+        ]
+        floor = 1e-7
+        return pl.DataFrame(rows).with_columns(
+            (pl.col("m").clip(lower_bound=floor) / pl.col("u").clip(lower_bound=floor))
+            .log(2)
+            .alias("weight")
+        )
+
+    def to_json(self) -> str:
+        """The model as JSON."""
+        return self._json
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model as JSON to ``path``."""
+        Path(path).write_text(self._json, encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Model:
+        """Read a model saved by :meth:`save`.
+
+        Raises
+        ------
+        ConfigError
+            When the file is missing or is not a model.
+        """
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+            model = cls(text)
+            _ = model.prior, model._data["comparisons"]
+        except FileNotFoundError:
+            raise ConfigError(f"model file `{p}` does not exist") from None
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"model file `{p}` is not a crmdedup model: {e}") from None
+        return model
+
+    def __repr__(self) -> str:
+        names = [c["name"] for c in self._data["comparisons"]]
+        return f"Model(prior={self.prior:.4g}, comparisons={names})"
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    """What :func:`dedupe` returns.
+
+    Attributes
+    ----------
+    clusters
+        One row per input record, in input order: the id column, ``cluster_id`` (the smallest
+        id of the cluster, same type as the ids) and ``cluster_size``.
+    pairs
+        One row per candidate pair at or above the threshold: ``<id>_l``, ``<id>_r`` (smaller id
+        first), ``match_weight`` (log2 Bayes factor), ``match_probability``, and per comparison
+        ``gamma_<name>`` (level; -1 when a value is missing) and ``weight_<name>``.
+    model
+        The model used (fitted on this data unless one was given).
+    report
+        Counts and timings: candidate pairs, pairs per rule, skipped oversized blocks,
+        clusters, duplicate records, oversized clusters, milliseconds per stage.
+    settings
+        The settings used.
+    """
+
+    clusters: pl.DataFrame
+    pairs: pl.DataFrame
+    model: Model
+    report: dict[str, Any]
+    settings: Settings
+    id_column: str
+    _run: Any
+
+    def explain(self, id_a: Any, id_b: Any) -> pl.DataFrame:
+        """Why two records match or not, one row per comparison (a waterfall chart's data).
+
+        Columns: ``comparison`` (the first row is the ``prior``), ``value_l``, ``value_r``
+        (normalised values), ``level``, ``level_label``, ``weight``, ``tf_adjustment``,
+        ``cumulative_weight`` and ``probability``. The last ``cumulative_weight`` is the
+        pair's ``match_weight``.
+
+        Raises
+        ------
+        SchemaError
+            When an id is not in the data.
+        """
+        rows = self._rows(self.clusters, [id_a, id_b])
+        return pl.DataFrame(self._run.explain(rows[0], rows[1]))
+
+    def _rows(self, frame: pl.DataFrame, ids: Sequence[Any], offset: int = 0) -> list[int]:
+        index = frame.get_column(self.id_column)
+        out = []
+        for value in ids:
+            try:
+                hits = (index == value).arg_true()
+            except (TypeError, pl.exceptions.PolarsError):
+                hits = pl.Series([], dtype=pl.UInt32)
+            if hits.len() == 0:
+                raise SchemaError(f"id {value!r} is not in column `{self.id_column}`")
+            out.append(int(hits[0]) + offset)
+        return out
+
+
+@dataclass(frozen=True)
+class LinkResult(DedupeResult):
+    """What :func:`link` returns.
+
+    ``clusters`` has ``source_dataset`` (``left`` or ``right``), the id, ``cluster_id`` (an
+    integer naming the cluster after its first member, left before right, smallest id first) and
+    ``cluster_size``; ``pairs`` have the left id in ``<id>_l`` and the right id in ``<id>_r``.
+    """
+
+    def explain(self, id_a: Any, id_b: Any) -> pl.DataFrame:
+        """Explain left record ``id_a`` against right record ``id_b`` (see
+        :meth:`DedupeResult.explain`)."""
+        left = self.clusters.filter(pl.col("source_dataset") == "left")
+        right = self.clusters.filter(pl.col("source_dataset") == "right")
+        a = self._rows(left, [id_a])[0]
+        b = self._rows(right, [id_b], offset=left.height)[0]
+        return pl.DataFrame(self._run.explain(a, b))
+
+
+def _settings_for(
+    data: pl.DataFrame, settings: Settings | str | os.PathLike[str] | None
+) -> Settings:
+    if settings is None:
+        return infer_settings(data)
+    if isinstance(settings, Settings):
+        return settings
+    if isinstance(settings, (str, os.PathLike)):
+        return Settings.from_toml(settings)
+    raise ConfigError(
+        f"`settings` must be Settings, a TOML path or None, got {type(settings).__name__}"
+    )
+
+
+def _check_threads(threads: int | None) -> None:
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ConfigError(f"`threads`: expected a positive integer or None, got {threads!r}")
+
+
+def dedupe(
+    data: TableLike,
+    settings: Settings | str | os.PathLike[str] | None = None,
+    *,
+    id_column: str | None = None,
+    threads: int | None = None,
+    progress: ProgressCallback | None = None,
+    model: Model | None = None,
+) -> DedupeResult:
+    """Find duplicate records in one table.
+
+    Parameters
+    ----------
+    data
+        Contacts: a polars, pyarrow or pandas table, or any ``__arrow_c_stream__`` producer.
+    settings
+        :class:`Settings`, a path to a TOML file, or None to infer them from column names
+        (:func:`infer_settings`).
+    id_column
+        Column of unique record ids (strings or integers). Defaults to ``settings.id_column``;
+        without one, a ``row_id`` column of row positions is used.
+    threads
+        Worker threads; default all cores. Results do not depend on it.
+    progress
+        Optional ``progress(stage, done, total)`` callback.
+    model
+        A model from an earlier run; without one, a model is fitted on ``data`` (no labels).
+
+    Returns
+    -------
+    DedupeResult
+        ``clusters``, ``pairs``, ``model``, ``report``, and ``explain(id_a, id_b)``.
+
+    Raises
+    ------
+    SchemaError
+        Missing or mistyped columns, null or duplicate ids (naming column and value).
+    ConfigError
+        Invalid settings, or a model that does not fit them.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({
+    ...     "id": ["a", "b", "c"],
+    ...     "first_name": ["Jean", "JEAN", "Marie"],
+    ...     "last_name": ["Lefèvre", "Lefevre", "Curie"],
+    ...     "email": ["jean.lefevre@orange.fr", "Jean.Lefevre@orange.fr", "marie@curie.fr"],
+    ... })
+    >>> dedupe(df, id_column="id").clusters["cluster_id"].to_list()
+    ['a', 'a', 'c']
+    """
+    frame = to_polars(data)
+    resolved = _settings_for(frame, settings)
+    _check_threads(threads)
+    id_col = id_column if id_column is not None else resolved.id_column
+    run = _core.dedupe(
+        frame,
+        resolved.to_json(),
+        id_column=id_col,
+        model_json=model.to_json() if model is not None else None,
+        threads=threads,
+        progress=progress,
+    )
+    return DedupeResult(
+        clusters=pl.DataFrame(run.clusters),
+        pairs=pl.DataFrame(run.pairs),
+        model=Model(run.model_json),
+        report=json.loads(run.report_json),
+        settings=resolved,
+        id_column=id_col if id_col is not None else "row_id",
+        _run=run,
+    )
+
+
+def link(
+    left: TableLike,
+    right: TableLike,
+    settings: Settings | str | os.PathLike[str] | None = None,
+    *,
+    id_column: str | None = None,
+    threads: int | None = None,
+    progress: ProgressCallback | None = None,
+    model: Model | None = None,
+) -> LinkResult:
+    """Link two tables: candidate pairs join a left record to a right record, never two of one
+    side; clusters span both sides.
+
+    Parameters are those of :func:`dedupe`; ``id_column`` names the id column of both tables
+    (their ids must be of the same kind: both strings or both integers). With ``settings=None``
+    they are inferred from the left table's columns.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> l = pl.DataFrame({"id": [1, 2], "email": ["a@x.fr", "b@y.fr"], "last_name": ["Roy", "Ba"]})
+    >>> r = pl.DataFrame({"id": [1, 2], "email": ["A@X.fr", "c@z.fr"], "last_name": ["Roy", "Li"]})
+    >>> link(l, r, id_column="id").pairs.select("id_l", "id_r").rows()
+    [(1, 1)]
+    """
+    lf = to_polars(left, name="left")
+    rf = to_polars(right, name="right")
+    resolved = _settings_for(lf, settings)
+    _check_threads(threads)
+    id_col = id_column if id_column is not None else resolved.id_column
+    run = _core.link(
+        lf,
+        rf,
+        resolved.to_json(),
+        id_column=id_col,
+        model_json=model.to_json() if model is not None else None,
+        threads=threads,
+        progress=progress,
+    )
+    return LinkResult(
+        clusters=pl.DataFrame(run.clusters),
+        pairs=pl.DataFrame(run.pairs),
+        model=Model(run.model_json),
+        report=json.loads(run.report_json),
+        settings=resolved,
+        id_column=id_col if id_col is not None else "row_id",
+        _run=run,
+    )
+
+
+# -- settings inference ------------------------------------------------------------------------
+
+_ROLES: dict[str, tuple[str, ...]] = {
+    "id": (
+        "id", "record_id", "contact_id", "customer_id", "client_id", "uuid", "identifiant",
+        "id_contact", "id_client", "rec_id",
+    ),
+    "first_name": (
+        "first_name", "firstname", "prenom", "given_name", "givenname", "forename", "first",
+    ),
+    "last_name": (
+        "last_name", "lastname", "nom", "surname", "family_name", "nom_de_famille", "nom_famille",
+        "last",
+    ),
+    "email": (
+        "email", "e_mail", "mail", "courriel", "email_address", "adresse_email", "adresse_mail",
+        "emailaddress",
+    ),
+    "phone": (
+        "phone", "telephone", "tel", "mobile", "portable", "phone_number", "gsm", "cell",
+        "mobile_phone", "numero_telephone", "tel_mobile", "phone_1",
+    ),
+    "company": (
+        "company", "societe", "raison_sociale", "entreprise", "organisation", "organization",
+        "company_name", "account_name", "employer",
+    ),
+    "address": (
+        "address", "adresse", "street", "rue", "address_line_1", "adresse_1", "address_1",
+        "street_address", "adresse_postale", "address_1",
+    ),
+    "postcode": ("postcode", "zip", "zip_code", "zipcode", "postal_code", "code_postal", "cp"),
+    "city": ("city", "ville", "commune", "town", "localite", "suburb"),
+    "date_of_birth": (
+        "date_of_birth", "dob", "birth_date", "birthdate", "date_naissance",
+        "date_de_naissance", "naissance",
+    ),
+}
+
+
+def _slug(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    out = "".join(ch if ch.isalnum() else "_" for ch in folded.lower())
+    return "_".join(p for p in out.split("_") if p)
+
+
+def _find_roles(columns: Sequence[str]) -> dict[str, str]:
+    slugs = {_slug(c): c for c in columns}
+    found: dict[str, str] = {}
+    for role, names in _ROLES.items():
+        for n in names:
+            if n in slugs and slugs[n] not in found.values():
+                found[role] = slugs[n]
+                break
+    return found
+
+
+def infer_settings(data: TableLike) -> Settings:
+    """Settings inferred from column names used by CRMs, in English and French.
+
+    Recognised (case, accents and separators ignored): first_name/prenom/given_name,
+    last_name/nom/surname, email/mail/courriel, phone/telephone/mobile/portable,
+    company/societe/raison_sociale, address/adresse, postcode/zip/code_postal, city/ville,
+    date_of_birth/date_naissance, and an id column (id/record_id/contact_id/customer_id…).
+
+    Raises
+    ------
+    ConfigError
+        When no usable column is recognised.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> s = infer_settings(pl.DataFrame({"Prénom": ["a"], "NOM": ["b"], "Courriel": ["c"]}))
+    >>> [c.column for c in s.comparisons]
+    ['Prénom', 'NOM', 'Courriel']
+    """
+    columns = to_polars(data).columns if not isinstance(data, pl.DataFrame) else data.columns
+    roles = _find_roles(columns)
+    comparisons: list[Comparison] = []
+
+    def add(role: str, **kw: Any) -> None:
+        if role in roles:
+            comparisons.append(Comparison(roles[role], name=role, **kw))
+
+    add("first_name", method="jaro_winkler", normalizer="name", thresholds=(0.92, 0.8),
+        term_frequency=True)
+    add("last_name", method="jaro_winkler", normalizer="name", thresholds=(0.94, 0.85),
+        term_frequency=True)
+    add("email", method="levenshtein", normalizer="email", thresholds=(1, 3))
+    add("phone", method="levenshtein", normalizer="phone", thresholds=(1, 2))
+    add("date_of_birth", method="damerau_levenshtein", normalizer="date", thresholds=(1, 2))
+    add("company", method="token_jaccard", normalizer="company", thresholds=(0.8, 0.4))
+    add("address", method="token_jaccard", normalizer="address", thresholds=(0.8, 0.5))
+    add("postcode", method="levenshtein", normalizer="postcode", thresholds=(1,))
+    add("city", method="jaro_winkler", normalizer="text", thresholds=(0.9,))
+    if not comparisons:
+        raise ConfigError(
+            "could not infer settings: no column looks like a name, email, phone, company or "
+            f"address (columns: {', '.join(columns)})\n"
+            "hint: pass Settings(...) or a TOML file (see `crmdedup init-config`)"
+        )
+    r = roles
+    rules: list[tuple[str, ...]] = []
+    if "last_name" in r and "first_name" in r:
+        rules.append((r["last_name"], f"{r['first_name']}[:1]"))
+        rules.append((r["first_name"], f"{r['last_name']}[:2]"))
+    elif "last_name" in r:
+        rules.append((r["last_name"],))
+    for role in ("email", "phone"):
+        if role in r:
+            rules.append((r[role],))
+    if "email" in r:
+        rules.append((f"email_local({r['email']})",))
+    if "postcode" in r and "last_name" in r:
+        rules.append((r["postcode"], f"{r['last_name']}[:3]"))
+    if "date_of_birth" in r and "last_name" in r:
+        rules.append((r["date_of_birth"], f"{r['last_name']}[:1]"))
+    if "company" in r and "last_name" in r:
+        rules.append((r["company"], r["last_name"]))
+    if not rules:
+        rules.append((comparisons[0].column,))
+    return Settings(
+        comparisons=tuple(comparisons),
+        blocking_rules=tuple(BlockingRule(k) for k in rules),
+        id_column=roles.get("id"),
+    )
+

@@ -1,0 +1,24 @@
+"""Exceptions raised by crmdedup.
+
+Every error the library raises derives from :class:`CrmdedupError`, so a caller can catch the whole
+family at once. The Rust extension raises these same classes.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "CrmdedupError", "SchemaError"]
+
+
+class CrmdedupError(Exception):
+    """Base class for every error raised by crmdedup."""
+
+
+class ConfigError(CrmdedupError, ValueError):
+    """Settings are invalid: the message names the offending key and what was expected."""
+
+
+class SchemaError(CrmdedupError, ValueError):
+    """Input data is unusable: missing column, wrong type, duplicate or null ids.
+
+    The message names the column and, where there is one, an offending value and its row.
+    """

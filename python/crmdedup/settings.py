@@ -1,0 +1,380 @@
+"""Settings: which columns are compared how, blocking rules, threshold and model fitting.
+
+Settings are plain frozen dataclasses, buildable in Python, loadable from TOML and checked twice:
+here for unknown keys and wrong types, in the engine for meaning. Every error is a
+:class:`~crmdedup.errors.ConfigError` that names the offending key.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from crmdedup.errors import ConfigError
+
+__all__ = [
+    "BlockingRule",
+    "Comparison",
+    "EmSettings",
+    "Method",
+    "Normalizer",
+    "Settings",
+]
+
+Method = Literal["exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_jaccard"]
+Normalizer = Literal[
+    "raw", "text", "name", "email", "phone", "company", "address", "postcode", "date"
+]
+ClusterMethod = Literal["connected_components", "guarded"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How one column is compared.
+
+    Parameters
+    ----------
+    column
+        Input column.
+    method
+        ``exact``; ``jaro_winkler`` or ``token_jaccard`` (thresholds are similarities in (0, 1),
+        strictest first); ``levenshtein`` or ``damerau_levenshtein`` (thresholds are whole
+        distances, strictest first).
+    normalizer
+        How values are cleaned before comparison and blocking.
+    thresholds
+        Fuzzy levels between "else" and "exact".
+    term_frequency
+        Weigh agreement on rare values more than on common ones.
+    name
+        Output name (``gamma_<name>``); defaults to the column.
+
+    Examples
+    --------
+    >>> Comparison("email", method="levenshtein", normalizer="email", thresholds=(1, 2)).name
+    'email'
+    """
+
+    column: str
+    method: Method = "jaro_winkler"
+    normalizer: Normalizer = "text"
+    thresholds: tuple[float, ...] = ()
+    term_frequency: bool = False
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.column)
+        object.__setattr__(self, "thresholds", tuple(self.thresholds))
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Records whose keys are all equal become candidate pairs.
+
+    Keys are expressions over normalised columns: ``last_name``, ``first_name[:1]`` (first
+    letter), ``postcode[-2:]`` (last two), or a function: ``initials(company)``,
+    ``first_token(x)``, ``last_token(x)``, ``sorted_tokens(x)``, ``digits(x)``,
+    ``email_local(x)``, ``email_domain(x)``, optionally sliced.
+
+    Examples
+    --------
+    >>> BlockingRule(("last_name", "first_name[:1]")).keys
+    ('last_name', 'first_name[:1]')
+    """
+
+    keys: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.keys, str):
+            object.__setattr__(self, "keys", (self.keys,))
+        object.__setattr__(self, "keys", tuple(self.keys))
+
+
+@dataclass(frozen=True)
+class EmSettings:
+    """Unsupervised fitting: u from random pairs, m by expectation-maximisation.
+
+    Parameters
+    ----------
+    max_iterations
+        Cap per EM session.
+    tolerance
+        EM stops when no probability moves by more than this.
+    u_sample_size
+        Random record pairs drawn to estimate u.
+    seed
+        Seed of every random choice, so runs are reproducible.
+    """
+
+    max_iterations: int = 100
+    tolerance: float = 1e-6
+    u_sample_size: int = 1_000_000
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know.
+
+    Parameters
+    ----------
+    comparisons
+        One per compared column, in output order (at most 16).
+    blocking_rules
+        Candidate pairs are the union of the rules' pairs.
+    threshold
+        Minimum match probability for a pair to be reported and clustered. Default 0.9.
+    max_block_size
+        Blocks with more records are not expanded into pairs; they are reported in
+        ``result.report["skipped_blocks"]``. Default 1000.
+    clustering
+        ``guarded`` (default) refuses to join two groups of several records through one weak
+        link; ``connected_components`` joins every pair above the threshold.
+    guard_probability
+        Link probability strong enough to join two groups on its own when guarded.
+    max_cluster_size
+        Clusters larger than this are reported as suspicious.
+    default_region
+        Region assumed for phone numbers without a country code.
+    em
+        Model fitting parameters.
+    id_column
+        Id column used when none is passed to the call.
+
+    Examples
+    --------
+    >>> s = Settings(
+    ...     comparisons=(Comparison("email", method="exact", normalizer="email"),),
+    ...     blocking_rules=(BlockingRule(("email",)),),
+    ... )
+    >>> s.threshold
+    0.9
+    """
+
+    comparisons: tuple[Comparison, ...]
+    blocking_rules: tuple[BlockingRule, ...]
+    threshold: float = 0.9
+    max_block_size: int = 1000
+    clustering: ClusterMethod = "guarded"
+    guard_probability: float = 0.99
+    max_cluster_size: int = 50
+    default_region: str = "FR"
+    em: EmSettings = field(default_factory=EmSettings)
+    id_column: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "comparisons", tuple(self.comparisons))
+        rules = tuple(
+            r if isinstance(r, BlockingRule) else BlockingRule(tuple(r))
+            for r in self.blocking_rules
+        )
+        object.__setattr__(self, "blocking_rules", rules)
+
+    # -- conversions -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (lists for tuples) of every setting.
+
+        Examples
+        --------
+        >>> Settings((Comparison("email"),), (BlockingRule(("email",)),)).to_dict()["threshold"]
+        0.9
+        """
+        out = asdict(self)
+        out["blocking_rules"] = [{"keys": list(r.keys)} for r in self.blocking_rules]
+        for c in out["comparisons"]:
+            c["thresholds"] = list(c["thresholds"])
+        return out
+
+    def to_json(self) -> str:
+        """JSON as the engine reads it (``id_column`` left out)."""
+        out = self.to_dict()
+        out.pop("id_column")
+        return json.dumps(out)
+
+    def with_(self, **changes: Any) -> Settings:
+        """Copy with some settings changed.
+
+        Examples
+        --------
+        >>> s = Settings((Comparison("email"),), (BlockingRule(("email",)),))
+        >>> s.with_(threshold=0.95).threshold
+        0.95
+        """
+        return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Settings:
+        """Build settings from a dict (as read from TOML or JSON), checking every key.
+
+        Raises
+        ------
+        ConfigError
+            Naming the unknown, missing or mistyped key.
+
+        Examples
+        --------
+        >>> Settings.from_dict({"comparisons": [{"column": "email", "method": "exact"}],
+        ...                     "blocking_rules": [{"keys": ["email"]}]}).comparisons[0].method
+        'exact'
+        >>> Settings.from_dict({"comparisons": [], "blocking_rules": [], "treshold": 1})
+        Traceback (most recent call last):
+        ...
+        crmdedup.errors.ConfigError: `treshold`: unknown key (known: ...)
+        """
+        top = _check_keys(data, cls, "")
+        comparisons = tuple(
+            _build(Comparison, c, f"comparisons[{i}]")
+            for i, c in enumerate(_list(top.pop("comparisons", None), "comparisons"))
+        )
+        rules = []
+        for i, r in enumerate(_list(top.pop("blocking_rules", None), "blocking_rules")):
+            key = f"blocking_rules[{i}]"
+            if isinstance(r, Sequence) and not isinstance(r, str):
+                r = {"keys": list(r)}
+            rules.append(_build(BlockingRule, r, key))
+        em = _build(EmSettings, top.pop("em", {}), "em")
+        settings = _build(
+            cls,
+            {**top, "comparisons": comparisons, "blocking_rules": tuple(rules), "em": em},
+            "",
+            skip_nested=True,
+        )
+        settings.validate()
+        return settings
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Settings:
+        """Load settings from a TOML file (see ``crmdedup init-config``).
+
+        Raises
+        ------
+        ConfigError
+            When the file is missing, is not TOML, or holds invalid settings (naming the key).
+        """
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"settings file `{p}` does not exist") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"settings file `{p}` is not valid TOML: {e}") from None
+        return cls.from_dict(data)
+
+    def to_toml(self) -> str:
+        """TOML text that :meth:`from_toml` reads back to the same settings."""
+        lines = [
+            "# crmdedup settings",
+            f"threshold = {self.threshold!r}",
+            f"max_block_size = {self.max_block_size}",
+            f'clustering = "{self.clustering}"',
+            f"guard_probability = {self.guard_probability!r}",
+            f"max_cluster_size = {self.max_cluster_size}",
+            f'default_region = "{self.default_region}"',
+        ]
+        if self.id_column is not None:
+            lines.append(f"id_column = {json.dumps(self.id_column)}")
+        lines += ["", "[em]"]
+        lines += [f"{k} = {v!r}" for k, v in asdict(self.em).items()]
+        for c in self.comparisons:
+            lines += [
+                "",
+                "[[comparisons]]",
+                f"name = {json.dumps(c.name)}",
+                f"column = {json.dumps(c.column)}",
+                f'method = "{c.method}"',
+                f'normalizer = "{c.normalizer}"',
+                f"thresholds = {json.dumps(list(c.thresholds))}",
+                f"term_frequency = {str(c.term_frequency).lower()}",
+            ]
+        for r in self.blocking_rules:
+            lines += ["", "[[blocking_rules]]", f"keys = {json.dumps(list(r.keys))}"]
+        return "\n".join(lines) + "\n"
+
+    def validate(self) -> None:
+        """Check the settings with the engine.
+
+        Raises
+        ------
+        ConfigError
+            Naming the offending key.
+        """
+        from crmdedup import _core
+
+        _core.validate_settings(self.to_json())
+
+
+def _list(value: Any, key: str) -> list[Any]:
+    if value is None:
+        raise ConfigError(f"`{key}`: missing (a list is expected)")
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ConfigError(f"`{key}`: expected a list, got {type(value).__name__}")
+    return list(value)
+
+
+def _check_keys(data: Any, cls: type, key: str) -> dict[str, Any]:
+    where = f"{key}." if key else ""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"`{key or 'settings'}`: expected a table, got {type(data).__name__}")
+    known = [f.name for f in fields(cls)]
+    for k in data:
+        if k not in known:
+            raise ConfigError(f"`{where}{k}`: unknown key (known: {', '.join(known)})")
+    return dict(data)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "threshold": (float, int),
+    "guard_probability": (float, int),
+    "tolerance": (float, int),
+    "max_block_size": (int,),
+    "max_cluster_size": (int,),
+    "max_iterations": (int,),
+    "u_sample_size": (int,),
+    "seed": (int,),
+    "term_frequency": (bool,),
+    "column": (str,),
+    "name": (str,),
+    "default_region": (str,),
+    "id_column": (str, type(None)),
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "method": get_args(Method),
+    "normalizer": get_args(Normalizer),
+    "clustering": get_args(ClusterMethod),
+}
+
+
+def _build(cls: type, data: Any, key: str, *, skip_nested: bool = False) -> Any:
+    values = _check_keys(data, cls, key)
+    where = f"{key}." if key else ""
+    for k, v in values.items():
+        if skip_nested and k in ("comparisons", "blocking_rules", "em"):
+            continue
+        types = _TYPES.get(k)
+        is_bool = isinstance(v, bool)
+        if types and (not isinstance(v, types) or (is_bool and bool not in types)):
+            want = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"`{where}{k}`: expected {want}, got {v!r}")
+        if k in _CHOICES and v not in _CHOICES[k]:
+            raise ConfigError(f"`{where}{k}`: {v!r} is not one of {', '.join(_CHOICES[k])}")
+        if k in ("thresholds", "keys"):
+            items = _list(v, f"{where}{k}")
+            kind: type | tuple[type, ...] = str if k == "keys" else (int, float)
+            bad = [x for x in items if not isinstance(x, kind) or isinstance(x, bool)]
+            if bad:
+                raise ConfigError(f"`{where}{k}`: unexpected item {bad[0]!r}")
+            values[k] = tuple(items)
+    missing = [
+        f.name
+        for f in fields(cls)
+        if f.name not in values and f.default is MISSING and f.default_factory is MISSING
+    ]
+    if missing:
+        raise ConfigError(f"`{where}{missing[0]}`: missing")
+    return cls(**values)

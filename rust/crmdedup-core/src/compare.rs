@@ -1,0 +1,232 @@
+//! Comparisons: grade a pair of normalised values into ordered levels.
+//!
+//! Level 0 is "else" (disagreement), the top level is exact agreement, fuzzy levels sit between
+//! in order of strictness. A null on either side gives [`NULL_LEVEL`]: no evidence either way.
+
+use rapidfuzz::distance::{jaro_winkler, levenshtein, osa};
+
+use crate::column::{CodedColumn, NULL};
+use crate::settings::{ComparisonSpec, Method};
+
+/// Level of a comparison where either value is missing.
+pub const NULL_LEVEL: i8 = -1;
+
+/// Jaro-Winkler similarity in [0, 1]; 1 means identical.
+#[must_use]
+pub fn jaro_winkler_similarity(a: &str, b: &str) -> f64 {
+    if a.is_ascii() && b.is_ascii() {
+        jaro_winkler::similarity(a.bytes(), b.bytes())
+    } else {
+        jaro_winkler::similarity(a.chars(), b.chars())
+    }
+}
+
+/// Levenshtein distance in characters, or `None` when it exceeds `cutoff`.
+#[must_use]
+pub fn levenshtein_distance(a: &str, b: &str, cutoff: usize) -> Option<usize> {
+    let args = levenshtein::Args::default().score_cutoff(cutoff);
+    if a.is_ascii() && b.is_ascii() {
+        levenshtein::distance_with_args(a.bytes(), b.bytes(), &args)
+    } else {
+        levenshtein::distance_with_args(a.chars(), b.chars(), &args)
+    }
+}
+
+/// Optimal-string-alignment (Damerau) distance, or `None` when it exceeds `cutoff`.
+#[must_use]
+pub fn damerau_distance(a: &str, b: &str, cutoff: usize) -> Option<usize> {
+    let args = osa::Args::default().score_cutoff(cutoff);
+    if a.is_ascii() && b.is_ascii() {
+        osa::distance_with_args(a.bytes(), b.bytes(), &args)
+    } else {
+        osa::distance_with_args(a.chars(), b.chars(), &args)
+    }
+}
+
+/// Jaccard similarity of two sorted, deduplicated sets.
+#[must_use]
+pub fn jaccard_similarity(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common as f64 / (a.len() + b.len() - common) as f64
+}
+
+fn token_set(value: &str) -> Vec<u64> {
+    use std::hash::Hasher;
+    let mut out: Vec<u64> = value
+        .split_whitespace()
+        .map(|w| {
+            let mut h = rustc_hash::FxHasher::default();
+            h.write(w.as_bytes());
+            h.finish()
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Human-readable labels of a comparison's levels, index = level.
+#[must_use]
+pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
+    let mut labels = vec!["else".to_owned()];
+    let metric = match spec.method {
+        Method::Exact => "",
+        Method::JaroWinkler => "jaro_winkler >=",
+        Method::Levenshtein => "levenshtein <=",
+        Method::DamerauLevenshtein => "damerau_levenshtein <=",
+        Method::TokenJaccard => "token_jaccard >=",
+    };
+    for t in spec.thresholds.iter().rev() {
+        labels.push(format!("{metric} {t}"));
+    }
+    labels.push("exact".to_owned());
+    labels
+}
+
+/// A comparison bound to its coded column, ready to grade pairs of rows.
+#[derive(Debug)]
+pub struct Comparison<'a> {
+    /// The settings it comes from.
+    pub spec: &'a ComparisonSpec,
+    /// The normalised column.
+    pub column: &'a CodedColumn,
+    /// Number of levels (else, fuzzy levels, exact).
+    pub n_levels: usize,
+    tokens: Vec<Vec<u64>>,
+}
+
+impl<'a> Comparison<'a> {
+    /// Bind `spec` to `column`.
+    #[must_use]
+    pub fn new(spec: &'a ComparisonSpec, column: &'a CodedColumn) -> Self {
+        let tokens = if spec.method == Method::TokenJaccard {
+            column.values.iter().map(|v| token_set(v)).collect()
+        } else {
+            Vec::new()
+        };
+        Self { spec, column, n_levels: spec.thresholds.len() + 2, tokens }
+    }
+
+    /// Level of rows `a` and `b`.
+    #[must_use]
+    pub fn level(&self, a: usize, b: usize) -> i8 {
+        let (ca, cb) = (self.column.codes[a], self.column.codes[b]);
+        if ca == NULL || cb == NULL {
+            return NULL_LEVEL;
+        }
+        let top = self.n_levels - 1;
+        if ca == cb {
+            return top as i8;
+        }
+        let (va, vb) = (&self.column.values[ca as usize], &self.column.values[cb as usize]);
+        let t = &self.spec.thresholds;
+        // Index of the strictest threshold met; level = top - 1 - index.
+        let met = match self.spec.method {
+            Method::Exact => None,
+            Method::JaroWinkler => {
+                let s = jaro_winkler_similarity(va, vb);
+                t.iter().position(|&x| s >= x)
+            }
+            Method::TokenJaccard => {
+                let s = jaccard_similarity(&self.tokens[ca as usize], &self.tokens[cb as usize]);
+                t.iter().position(|&x| s >= x)
+            }
+            Method::Levenshtein | Method::DamerauLevenshtein => {
+                let max = t.last().map_or(0, |x| *x as usize);
+                let d = if self.spec.method == Method::Levenshtein {
+                    levenshtein_distance(va, vb, max)
+                } else {
+                    damerau_distance(va, vb, max)
+                };
+                d.and_then(|d| t.iter().position(|&x| d as f64 <= x))
+            }
+        };
+        met.map_or(0, |i| (top - 1 - i) as i8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Normalizer;
+    use arrow_array::StringViewArray;
+    use proptest::prelude::*;
+
+    fn spec(method: Method, thresholds: Vec<f64>) -> ComparisonSpec {
+        ComparisonSpec {
+            name: "x".into(),
+            column: "x".into(),
+            normalizer: Normalizer::Text,
+            method,
+            thresholds,
+            term_frequency: false,
+        }
+    }
+
+    fn column(values: &[Option<&str>]) -> CodedColumn {
+        CodedColumn::encode(&StringViewArray::from(values.to_vec()), |s| {
+            crate::normalize::normalize(Normalizer::Text, s)
+        })
+    }
+
+    #[test]
+    fn levels_are_ordered_from_else_to_exact() {
+        let col = column(&[Some("martin"), Some("MARTIN"), Some("martine"), Some("martan"), Some("dupont"), None]);
+        let s = spec(Method::Levenshtein, vec![1.0, 2.0]);
+        let c = Comparison::new(&s, &col);
+        assert_eq!(level_labels(&s), vec!["else", "levenshtein <= 2", "levenshtein <= 1", "exact"]);
+        assert_eq!(c.level(0, 1), 3);
+        assert_eq!(c.level(0, 2), 2);
+        assert_eq!(c.level(2, 3), 1);
+        assert_eq!(c.level(0, 4), 0);
+        assert_eq!(c.level(0, 5), NULL_LEVEL);
+        let s = spec(Method::JaroWinkler, vec![0.95, 0.85]);
+        let c = Comparison::new(&s, &col);
+        assert_eq!(c.level(0, 2), 2); // jw(martin, martine) = 0.971
+        assert_eq!(c.level(0, 4), 0);
+        let s = spec(Method::Exact, vec![]);
+        let c = Comparison::new(&s, &col);
+        assert_eq!((c.level(0, 1), c.level(0, 2), c.level(5, 5)), (1, 0, NULL_LEVEL));
+    }
+
+    #[test]
+    fn token_jaccard_ignores_word_order() {
+        let col = column(&[Some("dupont et fils"), Some("fils dupont et"), Some("dupont freres")]);
+        let s = spec(Method::TokenJaccard, vec![0.9, 0.2]);
+        let c = Comparison::new(&s, &col);
+        assert_eq!(c.level(0, 1), 2);
+        assert_eq!(c.level(0, 2), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn jaro_winkler_is_bounded_and_symmetric(a in "\\PC{0,20}", b in "\\PC{0,20}") {
+            let s = jaro_winkler_similarity(&a, &b);
+            prop_assert!((0.0..=1.0).contains(&s));
+            prop_assert!((s - jaro_winkler_similarity(&b, &a)).abs() < 1e-12);
+        }
+
+        #[test]
+        fn levels_are_symmetric(a in "[a-e ]{0,8}", b in "[a-e ]{0,8}") {
+            let col = column(&[Some(&a), Some(&b)]);
+            for s in [spec(Method::JaroWinkler, vec![0.9, 0.7]), spec(Method::DamerauLevenshtein, vec![1.0, 3.0]), spec(Method::TokenJaccard, vec![0.5])] {
+                let c = Comparison::new(&s, &col);
+                prop_assert_eq!(c.level(0, 1), c.level(1, 0));
+            }
+        }
+    }
+}

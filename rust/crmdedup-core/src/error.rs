@@ -1,0 +1,80 @@
+//! The one error type of the engine: every variant names the column, row or key involved.
+
+/// Errors the engine reports; messages are lower case, name the offending thing and say what was
+/// expected.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A column named by the settings or the call is not in the table.
+    #[error("column `{column}` is missing (available: {available})")]
+    MissingColumn {
+        /// The column that was asked for.
+        column: String,
+        /// The columns the table has, comma separated.
+        available: String,
+    },
+    /// A column has a type the engine cannot compare.
+    #[error("column `{column}` has type {found}, expected {expected}")]
+    WrongType {
+        /// The offending column.
+        column: String,
+        /// Its Arrow type.
+        found: String,
+        /// What would have been accepted.
+        expected: String,
+    },
+    /// Two rows share an id.
+    #[error("duplicate id {value:?} in column `{column}` at rows {first} and {second}")]
+    DuplicateId {
+        /// The id column.
+        column: String,
+        /// The repeated value.
+        value: String,
+        /// First row holding it.
+        first: usize,
+        /// Second row holding it.
+        second: usize,
+    },
+    /// An id is null.
+    #[error("null id in column `{column}` at row {row}")]
+    NullId {
+        /// The id column.
+        column: String,
+        /// The row with the null.
+        row: usize,
+    },
+    /// The settings are inconsistent; the message names the key.
+    #[error("invalid settings: {key}: {message}")]
+    Settings {
+        /// Dotted path of the offending key, e.g. `comparisons[1].thresholds`.
+        key: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// A model does not fit the settings it is used with.
+    #[error("model does not fit the settings: {0}")]
+    Model(String),
+    /// The table is too large for 32-bit row indices.
+    #[error("too many rows: {rows} (at most {max})")]
+    TooManyRows {
+        /// Rows given.
+        rows: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The caller asked to stop (for instance Ctrl-C in Python).
+    #[error("interrupted")]
+    Cancelled,
+    /// An Arrow kernel failed.
+    #[error(transparent)]
+    Arrow(#[from] arrow_schema::ArrowError),
+}
+
+impl Error {
+    /// Shorthand for [`Error::Settings`].
+    pub fn settings(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Settings { key: key.into(), message: message.into() }
+    }
+}
+
+/// Result alias of the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,423 @@
+//! The Fellegi–Sunter model: m and u probabilities per comparison level, the prior, and how they
+//! are estimated without labels.
+//!
+//! u comes from a seeded random sample of record pairs; m from expectation–maximisation over the
+//! histogram of comparison patterns of the candidate pairs, one session per blocking rule with the
+//! comparisons that rule blocks on left out (they agree by construction there); the prior from a
+//! last EM pass over all candidates with m and u fixed. Only pattern counts are needed, so fitting
+//! costs the same at a thousand or a billion pairs.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::compare::{Comparison, NULL_LEVEL, level_labels};
+use crate::error::{Error, Result};
+use crate::settings::{EmSettings, Settings};
+
+/// Smallest probability a level may take, so that weights stay finite.
+const FLOOR: f64 = 1e-7;
+
+/// Fitted parameters of one comparison.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ComparisonParams {
+    /// Comparison name.
+    pub name: String,
+    /// Level labels, index = level (0 = else, last = exact).
+    pub levels: Vec<String>,
+    /// P(level | match).
+    pub m: Vec<f64>,
+    /// P(level | non-match).
+    pub u: Vec<f64>,
+}
+
+impl ComparisonParams {
+    /// Match weight (log2 Bayes factor) of each level.
+    #[must_use]
+    pub fn weights(&self) -> Vec<f64> {
+        self.m.iter().zip(&self.u).map(|(m, u)| (m.max(FLOOR) / u.max(FLOOR)).log2()).collect()
+    }
+}
+
+/// How fitting went.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct FitReport {
+    /// Random pairs sampled for u.
+    pub u_pairs_sampled: u64,
+    /// EM iterations per blocking-rule session.
+    pub iterations: Vec<u32>,
+    /// Whether each session converged before the iteration cap.
+    pub converged: Vec<bool>,
+    /// Distinct comparison patterns EM worked on.
+    pub patterns: usize,
+}
+
+/// A fitted (or default) Fellegi–Sunter model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Model {
+    /// Format version of the JSON.
+    pub format: u32,
+    /// Probability that a candidate pair is a match, before looking at it.
+    pub prior: f64,
+    /// Per-comparison parameters, in settings order.
+    pub comparisons: Vec<ComparisonParams>,
+    /// How the model was obtained.
+    pub fit: FitReport,
+}
+
+impl Model {
+    /// The documented starting point: m rises and u falls towards exact agreement.
+    ///
+    /// m puts 0.05 on "else", 0.25 over the fuzzy levels (more on stricter ones) and the rest on
+    /// exact; u puts 0.001 on exact, 0.01 on each fuzzy level and the rest on "else". The prior
+    /// is 0.1.
+    #[must_use]
+    pub fn defaults(settings: &Settings) -> Self {
+        let comparisons = settings
+            .comparisons
+            .iter()
+            .map(|spec| {
+                let levels = level_labels(spec);
+                let fuzzy = levels.len() - 2;
+                let mut m = vec![0.05];
+                let mut u = vec![1.0 - 0.001 - 0.01 * fuzzy as f64];
+                let spread = (fuzzy * (fuzzy + 1) / 2).max(1) as f64;
+                for k in 1..=fuzzy {
+                    m.push(0.25 * k as f64 / spread);
+                    u.push(0.01);
+                }
+                m.push(if fuzzy == 0 { 0.95 } else { 0.70 });
+                u.push(0.001);
+                ComparisonParams { name: spec.name.clone(), levels, m, u }
+            })
+            .collect();
+        Self { format: 1, prior: 0.1, comparisons, fit: FitReport::default() }
+    }
+
+    /// Check the model has the comparisons and levels of `settings`.
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming the first difference.
+    pub fn check_fits(&self, settings: &Settings) -> Result<()> {
+        if self.comparisons.len() != settings.comparisons.len() {
+            return Err(Error::Model(format!(
+                "it has {} comparisons, the settings {}",
+                self.comparisons.len(),
+                settings.comparisons.len()
+            )));
+        }
+        for (p, spec) in self.comparisons.iter().zip(&settings.comparisons) {
+            let labels = level_labels(spec);
+            if p.name != spec.name || p.levels != labels || p.m.len() != labels.len() || p.u.len() != labels.len() {
+                return Err(Error::Model(format!(
+                    "comparison `{}` has levels {:?}, the settings' `{}` has {:?}",
+                    p.name, p.levels, spec.name, labels
+                )));
+            }
+        }
+        if !(self.prior > 0.0 && self.prior < 1.0) {
+            return Err(Error::Model(format!("prior {} is not strictly between 0 and 1", self.prior)));
+        }
+        Ok(())
+    }
+
+    /// Serialise to JSON.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Parse from JSON.
+    ///
+    /// # Errors
+    /// [`Error::Model`] when the JSON is not a model.
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| Error::Model(e.to_string()))
+    }
+
+    /// Prior expressed as a match weight.
+    #[must_use]
+    pub fn prior_weight(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
+    }
+}
+
+/// Deterministic 64-bit generator (splitmix64): the same seed gives the same sample everywhere.
+#[derive(Debug, Clone)]
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    /// Seeded generator.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// Next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform value in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+}
+
+/// Estimate u from random pairs. `split = Some(n_left)` draws one row from each side.
+#[must_use]
+pub fn estimate_u(comparisons: &[Comparison<'_>], n: usize, split: Option<usize>, em: &EmSettings) -> (Vec<Vec<f64>>, u64) {
+    let pairs: Vec<(usize, usize)> = match split {
+        Some(cut) => {
+            let (nl, nr) = (cut as u64, (n - cut) as u64);
+            if nl == 0 || nr == 0 {
+                Vec::new()
+            } else if nl * nr <= em.u_sample_size {
+                (0..cut).flat_map(|a| (cut..n).map(move |b| (a, b))).collect()
+            } else {
+                let mut rng = SplitMix::new(em.seed);
+                (0..em.u_sample_size)
+                    .map(|_| (rng.below(nl) as usize, cut + rng.below(nr) as usize))
+                    .collect()
+            }
+        }
+        None => {
+            let total = (n as u64) * (n as u64).saturating_sub(1) / 2;
+            if total <= em.u_sample_size {
+                (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect()
+            } else {
+                let mut rng = SplitMix::new(em.seed);
+                let n = n as u64;
+                (0..em.u_sample_size)
+                    .map(|_| {
+                        let a = rng.below(n);
+                        let b = (a + 1 + rng.below(n - 1)) % n;
+                        (a as usize, b as usize)
+                    })
+                    .collect()
+            }
+        }
+    };
+    use rayon::prelude::*;
+    let u = comparisons
+        .iter()
+        .map(|c| {
+            let counts = pairs
+                .par_iter()
+                .with_min_len(4096)
+                .fold(
+                    || vec![0u64; c.n_levels],
+                    |mut acc, &(a, b)| {
+                        let l = c.level(a, b);
+                        if l != NULL_LEVEL {
+                            acc[l as usize] += 1;
+                        }
+                        acc
+                    },
+                )
+                .reduce(|| vec![0u64; c.n_levels], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect());
+            smooth(&counts)
+        })
+        .collect();
+    (u, pairs.len() as u64)
+}
+
+/// Proportions with a half-count added to every level, so that no level has probability 0.
+fn smooth(counts: &[u64]) -> Vec<f64> {
+    let total: f64 = counts.iter().sum::<u64>() as f64 + 0.5 * counts.len() as f64;
+    counts.iter().map(|&c| (c as f64 + 0.5) / total).collect()
+}
+
+/// Histogram of comparison patterns: (levels, rules that block the pair) → pairs.
+pub type Patterns = FxHashMap<(Vec<i8>, u32), u64>;
+
+/// Sorted for determinism: hash map order never reaches the numbers.
+fn sorted(patterns: &Patterns) -> Vec<(&[i8], u32, f64)> {
+    let mut v: Vec<(&[i8], u32, f64)> = patterns.iter().map(|((g, r), n)| (g.as_slice(), *r, *n as f64)).collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
+    v
+}
+
+fn posterior(gamma: &[i8], active: &[bool], m: &[Vec<f64>], u: &[Vec<f64>], prior: f64) -> f64 {
+    let mut lm = prior.ln();
+    let mut lu = (1.0 - prior).ln();
+    for (c, &g) in gamma.iter().enumerate() {
+        if g != NULL_LEVEL && active[c] {
+            lm += m[c][g as usize].max(FLOOR).ln();
+            lu += u[c][g as usize].max(FLOOR).ln();
+        }
+    }
+    1.0 / (1.0 + (lu - lm).exp())
+}
+
+/// Fit m (per blocking-rule session) and the prior by EM over `patterns`.
+///
+/// `blocked[rule][c]` says whether comparison `c` reads a column rule `rule` blocks on.
+pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em: &EmSettings) {
+    let rows = sorted(patterns);
+    let n_comp = model.comparisons.len();
+    let u: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.u.clone()).collect();
+    let start_m: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.m.clone()).collect();
+    let mut sum_m: Vec<Vec<f64>> = start_m.iter().map(|m| vec![0.0; m.len()]).collect();
+    let mut sessions = vec![0u32; n_comp];
+    model.fit.patterns = rows.len();
+    for (rule, blocked_here) in blocked.iter().enumerate() {
+        let active: Vec<bool> = blocked_here.iter().map(|b| !b).collect();
+        let session: Vec<&(&[i8], u32, f64)> = rows.iter().filter(|r| r.1 & (1 << rule.min(31)) != 0).collect();
+        if session.is_empty() || !active.iter().any(|a| *a) {
+            model.fit.iterations.push(0);
+            model.fit.converged.push(false);
+            continue;
+        }
+        let mut m = start_m.clone();
+        let mut prior = model.prior;
+        let mut iterations = 0;
+        let mut converged = false;
+        while iterations < em.max_iterations {
+            iterations += 1;
+            let mut num: Vec<Vec<f64>> = m.iter().map(|v| vec![0.0; v.len()]).collect();
+            let mut den = vec![0.0; n_comp];
+            let (mut matched, mut total) = (0.0, 0.0);
+            for (gamma, _, n) in &session {
+                let p = posterior(gamma, &active, &m, &u, prior);
+                matched += p * n;
+                total += n;
+                for (c, &g) in gamma.iter().enumerate() {
+                    if g != NULL_LEVEL {
+                        num[c][g as usize] += p * n;
+                        den[c] += p * n;
+                    }
+                }
+            }
+            let mut delta: f64 = 0.0;
+            for c in 0..n_comp {
+                if !active[c] || den[c] <= 0.0 {
+                    continue;
+                }
+                for (l, v) in num[c].iter().enumerate() {
+                    let new = (v / den[c]).max(FLOOR);
+                    delta = delta.max((new - m[c][l]).abs());
+                    m[c][l] = new;
+                }
+            }
+            let new_prior = (matched / total).clamp(FLOOR, 1.0 - FLOOR);
+            delta = delta.max((new_prior - prior).abs());
+            prior = new_prior;
+            if delta < em.tolerance {
+                converged = true;
+                break;
+            }
+        }
+        model.fit.iterations.push(iterations);
+        model.fit.converged.push(converged);
+        for c in 0..n_comp {
+            if active[c] {
+                sessions[c] += 1;
+                for (s, v) in sum_m[c].iter_mut().zip(&m[c]) {
+                    *s += v;
+                }
+            }
+        }
+    }
+    for (c, params) in model.comparisons.iter_mut().enumerate() {
+        if sessions[c] > 0 {
+            params.m = sum_m[c].iter().map(|s| s / f64::from(sessions[c])).collect();
+        }
+    }
+    // The prior among all candidates, with m and u now fixed.
+    let m: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.m.clone()).collect();
+    let all = vec![true; n_comp];
+    let mut prior = model.prior;
+    for _ in 0..em.max_iterations {
+        let (mut matched, mut total) = (0.0, 0.0);
+        for (gamma, _, n) in &rows {
+            matched += posterior(gamma, &all, &m, &u, prior) * n;
+            total += n;
+        }
+        if total == 0.0 {
+            break;
+        }
+        let new = (matched / total).clamp(FLOOR, 1.0 - FLOOR);
+        let done = (new - prior).abs() < em.tolerance;
+        prior = new;
+        if done {
+            break;
+        }
+    }
+    model.prior = prior;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::tests::sample;
+
+    /// Simulate patterns from a known model and check EM recovers m and the prior.
+    #[test]
+    fn em_recovers_known_parameters() {
+        let settings = sample();
+        let mut truth = Model::defaults(&settings);
+        let true_m = [vec![0.05, 0.1, 0.15, 0.7], vec![0.02, 0.08, 0.1, 0.8], vec![0.1, 0.05, 0.05, 0.8]];
+        let true_u = [vec![0.9, 0.05, 0.03, 0.02], vec![0.85, 0.08, 0.05, 0.02], vec![0.97, 0.015, 0.01, 0.005]];
+        for (c, p) in truth.comparisons.iter_mut().enumerate() {
+            p.m.clone_from(&true_m[c]);
+            p.u.clone_from(&true_u[c]);
+        }
+        let true_prior = 0.3;
+        let mut rng = SplitMix::new(7);
+        let mut draw = |probs: &[f64]| {
+            let x = rng.next_u64() as f64 / u64::MAX as f64;
+            let mut acc = 0.0;
+            for (i, p) in probs.iter().enumerate() {
+                acc += p;
+                if x < acc {
+                    return i as i8;
+                }
+            }
+            (probs.len() - 1) as i8
+        };
+        let mut patterns = Patterns::default();
+        for i in 0..200_000 {
+            let is_match = (i as f64) < true_prior * 200_000.0;
+            let gamma: Vec<i8> = (0..3).map(|c| draw(if is_match { &true_m[c] } else { &true_u[c] })).collect();
+            *patterns.entry((gamma, 0b1)).or_default() += 1;
+        }
+        let mut model = Model::defaults(&settings);
+        for (c, p) in model.comparisons.iter_mut().enumerate() {
+            p.u.clone_from(&true_u[c]);
+        }
+        let em = EmSettings { max_iterations: 500, tolerance: 1e-9, u_sample_size: 0, seed: 1 };
+        fit_em(&mut model, &patterns, &[vec![false, false, false]], &em);
+        assert!(model.fit.converged[0]);
+        for (c, p) in model.comparisons.iter().enumerate() {
+            for (got, want) in p.m.iter().zip(&true_m[c]) {
+                assert!((got - want).abs() < 0.02, "comparison {c}: m {:?} vs {:?}", p.m, true_m[c]);
+            }
+        }
+        assert!((model.prior - true_prior).abs() < 0.02, "prior {}", model.prior);
+    }
+
+    #[test]
+    fn json_round_trip_and_fit_check() {
+        let settings = sample();
+        let model = Model::defaults(&settings);
+        let back = Model::from_json(&model.to_json()).unwrap();
+        assert_eq!(back, model);
+        back.check_fits(&settings).unwrap();
+        let mut other = settings.clone();
+        other.comparisons[0].thresholds = vec![0.9];
+        assert!(back.check_fits(&other).unwrap_err().to_string().contains("first_name"));
+    }
+
+    #[test]
+    fn weights_increase_towards_exact() {
+        let model = Model::defaults(&sample());
+        for p in &model.comparisons {
+            let w = p.weights();
+            assert!(w.windows(2).all(|x| x[0] < x[1]), "{w:?}");
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Column-level normalisation over Arrow string arrays, for `normalize` and `profile`.
+//!
+//! Distinct values are normalised once, in parallel, and the results are spread back to rows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::builder::{BooleanBuilder, StringViewBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{ArrowError, DataType};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{
+    NormalizeOptions, Normalizer, address_parts, company_parts, double_metaphone, email_parts,
+    normalize_name, normalize_with, phone_info, phonetic_fr,
+};
+
+/// Per-column counts for a data-hygiene profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProfileCounts {
+    /// Null slots.
+    pub nulls: usize,
+    /// Non-null values with nothing usable once normalised (blank, only punctuation).
+    pub empty: usize,
+    /// Non-empty values that fail their kind's validity check (emails, phones); 0 for kinds
+    /// without one.
+    pub invalid: usize,
+    /// Distinct normalised values.
+    pub distinct: usize,
+    /// Most frequent normalised values with their row counts, most frequent first (at most 10).
+    pub top: Vec<(String, usize)>,
+}
+
+/// Everything derived from one distinct value.
+#[derive(Default)]
+struct Derived {
+    norm: Option<String>,
+    valid: Option<bool>,
+    extra: [Option<String>; 3],
+}
+
+/// Suffixes of the columns derived for `kind`, after `norm` (and `valid` for emails and phones).
+fn extra_suffixes(kind: Normalizer) -> &'static [&'static str] {
+    match kind {
+        Normalizer::Name => &["phonetic_fr", "dmetaphone", "dmetaphone_alt"],
+        Normalizer::Email => &["local", "domain"],
+        Normalizer::Phone => &["e164", "kind"],
+        Normalizer::Company => &["legal_form"],
+        Normalizer::Address => &["house_number", "street"],
+        _ => &[],
+    }
+}
+
+fn has_validity(kind: Normalizer) -> bool {
+    matches!(kind, Normalizer::Email | Normalizer::Phone)
+}
+
+fn derive(kind: Normalizer, value: &str, opts: &NormalizeOptions) -> Derived {
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    match kind {
+        Normalizer::Name => {
+            let norm = non_empty(normalize_name(value));
+            let Some(norm_str) = norm.as_deref() else { return Derived::default() };
+            let (primary, alternate) = double_metaphone(norm_str);
+            Derived {
+                extra: [non_empty(phonetic_fr(value)), non_empty(primary), non_empty(alternate)],
+                norm,
+                valid: None,
+            }
+        }
+        Normalizer::Email => match email_parts(value, opts) {
+            Some(p) => Derived {
+                valid: Some(p.valid),
+                extra: [non_empty(p.local), non_empty(p.domain), None],
+                norm: Some(p.canonical),
+            },
+            None => Derived::default(),
+        },
+        Normalizer::Phone => match phone_info(value, opts) {
+            Some(info) => Derived {
+                valid: Some(info.valid),
+                extra: [Some(info.e164.clone()), Some(info.kind.as_str().to_owned()), None],
+                norm: Some(info.e164),
+            },
+            None => {
+                let norm = normalize_with(Normalizer::Phone, value, opts);
+                Derived { valid: norm.as_ref().map(|_| false), norm, extra: [None, None, None] }
+            }
+        },
+        Normalizer::Company => match company_parts(value) {
+            Some(p) => Derived { norm: Some(p.name), valid: None, extra: [p.legal_form, None, None] },
+            None => Derived::default(),
+        },
+        Normalizer::Address => match address_parts(value) {
+            Some(p) => Derived {
+                norm: normalize_with(Normalizer::Address, value, opts),
+                valid: None,
+                extra: [p.house_number, non_empty(p.street), None],
+            },
+            None => Derived::default(),
+        },
+        _ => Derived { norm: normalize_with(kind, value, opts), ..Derived::default() },
+    }
+}
+
+/// Row → distinct-value index (`None` for nulls), and the distinct values.
+struct Distinct<'a> {
+    rows: Vec<Option<u32>>,
+    values: Vec<&'a str>,
+}
+
+fn distinct_values(values: &dyn Array) -> Result<Distinct<'_>, ArrowError> {
+    fn collect<'a>(iter: impl Iterator<Item = Option<&'a str>>, len: usize) -> Distinct<'a> {
+        let mut index: HashMap<&'a str, u32> = HashMap::new();
+        let mut values = Vec::new();
+        let mut rows = Vec::with_capacity(len);
+        for value in iter {
+            rows.push(value.map(|v| {
+                *index.entry(v).or_insert_with(|| {
+                    values.push(v);
+                    (values.len() - 1) as u32
+                })
+            }));
+        }
+        Distinct { rows, values }
+    }
+    Ok(match values.data_type() {
+        DataType::Utf8 => collect(values.as_string::<i32>().iter(), values.len()),
+        DataType::LargeUtf8 => collect(values.as_string::<i64>().iter(), values.len()),
+        DataType::Utf8View => collect(values.as_string_view().iter(), values.len()),
+        other => {
+            return Err(ArrowError::InvalidArgumentError(format!(
+                "expected a string column (Utf8, LargeUtf8 or Utf8View), got {other}"
+            )));
+        }
+    })
+}
+
+fn string_column<'a>(rows: &[Option<u32>], get: impl Fn(usize) -> Option<&'a str>) -> ArrayRef {
+    let mut builder = StringViewBuilder::with_capacity(rows.len());
+    for row in rows {
+        match row.and_then(|i| get(i as usize)) {
+            Some(value) => builder.append_value(value),
+            None => builder.append_null(),
+        }
+    }
+    Arc::new(builder.finish())
+}
+
+/// Normalised and derived columns of a string column, as `(suffix, column)` pairs in a fixed
+/// order per kind. All kinds give `norm`; emails add `valid`, `local`, `domain`; phones `valid`,
+/// `e164`, `kind`; names `phonetic_fr`, `dmetaphone`, `dmetaphone_alt`; companies `legal_form`;
+/// addresses `house_number`, `street`. Strings come back as `Utf8View`, flags as `Boolean`; a
+/// null or unusable value gives nulls.
+///
+/// # Errors
+///
+/// [`ArrowError::InvalidArgumentError`] when `values` is not `Utf8`, `LargeUtf8` or `Utf8View`.
+pub fn derived_columns(
+    kind: Normalizer,
+    values: &dyn Array,
+    opts: &NormalizeOptions,
+) -> Result<Vec<(String, ArrayRef)>, ArrowError> {
+    let distinct = distinct_values(values)?;
+    let derived: Vec<Derived> = distinct.values.par_iter().map(|v| derive(kind, v, opts)).collect();
+    let rows = &distinct.rows;
+    let mut out = Vec::with_capacity(6);
+    out.push(("norm".to_owned(), string_column(rows, |i| derived[i].norm.as_deref())));
+    if has_validity(kind) {
+        let mut builder = BooleanBuilder::with_capacity(rows.len());
+        for row in rows {
+            builder.append_option(row.and_then(|i| derived[i as usize].valid));
+        }
+        out.push(("valid".to_owned(), Arc::new(builder.finish()) as ArrayRef));
+    }
+    for (slot, suffix) in extra_suffixes(kind).iter().enumerate() {
+        let column = string_column(rows, |i| derived[i].extra[slot].as_deref());
+        out.push(((*suffix).to_owned(), column));
+    }
+    Ok(out)
+}
+
+/// Null, empty, invalid and distinct counts of a string column once normalised with `kind`.
+///
+/// # Errors
+///
+/// [`ArrowError::InvalidArgumentError`] when `values` is not `Utf8`, `LargeUtf8` or `Utf8View`.
+pub fn profile_counts(
+    kind: Normalizer,
+    values: &dyn Array,
+    opts: &NormalizeOptions,
+) -> Result<ProfileCounts, ArrowError> {
+    let distinct = distinct_values(values)?;
+    let derived: Vec<(Option<String>, Option<bool>)> = distinct
+        .values
+        .par_iter()
+        .map(|v| {
+            if has_validity(kind) {
+                let d = derive(kind, v, opts);
+                (d.norm, d.valid)
+            } else {
+                (normalize_with(kind, v, opts), None)
+            }
+        })
+        .collect();
+    let mut counts = ProfileCounts::default();
+    let mut per_norm: HashMap<&str, usize> = HashMap::new();
+    for row in &distinct.rows {
+        let Some(i) = row else {
+            counts.nulls += 1;
+            continue;
+        };
+        let (norm, valid) = &derived[*i as usize];
+        match norm {
+            None => counts.empty += 1,
+            Some(norm) => {
+                if *valid == Some(false) {
+                    counts.invalid += 1;
+                }
+                *per_norm.entry(norm.as_str()).or_default() += 1;
+            }
+        }
+    }
+    counts.distinct = per_norm.len();
+    let mut top: Vec<(&str, usize)> = per_norm.into_iter().collect();
+    top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    counts.top = top.into_iter().take(10).map(|(v, n)| (v.to_owned(), n)).collect();
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{BooleanArray, Int32Array, LargeStringArray, StringArray, StringViewArray};
+
+    fn column<'a>(cols: &'a [(String, ArrayRef)], suffix: &str) -> &'a StringViewArray {
+        let (_, col) = cols.iter().find(|(s, _)| s == suffix).expect("column present");
+        col.as_string_view()
+    }
+
+    #[test]
+    fn phone_columns() {
+        let values = StringArray::from(vec![
+            Some("06 12 34 56 78"),
+            None,
+            Some("+33 6 12 34 56 78"),
+            Some("  "),
+            Some("01 23"),
+            Some("01 42 68 53 00"),
+        ]);
+        let cols = derived_columns(Normalizer::Phone, &values, &NormalizeOptions::default()).expect("strings");
+        let names: Vec<&str> = cols.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names, ["norm", "valid", "e164", "kind"]);
+        let norm = column(&cols, "norm");
+        assert_eq!(norm.value(0), "+33612345678");
+        assert!(norm.is_null(1) && norm.is_null(3));
+        assert_eq!(norm.value(2), "+33612345678");
+        let valid = cols[1].1.as_any().downcast_ref::<BooleanArray>().expect("booleans");
+        assert!(valid.value(0) && valid.is_null(1) && !valid.value(4) && valid.value(5));
+        let kind = column(&cols, "kind");
+        assert_eq!((kind.value(0), kind.value(5)), ("mobile", "fixed"));
+    }
+
+    #[test]
+    fn name_email_company_address_columns() {
+        let opts = NormalizeOptions::default();
+        let names = LargeStringArray::from(vec!["Lefèvre", "LEFEBVRE"]);
+        let cols = derived_columns(Normalizer::Name, &names, &opts).expect("strings");
+        let key = column(&cols, "phonetic_fr");
+        assert_eq!(key.value(0), key.value(1));
+        assert_eq!(column(&cols, "norm").value(1), "lefebvre");
+
+        let emails = StringViewArray::from(vec!["J.Dupont@Orange.FR", "nope"]);
+        let cols = derived_columns(Normalizer::Email, &emails, &opts).expect("strings");
+        assert_eq!(column(&cols, "domain").value(0), "orange.fr");
+        assert_eq!(column(&cols, "local").value(0), "j.dupont");
+        assert!(column(&cols, "domain").is_null(1));
+
+        let companies = StringArray::from(vec!["SARL Dupont & Fils"]);
+        let cols = derived_columns(Normalizer::Company, &companies, &opts).expect("strings");
+        assert_eq!(column(&cols, "legal_form").value(0), "sarl");
+
+        let addresses = StringArray::from(vec!["12 bis av. Foch"]);
+        let cols = derived_columns(Normalizer::Address, &addresses, &opts).expect("strings");
+        assert_eq!(column(&cols, "house_number").value(0), "12 bis");
+        assert_eq!(column(&cols, "norm").value(0), "12 bis avenue foch");
+    }
+
+    #[test]
+    fn non_strings_are_rejected() {
+        let ints = Int32Array::from(vec![1, 2]);
+        let err = derived_columns(Normalizer::Text, &ints, &NormalizeOptions::default());
+        assert!(err.is_err_and(|e| e.to_string().contains("Int32")));
+        assert!(profile_counts(Normalizer::Text, &ints, &NormalizeOptions::default()).is_err());
+    }
+
+    #[test]
+    fn profile_of_an_email_column() {
+        let values = StringArray::from(vec![
+            Some("a@x.fr"),
+            Some("A@X.FR "),
+            None,
+            Some(" "),
+            Some("not an email"),
+            Some("b@y.fr"),
+        ]);
+        let counts = profile_counts(Normalizer::Email, &values, &NormalizeOptions::default()).expect("strings");
+        assert_eq!((counts.nulls, counts.empty, counts.invalid, counts.distinct), (1, 1, 1, 3));
+        assert_eq!(counts.top[0], ("a@x.fr".to_owned(), 2));
+    }
+}

@@ -1,0 +1,197 @@
+//! Python bindings of crmdedup: Arrow in through the PyCapsule interface, Arrow out as a small
+//! table class polars reads with `pl.DataFrame(obj)`, errors mapped to `crmdedup.errors`, and the
+//! GIL released around all heavy work.
+
+mod errors;
+mod table;
+
+use std::sync::Mutex;
+
+use arrow_array::RecordBatch;
+use crmdedup_core as engine;
+use pyo3::prelude::*;
+use pyo3_arrow::PyTable;
+
+use crate::errors::BindError;
+use crate::table::ArrowTable;
+
+/// Forwards engine progress to an optional Python callable and lets Ctrl-C stop the run.
+struct ProgressBridge {
+    callback: Option<Py<PyAny>>,
+    error: Mutex<Option<PyErr>>,
+}
+
+impl engine::Progress for ProgressBridge {
+    fn update(&self, stage: &str, done: u64, total: u64) -> engine::Result<()> {
+        Python::attach(|py| {
+            let outcome = py.check_signals().and_then(|()| match &self.callback {
+                Some(cb) => cb.call1(py, (stage, done, total)).map(|_| ()),
+                None => Ok(()),
+            });
+            outcome.map_err(|e| {
+                if let Ok(mut slot) = self.error.lock() {
+                    *slot = Some(e);
+                }
+                engine::Error::Cancelled
+            })
+        })
+    }
+}
+
+fn one_table(table: PyTable) -> Result<RecordBatch, BindError> {
+    let (batches, schema) = table.into_inner();
+    Ok(engine::column::concat_table(&batches, &schema)?)
+}
+
+fn ids_of(batch: &RecordBatch, id_column: Option<&str>) -> Result<engine::column::Ids, BindError> {
+    Ok(match id_column {
+        None => engine::column::Ids::row_index("row_id", batch.num_rows()),
+        Some(name) => {
+            let array = engine::column::column(batch, name)?.clone();
+            engine::column::Ids::from_array(name, array)?
+        }
+    })
+}
+
+/// The result of one run, kept on the Rust side so pairs can be explained afterwards.
+#[pyclass(name = "Run", module = "crmdedup._core", frozen)]
+struct PyRun {
+    output: engine::RunOutput,
+}
+
+#[pymethods]
+impl PyRun {
+    /// One row per record: id, `cluster_id`, `cluster_size`.
+    #[getter]
+    fn clusters(&self) -> ArrowTable {
+        ArrowTable::from_batch(self.output.clusters.clone())
+    }
+
+    /// One row per pair at or above the threshold.
+    #[getter]
+    fn pairs(&self) -> ArrowTable {
+        ArrowTable::from_batch(self.output.pairs.clone())
+    }
+
+    /// The model used, as JSON.
+    #[getter]
+    fn model_json(&self) -> String {
+        self.output.session.model.to_json()
+    }
+
+    /// What the run did, as JSON.
+    #[getter]
+    fn report_json(&self) -> String {
+        serde_json::to_string(&self.output.report).unwrap_or_default()
+    }
+
+    /// Per-comparison explanation of rows `a` and `b` (indices over all rows, left first).
+    fn explain(&self, py: Python<'_>, a: usize, b: usize) -> PyResult<ArrowTable> {
+        let rows = py.detach(|| self.output.session.explain(a, b)).map_err(BindError::from)?;
+        Ok(ArrowTable::from_batch(table::explain_batch(&rows).map_err(BindError::from)?))
+    }
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, BindError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| BindError::Core(engine::Error::settings("threads", e.to_string())))
+}
+
+fn run_tables(
+    py: Python<'_>,
+    tables: Vec<(RecordBatch, engine::column::Ids)>,
+    settings_json: &str,
+    model_json: Option<&str>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<PyRun> {
+    let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
+    let model = model_json.map(engine::Model::from_json).transpose().map_err(BindError::from)?;
+    let bridge = ProgressBridge { callback: progress, error: Mutex::new(None) };
+    let pool = pool(threads)?;
+    let result = py.detach(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| {
+                let refs: Vec<(&RecordBatch, engine::column::Ids)> =
+                    tables.iter().map(|(b, ids)| (b, ids.clone())).collect();
+                engine::run(&refs, &settings, model, &bridge)
+            })
+        }))
+    });
+    match result {
+        Ok(Ok(output)) => Ok(PyRun { output }),
+        Ok(Err(engine::Error::Cancelled)) => Err(bridge
+            .error
+            .lock()
+            .ok()
+            .and_then(|mut e| e.take())
+            .unwrap_or_else(|| BindError::Core(engine::Error::Cancelled).into())),
+        Ok(Err(e)) => Err(BindError::from(e).into()),
+        Err(panic) => Err(errors::internal(&panic)),
+    }
+}
+
+/// Deduplicate one table.
+#[pyfunction]
+#[pyo3(signature = (data, settings_json, *, id_column=None, model_json=None, threads=None, progress=None))]
+fn dedupe(
+    py: Python<'_>,
+    data: PyTable,
+    settings_json: &str,
+    id_column: Option<&str>,
+    model_json: Option<&str>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<PyRun> {
+    let batch = one_table(data)?;
+    let ids = ids_of(&batch, id_column)?;
+    run_tables(py, vec![(batch, ids)], settings_json, model_json, threads, progress)
+}
+
+/// Link two tables: pairs across them only.
+#[pyfunction]
+#[pyo3(signature = (left, right, settings_json, *, id_column=None, model_json=None, threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn link(
+    py: Python<'_>,
+    left: PyTable,
+    right: PyTable,
+    settings_json: &str,
+    id_column: Option<&str>,
+    model_json: Option<&str>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<PyRun> {
+    let (l, r) = (one_table(left)?, one_table(right)?);
+    let (il, ir) = (ids_of(&l, id_column)?, ids_of(&r, id_column)?);
+    run_tables(py, vec![(l, il), (r, ir)], settings_json, model_json, threads, progress)
+}
+
+/// Check settings JSON without running anything.
+#[pyfunction]
+fn validate_settings(settings_json: &str) -> PyResult<()> {
+    engine::Settings::from_json(settings_json).map_err(BindError::from)?;
+    Ok(())
+}
+
+/// Check a model JSON against settings JSON.
+#[pyfunction]
+fn validate_model(model_json: &str, settings_json: &str) -> PyResult<()> {
+    let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
+    engine::Model::from_json(model_json).and_then(|m| m.check_fits(&settings)).map_err(BindError::from)?;
+    Ok(())
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyRun>()?;
+    m.add_class::<ArrowTable>()?;
+    m.add_function(wrap_pyfunction!(dedupe, m)?)?;
+    m.add_function(wrap_pyfunction!(link, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_model, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
