@@ -7,8 +7,8 @@ Usage::
 
 The parent generates each data set with :mod:`crmdedup.datasets` and writes it to Parquet; a fresh
 subprocess per size loads it (untimed, but its memory counts in the peak RSS, which is also shown
-right after loading) and runs ``crmdedup.dedupe``. If the result exposes per-stage timings
-(``result.timings`` or ``result.stats["timings"]``), they are printed too.
+right after loading) and runs ``crmdedup.dedupe``. Per-stage timings from
+``result.report["timings_ms"]`` are printed under the table.
 """
 
 from __future__ import annotations
@@ -37,10 +37,9 @@ def worker(data_path: Path, out_dir: Path) -> int:
     start = time.perf_counter()
     result = crmdedup.dedupe(df, id_column=ID)  # type: ignore[attr-defined]
     seconds = time.perf_counter() - start
-    stats = getattr(result, "stats", None)
-    stats = stats if isinstance(stats, dict) else {}
-    timings = getattr(result, "timings", None) or stats.get("timings")
-    candidates = getattr(result, "candidate_pairs", None) or stats.get("candidate_pairs")
+    report = getattr(result, "report", None) or {}
+    timings = report.get("timings_ms")
+    candidates = report.get("candidate_pairs")
     result.clusters.select(
         pl.col(ID).cast(pl.String), pl.col("cluster_id").cast(pl.String)
     ).write_parquet(out_dir / "clusters.parquet")
@@ -112,7 +111,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         print("| " + " | ".join(cells) + " |")
     for r in results:
         if r.get("timings"):
-            print(f"stages at {r['rows']:,} rows: {r['timings']}")
+            print(f"stages (ms) at {r['rows']:,} rows: {r['timings']}")
         if r.get("reason"):
             print(f"note: {r['rows']:,} rows {r['status']}: {r['reason']}")
 

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import polars as pl
+
 from crmdedup.merge import merge
 
 PURPOSES = ["email_marketing", "sms_marketing", "phone_canvassing", "profiling"]

@@ -130,14 +130,8 @@ def run_crmdedup(df: pl.DataFrame, truth: pl.DataFrame, seed: int) -> Output:
 
     result = crmdedup.dedupe(df, id_column=ID)  # type: ignore[attr-defined]
     clusters = result.clusters.select(ID, "cluster_id")
-    candidates = None
-    for name in ("candidate_pairs", "n_candidate_pairs"):
-        value = getattr(result, name, None)
-        if isinstance(value, int):
-            candidates = value
-    stats = getattr(result, "stats", None)
-    if candidates is None and isinstance(stats, dict):
-        candidates = stats.get("candidate_pairs")
+    report = getattr(result, "report", None) or {}
+    candidates = report.get("candidate_pairs")
     return Output(clusters, candidates)
 
 

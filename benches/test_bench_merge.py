@@ -12,6 +12,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_merge import build
+
 from crmdedup.merge import MergeResult, merge
 
 

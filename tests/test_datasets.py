@@ -4,9 +4,10 @@ from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
-from crmdedup.datasets import SCHEMA, SOURCES, generate_contacts, load_sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from crmdedup.datasets import SCHEMA, SOURCES, generate_contacts, load_sample
 
 N = 20_000
 PUBLIC_PROVIDERS = ["gmail.com", "orange.fr", "free.fr", "hotmail.fr", "wanadoo.fr", "yahoo.fr"]

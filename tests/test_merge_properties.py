@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import phonenumbers
 import polars as pl
-from crmdedup.consent import canonical_contact_point
-from crmdedup.merge import MergeResult, merge
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from crmdedup.consent import canonical_contact_point
+from crmdedup.merge import MergeResult, merge
 
 PURPOSES = {"email_marketing": "email", "sms_marketing": "phone", "profiling": None}
 EMAILS = ["a@x.fr", " A@X.fr", "b@y.fr", "c@z.fr", None]

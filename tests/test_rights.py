@@ -7,6 +7,7 @@ import json
 
 import polars as pl
 import pytest
+
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.rights import erasure_plan, subject_export
 

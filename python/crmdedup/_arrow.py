@@ -33,7 +33,7 @@ def to_arrow(data: TableLike, *, name: str = "data") -> ArrowStreamExportable:
     if isinstance(data, pl.LazyFrame):
         return data.collect()
     if hasattr(data, "__arrow_c_stream__"):
-        return data  # type: ignore[no-any-return]
+        return data
     module = type(data).__module__
     if module.startswith("pandas") and type(data).__name__ == "DataFrame":
         return pl.from_pandas(data)

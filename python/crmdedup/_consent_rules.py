@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
+
 from crmdedup._merge_input import as_naive_datetime, cast_ids, require_columns, to_frame
 from crmdedup._merge_policy import Channel, MergePolicy
 from crmdedup.consent import canonical_contact_point_expr

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import numpy as np
 import polars as pl
+
 from crmdedup import _contacts_vocab as vocab
 
 __all__ = ["SOURCES", "generate"]

@@ -1,15 +1,28 @@
 """Type stubs of the Rust extension (see the Python wrappers for user documentation)."""
 
 from collections.abc import Callable
+from typing import final
+
+__all__ = [
+    "ArrowTable",
+    "Run",
+    "__version__",
+    "dedupe",
+    "link",
+    "validate_model",
+    "validate_settings",
+]
 
 __version__: str
 
+@final
 class ArrowTable:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
     @property
     def num_rows(self) -> int: ...
     def __len__(self) -> int: ...
 
+@final
 class Run:
     @property
     def clusters(self) -> ArrowTable: ...

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
+
 from crmdedup.errors import SchemaError
 
 __all__ = [

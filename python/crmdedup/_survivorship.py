@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import polars as pl
+
 from crmdedup._merge_input import MEMBER_ROW
 from crmdedup._merge_policy import MergePolicy, SurvivorshipRule
 from crmdedup.errors import CrmdedupError, SchemaError

@@ -53,8 +53,10 @@ class Model:
         return dict(self._data["fit"])
 
     def parameters(self) -> pl.DataFrame:
-        """One row per comparison level: ``comparison``, ``level``, ``label``, ``m``, ``u``,
-        ``weight`` (log2 of m/u)."""
+        """Fitted parameters, one row per comparison level.
+
+        Columns: ``comparison``, ``level``, ``label``, ``m``, ``u``, ``weight`` (log2 of m/u).
+        """
         rows = [
             {
                 "comparison": c["name"],
@@ -176,8 +178,10 @@ class LinkResult(DedupeResult):
     """
 
     def explain(self, id_a: Any, id_b: Any) -> pl.DataFrame:
-        """Explain left record ``id_a`` against right record ``id_b`` (see
-        :meth:`DedupeResult.explain`)."""
+        """Explain left record ``id_a`` against right record ``id_b``.
+
+        See :meth:`DedupeResult.explain` for the columns.
+        """
         left = self.clusters.filter(pl.col("source_dataset") == "left")
         right = self.clusters.filter(pl.col("source_dataset") == "right")
         a = self._rows(left, [id_a])[0]
@@ -289,8 +293,9 @@ def link(
     progress: ProgressCallback | None = None,
     model: Model | None = None,
 ) -> LinkResult:
-    """Link two tables: candidate pairs join a left record to a right record, never two of one
-    side; clusters span both sides.
+    """Link two tables: pairs join a left record to a right record, never two of one side.
+
+    Clusters span both sides.
 
     Parameters are those of :func:`dedupe`; ``id_column`` names the id column of both tables
     (their ids must be of the same kind: both strings or both integers). With ``settings=None``
@@ -333,37 +338,93 @@ def link(
 
 _ROLES: dict[str, tuple[str, ...]] = {
     "id": (
-        "id", "record_id", "contact_id", "customer_id", "client_id", "uuid", "identifiant",
-        "id_contact", "id_client", "rec_id",
+        "id",
+        "record_id",
+        "contact_id",
+        "customer_id",
+        "client_id",
+        "uuid",
+        "identifiant",
+        "id_contact",
+        "id_client",
+        "rec_id",
     ),
     "first_name": (
-        "first_name", "firstname", "prenom", "given_name", "givenname", "forename", "first",
+        "first_name",
+        "firstname",
+        "prenom",
+        "given_name",
+        "givenname",
+        "forename",
+        "first",
     ),
     "last_name": (
-        "last_name", "lastname", "nom", "surname", "family_name", "nom_de_famille", "nom_famille",
+        "last_name",
+        "lastname",
+        "nom",
+        "surname",
+        "family_name",
+        "nom_de_famille",
+        "nom_famille",
         "last",
     ),
     "email": (
-        "email", "e_mail", "mail", "courriel", "email_address", "adresse_email", "adresse_mail",
+        "email",
+        "e_mail",
+        "mail",
+        "courriel",
+        "email_address",
+        "adresse_email",
+        "adresse_mail",
         "emailaddress",
     ),
     "phone": (
-        "phone", "telephone", "tel", "mobile", "portable", "phone_number", "gsm", "cell",
-        "mobile_phone", "numero_telephone", "tel_mobile", "phone_1",
+        "phone",
+        "telephone",
+        "tel",
+        "mobile",
+        "portable",
+        "phone_number",
+        "gsm",
+        "cell",
+        "mobile_phone",
+        "numero_telephone",
+        "tel_mobile",
+        "phone_1",
     ),
     "company": (
-        "company", "societe", "raison_sociale", "entreprise", "organisation", "organization",
-        "company_name", "account_name", "employer",
+        "company",
+        "societe",
+        "raison_sociale",
+        "entreprise",
+        "organisation",
+        "organization",
+        "company_name",
+        "account_name",
+        "employer",
     ),
     "address": (
-        "address", "adresse", "street", "rue", "address_line_1", "adresse_1", "address_1",
-        "street_address", "adresse_postale", "address_1",
+        "address",
+        "adresse",
+        "street",
+        "rue",
+        "address_line_1",
+        "adresse_1",
+        "address_1",
+        "street_address",
+        "adresse_postale",
+        "address_1",
     ),
     "postcode": ("postcode", "zip", "zip_code", "zipcode", "postal_code", "code_postal", "cp"),
     "city": ("city", "ville", "commune", "town", "localite", "suburb"),
     "date_of_birth": (
-        "date_of_birth", "dob", "birth_date", "birthdate", "date_naissance",
-        "date_de_naissance", "naissance",
+        "date_of_birth",
+        "dob",
+        "birth_date",
+        "birthdate",
+        "date_naissance",
+        "date_de_naissance",
+        "naissance",
     ),
 }
 
@@ -413,10 +474,20 @@ def infer_settings(data: TableLike) -> Settings:
         if role in roles:
             comparisons.append(Comparison(roles[role], name=role, **kw))
 
-    add("first_name", method="jaro_winkler", normalizer="name", thresholds=(0.92, 0.8),
-        term_frequency=True)
-    add("last_name", method="jaro_winkler", normalizer="name", thresholds=(0.94, 0.85),
-        term_frequency=True)
+    add(
+        "first_name",
+        method="jaro_winkler",
+        normalizer="name",
+        thresholds=(0.92, 0.8),
+        term_frequency=True,
+    )
+    add(
+        "last_name",
+        method="jaro_winkler",
+        normalizer="name",
+        thresholds=(0.94, 0.85),
+        term_frequency=True,
+    )
     add("email", method="levenshtein", normalizer="email", thresholds=(1, 3))
     add("phone", method="levenshtein", normalizer="phone", thresholds=(1, 2))
     add("date_of_birth", method="damerau_levenshtein", normalizer="date", thresholds=(1, 2))
@@ -455,4 +526,3 @@ def infer_settings(data: TableLike) -> Settings:
         blocking_rules=tuple(BlockingRule(k) for k in rules),
         id_column=roles.get("id"),
     )
-

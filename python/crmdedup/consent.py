@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import polars as pl
+
 from crmdedup._merge_input import as_naive_datetime, check_ids, require_columns, to_frame
 from crmdedup._merge_policy import Channel
 from crmdedup.errors import SchemaError

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Final
 
 import polars as pl
+
 from crmdedup._contacts_gen import SOURCES, generate
 
 __all__ = ["SCHEMA", "SOURCES", "generate_contacts", "load_sample"]

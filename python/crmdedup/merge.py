@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+
 from crmdedup._consent_rules import (
     KEY,
     normalise_events,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
+
 from crmdedup._merge_input import MEMBER_CLUSTER, MEMBER_ROW, members_of, require_columns, to_frame
 from crmdedup._merge_policy import MergePolicy
 from crmdedup.errors import ConfigError, SchemaError

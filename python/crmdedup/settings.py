@@ -8,6 +8,7 @@ here for unknown keys and wrong types, in the engine for meaning. Every error is
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
@@ -228,6 +229,7 @@ class Settings:
         crmdedup.errors.ConfigError: `treshold`: unknown key (known: ...)
         """
         top = _check_keys(data, cls, "")
+        _check_scalars(top, "")
         comparisons = tuple(
             _build(Comparison, c, f"comparisons[{i}]")
             for i, c in enumerate(_list(top.pop("comparisons", None), "comparisons"))
@@ -245,11 +247,12 @@ class Settings:
             "",
             skip_nested=True,
         )
+        assert isinstance(settings, Settings)
         settings.validate()
         return settings
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> Settings:
+    def from_toml(cls, path: str | os.PathLike[str]) -> Settings:
         """Load settings from a TOML file (see ``crmdedup init-config``).
 
         Raises
@@ -353,6 +356,20 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 def _build(cls: type, data: Any, key: str, *, skip_nested: bool = False) -> Any:
     values = _check_keys(data, cls, key)
     where = f"{key}." if key else ""
+    _check_scalars(values, key, skip_nested=skip_nested)
+    missing = [
+        f.name
+        for f in fields(cls)
+        if f.name not in values and f.default is MISSING and f.default_factory is MISSING
+    ]
+    if missing:
+        raise ConfigError(f"`{where}{missing[0]}`: missing")
+    return cls(**values)
+
+
+def _check_scalars(values: dict[str, Any], key: str, *, skip_nested: bool = True) -> None:
+    """Check (and convert in place) the plain values of one table of settings."""
+    where = f"{key}." if key else ""
     for k, v in values.items():
         if skip_nested and k in ("comparisons", "blocking_rules", "em"):
             continue
@@ -370,11 +387,3 @@ def _build(cls: type, data: Any, key: str, *, skip_nested: bool = False) -> Any:
             if bad:
                 raise ConfigError(f"`{where}{k}`: unexpected item {bad[0]!r}")
             values[k] = tuple(items)
-    missing = [
-        f.name
-        for f in fields(cls)
-        if f.name not in values and f.default is MISSING and f.default_factory is MISSING
-    ]
-    if missing:
-        raise ConfigError(f"`{where}{missing[0]}`: missing")
-    return cls(**values)

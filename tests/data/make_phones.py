@@ -71,7 +71,9 @@ def main() -> None:
                 tail = "".join(str(rng.randint(0, 9)) for _ in range(len(nsn) - keep))
                 candidate = nsn[:keep] + tail
                 if i % 6 == 5:  # a digit too many or too few: invalid numbers must agree too
-                    candidate = candidate[:-1] if i % 12 == 5 else candidate + str(rng.randint(0, 9))
+                    candidate = (
+                        candidate[:-1] if i % 12 == 5 else candidate + str(rng.randint(0, 9))
+                    )
                 try:
                     number = phonenumbers.parse("+" + str(example.country_code) + candidate)
                 except phonenumbers.NumberParseException:

@@ -47,7 +47,10 @@ impl KeyFn {
     fn apply(self, value: &str) -> Option<String> {
         let out = match self {
             Self::Value => value.to_owned(),
-            Self::Initials => value.split_whitespace().filter_map(|w| w.chars().next()).collect(),
+            Self::Initials => value
+                .split_whitespace()
+                .filter_map(|w| w.chars().next())
+                .collect(),
             Self::FirstToken => value.split_whitespace().next()?.to_owned(),
             Self::LastToken => value.split_whitespace().next_back()?.to_owned(),
             Self::SortedTokens => {
@@ -92,7 +95,11 @@ impl KeyExpr {
             Some((name, col)) => {
                 let func = Self::lookup(name.trim()).ok_or_else(|| {
                     let known: Vec<&str> = KeyFn::NAMES.iter().map(|(n, _)| *n).collect();
-                    format!("unknown function `{}` in `{expr}` (known: {})", name.trim(), known.join(", "))
+                    format!(
+                        "unknown function `{}` in `{expr}` (known: {})",
+                        name.trim(),
+                        known.join(", ")
+                    )
                 })?;
                 (func, col.trim())
             }
@@ -101,11 +108,18 @@ impl KeyExpr {
         if column.is_empty() || column.contains(['(', ')', '[', ']']) {
             return Err(format!("`{expr}` does not name a column"));
         }
-        Ok(Self { column: column.to_owned(), func, slice })
+        Ok(Self {
+            column: column.to_owned(),
+            func,
+            slice,
+        })
     }
 
     fn lookup(name: &str) -> Option<KeyFn> {
-        KeyFn::NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+        KeyFn::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
     }
 
     /// The key part of one normalised value.
@@ -117,7 +131,11 @@ impl KeyExpr {
             Some(n) if n > 0 => Some(v.chars().take(n as usize).collect()),
             Some(n) => {
                 let count = v.chars().count();
-                Some(v.chars().skip(count.saturating_sub(n.unsigned_abs() as usize)).collect())
+                Some(
+                    v.chars()
+                        .skip(count.saturating_sub(n.unsigned_abs() as usize))
+                        .collect(),
+                )
             }
         }
     }
@@ -128,7 +146,13 @@ fn parse_slice(inner: &str) -> Option<i32> {
     let n: i32 = if let Some(n) = inner.strip_prefix(':') {
         n.trim().parse().ok()?
     } else {
-        -inner.strip_suffix(':')?.trim().strip_prefix('-')?.trim().parse::<i32>().ok()?
+        -inner
+            .strip_suffix(':')?
+            .trim()
+            .strip_prefix('-')?
+            .trim()
+            .parse::<i32>()
+            .ok()?
     };
     (n != 0).then_some(n)
 }
@@ -229,8 +253,12 @@ pub fn candidates(
     let mut all: Vec<u64> = Vec::new();
     for (rule, (rule_exprs, rule_parts)) in exprs.iter().zip(parts).enumerate() {
         let keys = rule_keys(rule_exprs, rule_parts, n);
-        let mut keyed: Vec<(u64, u32)> =
-            keys.iter().enumerate().filter(|(_, k)| **k != 0).map(|(r, k)| (*k, r as u32)).collect();
+        let mut keyed: Vec<(u64, u32)> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k != 0)
+            .map(|(r, k)| (*k, r as u32))
+            .collect();
         keyed.par_sort_unstable();
         let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut start = 0;
@@ -242,8 +270,9 @@ pub fn candidates(
                 start = i;
             }
         }
-        let (small, big): (Vec<_>, Vec<_>) =
-            groups.into_iter().partition(|(s, e)| e - s <= max_block_size);
+        let (small, big): (Vec<_>, Vec<_>) = groups
+            .into_iter()
+            .partition(|(s, e)| e - s <= max_block_size);
         for (s, e) in big {
             let row = keyed[s].1 as usize;
             let key = rule_exprs
@@ -252,7 +281,11 @@ pub fn candidates(
                 .map(|(expr, col)| col.get(row).and_then(|v| expr.apply(v)).unwrap_or_default())
                 .collect::<Vec<_>>()
                 .join("|");
-            out.skipped.push(SkippedBlock { rule, key, size: e - s });
+            out.skipped.push(SkippedBlock {
+                rule,
+                key,
+                size: e - s,
+            });
         }
         let pairs: Vec<u64> = small
             .par_iter()
@@ -275,7 +308,12 @@ pub fn candidates(
     all.par_sort_unstable();
     all.dedup();
     out.pairs = all;
-    out.skipped.sort_by(|a, b| b.size.cmp(&a.size).then(a.rule.cmp(&b.rule)).then(a.key.cmp(&b.key)));
+    out.skipped.sort_by(|a, b| {
+        b.size
+            .cmp(&a.size)
+            .then(a.rule.cmp(&b.rule))
+            .then(a.key.cmp(&b.key))
+    });
     Ok(out)
 }
 
@@ -294,25 +332,65 @@ mod tests {
     #[test]
     fn parses_key_expressions() {
         let k = KeyExpr::parse("first_name[:1]").unwrap();
-        assert_eq!((k.column.as_str(), k.func, k.slice), ("first_name", KeyFn::Value, Some(1)));
+        assert_eq!(
+            (k.column.as_str(), k.func, k.slice),
+            ("first_name", KeyFn::Value, Some(1))
+        );
         let k = KeyExpr::parse(" initials(company) [-2:]").unwrap();
-        assert_eq!((k.column.as_str(), k.func, k.slice), ("company", KeyFn::Initials, Some(-2)));
+        assert_eq!(
+            (k.column.as_str(), k.func, k.slice),
+            ("company", KeyFn::Initials, Some(-2))
+        );
         assert!(KeyExpr::parse("x[:0]").is_err());
-        assert!(KeyExpr::parse("soundex(x)").unwrap_err().contains("unknown function `soundex`"));
+        assert!(
+            KeyExpr::parse("soundex(x)")
+                .unwrap_err()
+                .contains("unknown function `soundex`")
+        );
         assert!(KeyExpr::parse("()").is_err());
-        assert_eq!(KeyExpr::parse("x[-3:]").unwrap().apply("martin").as_deref(), Some("tin"));
-        assert_eq!(KeyExpr::parse("sorted_tokens(x)").unwrap().apply("b a").as_deref(), Some("a b"));
+        assert_eq!(
+            KeyExpr::parse("x[-3:]").unwrap().apply("martin").as_deref(),
+            Some("tin")
+        );
+        assert_eq!(
+            KeyExpr::parse("sorted_tokens(x)")
+                .unwrap()
+                .apply("b a")
+                .as_deref(),
+            Some("a b")
+        );
     }
 
     #[test]
     fn pairs_are_the_union_of_rules_and_giant_blocks_are_skipped() {
-        let last = coded(&[Some("martin"), Some("martin"), Some("dupont"), Some("x"), Some("x"), Some("x"), None]);
+        let last = coded(&[
+            Some("martin"),
+            Some("martin"),
+            Some("dupont"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            None,
+        ]);
         let mail = coded(&[Some("a@x"), None, Some("a@x"), None, None, None, None]);
-        let exprs = vec![vec![KeyExpr::parse("last").unwrap()], vec![KeyExpr::parse("mail").unwrap()]];
+        let exprs = vec![
+            vec![KeyExpr::parse("last").unwrap()],
+            vec![KeyExpr::parse("mail").unwrap()],
+        ];
         let parts = vec![vec![&last], vec![&mail]];
         let c = candidates(&exprs, &parts, 7, 2, None, |_| Ok(())).unwrap();
-        assert_eq!(c.pairs.iter().map(|p| unpack(*p)).collect::<Vec<_>>(), vec![(0, 1), (0, 2)]);
-        assert_eq!(c.skipped, vec![SkippedBlock { rule: 0, key: "x".into(), size: 3 }]);
+        assert_eq!(
+            c.pairs.iter().map(|p| unpack(*p)).collect::<Vec<_>>(),
+            vec![(0, 1), (0, 2)]
+        );
+        assert_eq!(
+            c.skipped,
+            vec![SkippedBlock {
+                rule: 0,
+                key: "x".into(),
+                size: 3
+            }]
+        );
         assert_eq!(c.pairs_per_rule, vec![1, 1]);
         let linked = candidates(&exprs, &parts, 7, 10, Some(1), |_| Ok(())).unwrap();
         assert!(linked.pairs.iter().all(|p| unpack(*p).0 < 1));

@@ -16,7 +16,10 @@ impl UnionFind {
     /// `n` singletons.
     #[must_use]
     pub fn new(n: usize) -> Self {
-        Self { parent: (0..n as u32).collect(), size: vec![1; n] }
+        Self {
+            parent: (0..n as u32).collect(),
+            size: vec![1; n],
+        }
     }
 
     /// Root of `x`.
@@ -67,7 +70,13 @@ pub struct Edge {
 /// probability at least `guard`, or through a second link between them; a lone record may join
 /// a group through any link above the threshold.
 #[must_use]
-pub fn cluster(n: usize, edges: &[Edge], rank: &[u32], method: ClusterMethod, guard: f64) -> Vec<u32> {
+pub fn cluster(
+    n: usize,
+    edges: &[Edge],
+    rank: &[u32],
+    method: ClusterMethod,
+    guard: f64,
+) -> Vec<u32> {
     let mut uf = UnionFind::new(n);
     match method {
         ClusterMethod::ConnectedComponents => {
@@ -77,12 +86,16 @@ pub fn cluster(n: usize, edges: &[Edge], rank: &[u32], method: ClusterMethod, gu
         }
         ClusterMethod::Guarded => {
             let key = |e: &Edge| {
-                let (x, y) = (rank[e.a as usize].min(rank[e.b as usize]), rank[e.a as usize].max(rank[e.b as usize]));
+                let (x, y) = (
+                    rank[e.a as usize].min(rank[e.b as usize]),
+                    rank[e.a as usize].max(rank[e.b as usize]),
+                );
                 (x, y)
             };
             let mut order: Vec<&Edge> = edges.iter().collect();
             order.sort_by(|x, y| y.p.total_cmp(&x.p).then_with(|| key(x).cmp(&key(y))));
-            let mut pending: rustc_hash::FxHashMap<(u32, u32), u32> = rustc_hash::FxHashMap::default();
+            let mut pending: rustc_hash::FxHashMap<(u32, u32), u32> =
+                rustc_hash::FxHashMap::default();
             for e in order {
                 let (ra, rb) = (uf.find(e.a), uf.find(e.b));
                 if ra == rb {
@@ -109,7 +122,9 @@ pub fn cluster(n: usize, edges: &[Edge], rank: &[u32], method: ClusterMethod, gu
             best[r] = row;
         }
     }
-    (0..n as u32).map(|row| best[uf.find(row) as usize]).collect()
+    (0..n as u32)
+        .map(|row| best[uf.find(row) as usize])
+        .collect()
 }
 
 #[cfg(test)]
@@ -124,7 +139,13 @@ mod tests {
     #[test]
     fn components_are_named_by_smallest_rank() {
         let rank = vec![3, 0, 1, 2, 4];
-        let reps = cluster(5, &[e(0, 1, 0.95), e(2, 3, 0.99)], &rank, ClusterMethod::ConnectedComponents, 0.99);
+        let reps = cluster(
+            5,
+            &[e(0, 1, 0.95), e(2, 3, 0.99)],
+            &rank,
+            ClusterMethod::ConnectedComponents,
+            0.99,
+        );
         assert_eq!(reps, vec![1, 1, 2, 2, 4]);
     }
 
@@ -139,7 +160,10 @@ mod tests {
         assert_eq!(guarded, vec![0, 0, 2, 2]);
         // Two weak links between the same groups do join them.
         let edges = [e(0, 1, 0.999), e(2, 3, 0.999), e(1, 2, 0.92), e(0, 3, 0.93)];
-        assert_eq!(cluster(4, &edges, &rank, ClusterMethod::Guarded, 0.99), vec![0, 0, 0, 0]);
+        assert_eq!(
+            cluster(4, &edges, &rank, ClusterMethod::Guarded, 0.99),
+            vec![0, 0, 0, 0]
+        );
     }
 
     proptest! {

@@ -1,6 +1,6 @@
 //! Columns as the engine sees them: ids ranked once, values dictionary-encoded once.
 //!
-//! Every string type Arrow has (Utf8, LargeUtf8, Utf8View) and the scalar types a CRM export holds
+//! Every string type Arrow has (`Utf8`, `LargeUtf8`, `Utf8View`) and the scalar types a CRM export holds
 //! (integers, floats, booleans, dates, timestamps) are accepted; values are normalised per
 //! distinct raw value, in parallel, then re-encoded so exact agreement is a code comparison.
 
@@ -27,13 +27,22 @@ pub const MAX_ROWS: usize = (u32::MAX - 1) as usize;
 pub fn concat_table(batches: &[RecordBatch], schema: &SchemaRef) -> Result<RecordBatch> {
     let batch = arrow_select::concat::concat_batches(schema, batches)?;
     if batch.num_rows() > MAX_ROWS {
-        return Err(Error::TooManyRows { rows: batch.num_rows(), max: MAX_ROWS });
+        return Err(Error::TooManyRows {
+            rows: batch.num_rows(),
+            max: MAX_ROWS,
+        });
     }
     Ok(batch)
 }
 
 fn available(batch: &RecordBatch) -> String {
-    batch.schema().fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ")
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| format!("`{}`", f.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Look a column up by name.
@@ -41,10 +50,12 @@ fn available(batch: &RecordBatch) -> String {
 /// # Errors
 /// [`Error::MissingColumn`] listing the columns there are.
 pub fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
-    batch.column_by_name(name).ok_or_else(|| Error::MissingColumn {
-        column: name.to_owned(),
-        available: available(batch),
-    })
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::MissingColumn {
+            column: name.to_owned(),
+            available: available(batch),
+        })
 }
 
 /// View any supported column as strings (a cheap view for string types, a cast otherwise).
@@ -56,8 +67,16 @@ pub fn as_strings(name: &str, array: &ArrayRef) -> Result<StringViewArray> {
     let ok = match dt {
         DataType::Utf8View => return Ok(array.as_string_view().clone()),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Null | DataType::Boolean => true,
-        DataType::Dictionary(_, value) => matches!(**value, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
-        d => d.is_integer() || d.is_floating() || d.is_temporal() || matches!(d, DataType::Decimal128(..)),
+        DataType::Dictionary(_, value) => matches!(
+            **value,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ),
+        d => {
+            d.is_integer()
+                || d.is_floating()
+                || d.is_temporal()
+                || matches!(d, DataType::Decimal128(..))
+        }
     };
     if !ok {
         return Err(Error::WrongType {
@@ -109,8 +128,11 @@ impl CodedColumn {
                 })
             })
             .collect();
-        let normalized: Vec<Option<String>> =
-            raw_values.par_iter().with_min_len(256).map(|v| normalize(v)).collect();
+        let normalized: Vec<Option<String>> = raw_values
+            .par_iter()
+            .with_min_len(256)
+            .map(|v| normalize(v))
+            .collect();
         let mut index: FxHashMap<&str, u32> = FxHashMap::default();
         let mut remap = Vec::with_capacity(normalized.len());
         let mut order: Vec<&str> = Vec::new();
@@ -140,7 +162,12 @@ impl CodedColumn {
                 code
             })
             .collect();
-        Self { codes, values, counts, non_null }
+        Self {
+            codes,
+            values,
+            counts,
+            non_null,
+        }
     }
 
     /// Normalised value of `row`, if any.
@@ -169,7 +196,11 @@ impl Ids {
     #[must_use]
     pub fn row_index(name: &str, n: usize) -> Self {
         let array: ArrayRef = Arc::new(arrow_array::UInt64Array::from_iter_values(0..n as u64));
-        Self { array, name: name.to_owned(), rank: (0..n as u32).collect() }
+        Self {
+            array,
+            name: name.to_owned(),
+            rank: (0..n as u32).collect(),
+        }
     }
 
     /// Validate and rank an id column: no nulls, no duplicates, strings or integers.
@@ -178,7 +209,10 @@ impl Ids {
     /// [`Error::NullId`], [`Error::DuplicateId`] (naming both rows) or [`Error::WrongType`].
     pub fn from_array(name: &str, array: ArrayRef) -> Result<Self> {
         if let Some(row) = (0..array.len()).find(|&i| array.is_null(i)) {
-            return Err(Error::NullId { column: name.to_owned(), row });
+            return Err(Error::NullId {
+                column: name.to_owned(),
+                row,
+            });
         }
         let dt = array.data_type().clone();
         let mut order: Vec<u32> = (0..array.len() as u32).collect();
@@ -186,22 +220,34 @@ impl Ids {
         let equal: Box<dyn Fn(usize, usize) -> bool + Sync + '_>;
         if dt.is_signed_integer() {
             let cast = arrow_cast::cast(&array, &DataType::Int64)?;
-            let values: Vec<i64> = cast.as_primitive::<arrow_array::types::Int64Type>().values().to_vec();
+            let values: Vec<i64> = cast
+                .as_primitive::<arrow_array::types::Int64Type>()
+                .values()
+                .to_vec();
             order.par_sort_unstable_by_key(|&i| (values[i as usize], i));
             let v2 = values.clone();
             describe = Box::new(move |i| v2[i].to_string());
             equal = Box::new(move |a, b| values[a] == values[b]);
         } else if dt.is_unsigned_integer() {
             let cast = arrow_cast::cast(&array, &DataType::UInt64)?;
-            let values: Vec<u64> = cast.as_primitive::<arrow_array::types::UInt64Type>().values().to_vec();
+            let values: Vec<u64> = cast
+                .as_primitive::<arrow_array::types::UInt64Type>()
+                .values()
+                .to_vec();
             order.par_sort_unstable_by_key(|&i| (values[i as usize], i));
             let v2 = values.clone();
             describe = Box::new(move |i| v2[i].to_string());
             equal = Box::new(move |a, b| values[a] == values[b]);
-        } else if matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+        } else if matches!(
+            dt,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ) {
             let strings = as_strings(name, &array)?;
             order.par_sort_unstable_by(|&a, &b| {
-                strings.value(a as usize).cmp(strings.value(b as usize)).then(a.cmp(&b))
+                strings
+                    .value(a as usize)
+                    .cmp(strings.value(b as usize))
+                    .then(a.cmp(&b))
             });
             let s2 = strings.clone();
             describe = Box::new(move |i| s2.value(i).to_owned());
@@ -213,7 +259,10 @@ impl Ids {
                 expected: "string or integer ids".to_owned(),
             });
         }
-        if let Some(w) = order.windows(2).find(|w| equal(w[0] as usize, w[1] as usize)) {
+        if let Some(w) = order
+            .windows(2)
+            .find(|w| equal(w[0] as usize, w[1] as usize))
+        {
             return Err(Error::DuplicateId {
                 column: name.to_owned(),
                 value: describe(w[0] as usize),
@@ -227,7 +276,11 @@ impl Ids {
         }
         drop(equal);
         drop(describe);
-        Ok(Self { array, name: name.to_owned(), rank })
+        Ok(Self {
+            array,
+            name: name.to_owned(),
+            rank,
+        })
     }
 
     /// Number of rows.
@@ -252,7 +305,9 @@ mod tests {
     fn encodes_distinct_normalised_values() {
         let raw = StringArray::from(vec![Some("Éa"), None, Some("ea"), Some("  "), Some("b")]);
         let arr = as_strings("x", &(Arc::new(raw) as ArrayRef)).unwrap();
-        let col = CodedColumn::encode(&arr, |s| crate::normalize::normalize(crate::normalize::Normalizer::Text, s));
+        let col = CodedColumn::encode(&arr, |s| {
+            crate::normalize::normalize(crate::normalize::Normalizer::Text, s)
+        });
         assert_eq!(col.codes, vec![0, NULL, 0, NULL, 1]);
         assert_eq!(col.values, vec!["ea", "b"]);
         assert_eq!(col.counts, vec![2, 1]);
@@ -278,8 +333,12 @@ mod tests {
         let ids = Ids::from_array("id", Arc::new(StringArray::from(vec!["b", "a", "c"]))).unwrap();
         assert_eq!(ids.rank, vec![1, 0, 2]);
         let e = Ids::from_array("id", Arc::new(Int32Array::from(vec![3, 1, 3]))).unwrap_err();
-        assert_eq!(e.to_string(), "duplicate id \"3\" in column `id` at rows 0 and 2");
-        let e = Ids::from_array("id", Arc::new(StringArray::from(vec![Some("a"), None]))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "duplicate id \"3\" in column `id` at rows 0 and 2"
+        );
+        let e =
+            Ids::from_array("id", Arc::new(StringArray::from(vec![Some("a"), None]))).unwrap_err();
         assert_eq!(e.to_string(), "null id in column `id` at row 1");
     }
 }

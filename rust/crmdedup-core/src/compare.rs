@@ -118,7 +118,12 @@ impl<'a> Comparison<'a> {
         } else {
             Vec::new()
         };
-        Self { spec, column, n_levels: spec.thresholds.len() + 2, tokens }
+        Self {
+            spec,
+            column,
+            n_levels: spec.thresholds.len() + 2,
+            tokens,
+        }
     }
 
     /// Level of rows `a` and `b`.
@@ -132,7 +137,10 @@ impl<'a> Comparison<'a> {
         if ca == cb {
             return top as i8;
         }
-        let (va, vb) = (&self.column.values[ca as usize], &self.column.values[cb as usize]);
+        let (va, vb) = (
+            &self.column.values[ca as usize],
+            &self.column.values[cb as usize],
+        );
         let t = &self.spec.thresholds;
         // Index of the strictest threshold met; level = top - 1 - index.
         let met = match self.spec.method {
@@ -185,10 +193,20 @@ mod tests {
 
     #[test]
     fn levels_are_ordered_from_else_to_exact() {
-        let col = column(&[Some("martin"), Some("MARTIN"), Some("martine"), Some("martan"), Some("dupont"), None]);
+        let col = column(&[
+            Some("martin"),
+            Some("MARTIN"),
+            Some("martine"),
+            Some("martan"),
+            Some("dupont"),
+            None,
+        ]);
         let s = spec(Method::Levenshtein, vec![1.0, 2.0]);
         let c = Comparison::new(&s, &col);
-        assert_eq!(level_labels(&s), vec!["else", "levenshtein <= 2", "levenshtein <= 1", "exact"]);
+        assert_eq!(
+            level_labels(&s),
+            vec!["else", "levenshtein <= 2", "levenshtein <= 1", "exact"]
+        );
         assert_eq!(c.level(0, 1), 3);
         assert_eq!(c.level(0, 2), 2);
         assert_eq!(c.level(2, 3), 1);
@@ -200,12 +218,19 @@ mod tests {
         assert_eq!(c.level(0, 4), 0);
         let s = spec(Method::Exact, vec![]);
         let c = Comparison::new(&s, &col);
-        assert_eq!((c.level(0, 1), c.level(0, 2), c.level(5, 5)), (1, 0, NULL_LEVEL));
+        assert_eq!(
+            (c.level(0, 1), c.level(0, 2), c.level(5, 5)),
+            (1, 0, NULL_LEVEL)
+        );
     }
 
     #[test]
     fn token_jaccard_ignores_word_order() {
-        let col = column(&[Some("dupont et fils"), Some("fils dupont et"), Some("dupont freres")]);
+        let col = column(&[
+            Some("dupont et fils"),
+            Some("fils dupont et"),
+            Some("dupont freres"),
+        ]);
         let s = spec(Method::TokenJaccard, vec![0.9, 0.2]);
         let c = Comparison::new(&s, &col);
         assert_eq!(c.level(0, 1), 2);

@@ -72,7 +72,10 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::Settings`].
     pub fn settings(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Settings { key: key.into(), message: message.into() }
+        Self::Settings {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 

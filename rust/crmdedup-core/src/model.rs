@@ -7,6 +7,7 @@
 //! last EM pass over all candidates with m and u fixed. Only pattern counts are needed, so fitting
 //! costs the same at a thousand or a billion pairs.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,13 @@ use crate::settings::{EmSettings, Settings};
 
 /// Smallest probability a level may take, so that weights stay finite.
 const FLOOR: f64 = 1e-7;
+
+/// Fewer random pairs than this (about 45 records) and the defaults are used unfitted.
+pub const MIN_PAIRS_TO_FIT: u64 = 1000;
+
+/// Weight, in pairs, of the default parameters in every estimate (a Dirichlet prior): on large
+/// data it vanishes, on a handful of records it keeps estimates sane instead of degenerate.
+const PSEUDO_PAIRS: f64 = 10.0;
 
 /// Fitted parameters of one comparison.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -34,7 +42,11 @@ impl ComparisonParams {
     /// Match weight (log2 Bayes factor) of each level.
     #[must_use]
     pub fn weights(&self) -> Vec<f64> {
-        self.m.iter().zip(&self.u).map(|(m, u)| (m.max(FLOOR) / u.max(FLOOR)).log2()).collect()
+        self.m
+            .iter()
+            .zip(&self.u)
+            .map(|(m, u)| (m.max(FLOOR) / u.max(FLOOR)).log2())
+            .collect()
     }
 }
 
@@ -87,10 +99,20 @@ impl Model {
                 }
                 m.push(if fuzzy == 0 { 0.95 } else { 0.70 });
                 u.push(0.001);
-                ComparisonParams { name: spec.name.clone(), levels, m, u }
+                ComparisonParams {
+                    name: spec.name.clone(),
+                    levels,
+                    m,
+                    u,
+                }
             })
             .collect();
-        Self { format: 1, prior: 0.1, comparisons, fit: FitReport::default() }
+        Self {
+            format: 1,
+            prior: 0.1,
+            comparisons,
+            fit: FitReport::default(),
+        }
     }
 
     /// Check the model has the comparisons and levels of `settings`.
@@ -107,7 +129,11 @@ impl Model {
         }
         for (p, spec) in self.comparisons.iter().zip(&settings.comparisons) {
             let labels = level_labels(spec);
-            if p.name != spec.name || p.levels != labels || p.m.len() != labels.len() || p.u.len() != labels.len() {
+            if p.name != spec.name
+                || p.levels != labels
+                || p.m.len() != labels.len()
+                || p.u.len() != labels.len()
+            {
                 return Err(Error::Model(format!(
                     "comparison `{}` has levels {:?}, the settings' `{}` has {:?}",
                     p.name, p.levels, spec.name, labels
@@ -115,7 +141,10 @@ impl Model {
             }
         }
         if !(self.prior > 0.0 && self.prior < 1.0) {
-            return Err(Error::Model(format!("prior {} is not strictly between 0 and 1", self.prior)));
+            return Err(Error::Model(format!(
+                "prior {} is not strictly between 0 and 1",
+                self.prior
+            )));
         }
         Ok(())
     }
@@ -167,44 +196,52 @@ impl SplitMix {
     }
 }
 
-/// Estimate u from random pairs. `split = Some(n_left)` draws one row from each side.
+/// Estimate u from random pairs, starting from `model`'s u (worth [`PSEUDO_PAIRS`] pairs).
+/// `split = Some(n_left)` draws one row from each side.
 #[must_use]
-pub fn estimate_u(comparisons: &[Comparison<'_>], n: usize, split: Option<usize>, em: &EmSettings) -> (Vec<Vec<f64>>, u64) {
-    let pairs: Vec<(usize, usize)> = match split {
-        Some(cut) => {
-            let (nl, nr) = (cut as u64, (n - cut) as u64);
-            if nl == 0 || nr == 0 {
-                Vec::new()
-            } else if nl * nr <= em.u_sample_size {
-                (0..cut).flat_map(|a| (cut..n).map(move |b| (a, b))).collect()
-            } else {
-                let mut rng = SplitMix::new(em.seed);
-                (0..em.u_sample_size)
-                    .map(|_| (rng.below(nl) as usize, cut + rng.below(nr) as usize))
-                    .collect()
-            }
+pub fn estimate_u(
+    model: &Model,
+    comparisons: &[Comparison<'_>],
+    n: usize,
+    split: Option<usize>,
+    em: &EmSettings,
+) -> (Vec<Vec<f64>>, u64) {
+    let pairs: Vec<(usize, usize)> = if let Some(cut) = split {
+        let (nl, nr) = (cut as u64, (n - cut) as u64);
+        if nl == 0 || nr == 0 {
+            Vec::new()
+        } else if nl * nr <= em.u_sample_size {
+            (0..cut)
+                .flat_map(|a| (cut..n).map(move |b| (a, b)))
+                .collect()
+        } else {
+            let mut rng = SplitMix::new(em.seed);
+            (0..em.u_sample_size)
+                .map(|_| (rng.below(nl) as usize, cut + rng.below(nr) as usize))
+                .collect()
         }
-        None => {
-            let total = (n as u64) * (n as u64).saturating_sub(1) / 2;
-            if total <= em.u_sample_size {
-                (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect()
-            } else {
-                let mut rng = SplitMix::new(em.seed);
-                let n = n as u64;
-                (0..em.u_sample_size)
-                    .map(|_| {
-                        let a = rng.below(n);
-                        let b = (a + 1 + rng.below(n - 1)) % n;
-                        (a as usize, b as usize)
-                    })
-                    .collect()
-            }
+    } else {
+        let total = (n as u64) * (n as u64).saturating_sub(1) / 2;
+        if total <= em.u_sample_size {
+            (0..n)
+                .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+                .collect()
+        } else {
+            let mut rng = SplitMix::new(em.seed);
+            let n = n as u64;
+            (0..em.u_sample_size)
+                .map(|_| {
+                    let a = rng.below(n);
+                    let b = (a + 1 + rng.below(n - 1)) % n;
+                    (a as usize, b as usize)
+                })
+                .collect()
         }
     };
-    use rayon::prelude::*;
     let u = comparisons
         .iter()
-        .map(|c| {
+        .zip(&model.comparisons)
+        .map(|(c, params)| {
             let counts = pairs
                 .par_iter()
                 .with_min_len(4096)
@@ -218,17 +255,19 @@ pub fn estimate_u(comparisons: &[Comparison<'_>], n: usize, split: Option<usize>
                         acc
                     },
                 )
-                .reduce(|| vec![0u64; c.n_levels], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect());
-            smooth(&counts)
+                .reduce(
+                    || vec![0u64; c.n_levels],
+                    |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect(),
+                );
+            let total = counts.iter().sum::<u64>() as f64 + PSEUDO_PAIRS;
+            counts
+                .iter()
+                .zip(&params.u)
+                .map(|(&k, u0)| (k as f64 + PSEUDO_PAIRS * u0) / total)
+                .collect()
         })
         .collect();
     (u, pairs.len() as u64)
-}
-
-/// Proportions with a half-count added to every level, so that no level has probability 0.
-fn smooth(counts: &[u64]) -> Vec<f64> {
-    let total: f64 = counts.iter().sum::<u64>() as f64 + 0.5 * counts.len() as f64;
-    counts.iter().map(|&c| (c as f64 + 0.5) / total).collect()
 }
 
 /// Histogram of comparison patterns: (levels, rules that block the pair) → pairs.
@@ -236,7 +275,10 @@ pub type Patterns = FxHashMap<(Vec<i8>, u32), u64>;
 
 /// Sorted for determinism: hash map order never reaches the numbers.
 fn sorted(patterns: &Patterns) -> Vec<(&[i8], u32, f64)> {
-    let mut v: Vec<(&[i8], u32, f64)> = patterns.iter().map(|((g, r), n)| (g.as_slice(), *r, *n as f64)).collect();
+    let mut v: Vec<(&[i8], u32, f64)> = patterns
+        .iter()
+        .map(|((g, r), n)| (g.as_slice(), *r, *n as f64))
+        .collect();
     v.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
     v
 }
@@ -261,12 +303,16 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
     let n_comp = model.comparisons.len();
     let u: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.u.clone()).collect();
     let start_m: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.m.clone()).collect();
+    let start_prior = model.prior;
     let mut sum_m: Vec<Vec<f64>> = start_m.iter().map(|m| vec![0.0; m.len()]).collect();
     let mut sessions = vec![0u32; n_comp];
     model.fit.patterns = rows.len();
     for (rule, blocked_here) in blocked.iter().enumerate() {
         let active: Vec<bool> = blocked_here.iter().map(|b| !b).collect();
-        let session: Vec<&(&[i8], u32, f64)> = rows.iter().filter(|r| r.1 & (1 << rule.min(31)) != 0).collect();
+        let session: Vec<&(&[i8], u32, f64)> = rows
+            .iter()
+            .filter(|r| r.1 & (1 << rule.min(31)) != 0)
+            .collect();
         if session.is_empty() || !active.iter().any(|a| *a) {
             model.fit.iterations.push(0);
             model.fit.converged.push(false);
@@ -298,12 +344,14 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
                     continue;
                 }
                 for (l, v) in num[c].iter().enumerate() {
-                    let new = (v / den[c]).max(FLOOR);
+                    let new =
+                        ((v + PSEUDO_PAIRS * start_m[c][l]) / (den[c] + PSEUDO_PAIRS)).max(FLOOR);
                     delta = delta.max((new - m[c][l]).abs());
                     m[c][l] = new;
                 }
             }
-            let new_prior = (matched / total).clamp(FLOOR, 1.0 - FLOOR);
+            let new_prior = ((matched + PSEUDO_PAIRS * start_prior) / (total + PSEUDO_PAIRS))
+                .clamp(FLOOR, 1.0 - FLOOR);
             delta = delta.max((new_prior - prior).abs());
             prior = new_prior;
             if delta < em.tolerance {
@@ -324,7 +372,10 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
     }
     for (c, params) in model.comparisons.iter_mut().enumerate() {
         if sessions[c] > 0 {
-            params.m = sum_m[c].iter().map(|s| s / f64::from(sessions[c])).collect();
+            params.m = sum_m[c]
+                .iter()
+                .map(|s| s / f64::from(sessions[c]))
+                .collect();
         }
     }
     // The prior among all candidates, with m and u now fixed.
@@ -340,7 +391,8 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
         if total == 0.0 {
             break;
         }
-        let new = (matched / total).clamp(FLOOR, 1.0 - FLOOR);
+        let new = ((matched + PSEUDO_PAIRS * start_prior) / (total + PSEUDO_PAIRS))
+            .clamp(FLOOR, 1.0 - FLOOR);
         let done = (new - prior).abs() < em.tolerance;
         prior = new;
         if done {
@@ -360,8 +412,16 @@ mod tests {
     fn em_recovers_known_parameters() {
         let settings = sample();
         let mut truth = Model::defaults(&settings);
-        let true_m = [vec![0.05, 0.1, 0.15, 0.7], vec![0.02, 0.08, 0.1, 0.8], vec![0.1, 0.05, 0.05, 0.8]];
-        let true_u = [vec![0.9, 0.05, 0.03, 0.02], vec![0.85, 0.08, 0.05, 0.02], vec![0.97, 0.015, 0.01, 0.005]];
+        let true_m = [
+            vec![0.05, 0.1, 0.15, 0.7],
+            vec![0.02, 0.08, 0.1, 0.8],
+            vec![0.1, 0.05, 0.05, 0.8],
+        ];
+        let true_u = [
+            vec![0.9, 0.05, 0.03, 0.02],
+            vec![0.85, 0.08, 0.05, 0.02],
+            vec![0.97, 0.015, 0.01, 0.005],
+        ];
         for (c, p) in truth.comparisons.iter_mut().enumerate() {
             p.m.clone_from(&true_m[c]);
             p.u.clone_from(&true_u[c]);
@@ -381,23 +441,39 @@ mod tests {
         };
         let mut patterns = Patterns::default();
         for i in 0..200_000 {
-            let is_match = (i as f64) < true_prior * 200_000.0;
-            let gamma: Vec<i8> = (0..3).map(|c| draw(if is_match { &true_m[c] } else { &true_u[c] })).collect();
+            let is_match = f64::from(i) < true_prior * 200_000.0;
+            let gamma: Vec<i8> = (0..3)
+                .map(|c| draw(if is_match { &true_m[c] } else { &true_u[c] }))
+                .collect();
             *patterns.entry((gamma, 0b1)).or_default() += 1;
         }
         let mut model = Model::defaults(&settings);
         for (c, p) in model.comparisons.iter_mut().enumerate() {
             p.u.clone_from(&true_u[c]);
         }
-        let em = EmSettings { max_iterations: 500, tolerance: 1e-9, u_sample_size: 0, seed: 1 };
+        let em = EmSettings {
+            max_iterations: 500,
+            tolerance: 1e-9,
+            u_sample_size: 0,
+            seed: 1,
+        };
         fit_em(&mut model, &patterns, &[vec![false, false, false]], &em);
         assert!(model.fit.converged[0]);
         for (c, p) in model.comparisons.iter().enumerate() {
             for (got, want) in p.m.iter().zip(&true_m[c]) {
-                assert!((got - want).abs() < 0.02, "comparison {c}: m {:?} vs {:?}", p.m, true_m[c]);
+                assert!(
+                    (got - want).abs() < 0.02,
+                    "comparison {c}: m {:?} vs {:?}",
+                    p.m,
+                    true_m[c]
+                );
             }
         }
-        assert!((model.prior - true_prior).abs() < 0.02, "prior {}", model.prior);
+        assert!(
+            (model.prior - true_prior).abs() < 0.02,
+            "prior {}",
+            model.prior
+        );
     }
 
     #[test]
@@ -409,7 +485,12 @@ mod tests {
         back.check_fits(&settings).unwrap();
         let mut other = settings.clone();
         other.comparisons[0].thresholds = vec![0.9];
-        assert!(back.check_fits(&other).unwrap_err().to_string().contains("first_name"));
+        assert!(
+            back.check_fits(&other)
+                .unwrap_err()
+                .to_string()
+                .contains("first_name")
+        );
     }
 
     #[test]

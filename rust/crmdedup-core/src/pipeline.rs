@@ -39,6 +39,9 @@ impl Progress for NoProgress {
     }
 }
 
+/// Records' worth of weight given to "no adjustment" in term-frequency estimates.
+const TF_PSEUDO_RECORDS: f64 = 100.0;
+
 /// Pairs graded per chunk between two progress calls.
 const CHUNK: usize = 1 << 20;
 
@@ -71,7 +74,8 @@ pub struct Report {
     pub largest_cluster: usize,
     /// Clusters over `max_cluster_size`: (row naming the cluster, size), largest first.
     pub oversized_clusters: Vec<(usize, usize)>,
-    /// Whether the model was fitted in this run (else given by the caller).
+    /// Whether a model was fitted in this run (false when one was given, or when the data was
+    /// too small to fit and the documented defaults were used).
     pub fitted: bool,
     /// Milliseconds per stage.
     pub timings_ms: Vec<(String, u64)>,
@@ -94,7 +98,11 @@ pub struct Dataset {
 
 /// Normaliser a column goes through: the one of the first comparison reading it, else text.
 fn normalizer_of(settings: &Settings, column: &str) -> Normalizer {
-    settings.comparisons.iter().find(|c| c.column == column).map_or(Normalizer::Text, |c| c.normalizer)
+    settings
+        .comparisons
+        .iter()
+        .find(|c| c.column == column)
+        .map_or(Normalizer::Text, |c| c.normalizer)
 }
 
 impl Dataset {
@@ -102,10 +110,17 @@ impl Dataset {
     ///
     /// # Errors
     /// Missing or mistyped columns, bad ids.
-    pub fn prepare(tables: &[(&RecordBatch, Ids)], settings: &Settings, progress: &dyn Progress) -> Result<Self> {
+    pub fn prepare(
+        tables: &[(&RecordBatch, Ids)],
+        settings: &Settings,
+        progress: &dyn Progress,
+    ) -> Result<Self> {
         let n: usize = tables.iter().map(|(b, _)| b.num_rows()).sum();
         if n > column::MAX_ROWS {
-            return Err(Error::TooManyRows { rows: n, max: column::MAX_ROWS });
+            return Err(Error::TooManyRows {
+                rows: n,
+                max: column::MAX_ROWS,
+            });
         }
         let split = (tables.len() == 2).then(|| tables[0].0.num_rows());
         let mut wanted: Vec<(String, Normalizer)> = Vec::new();
@@ -120,7 +135,10 @@ impl Dataset {
         }
         let mut seen = std::collections::HashSet::new();
         wanted.retain(|w| seen.insert(w.clone()));
-        let opts = normalize::NormalizeOptions { default_region: settings.default_region.clone(), ..Default::default() };
+        let opts = normalize::NormalizeOptions {
+            default_region: settings.default_region.clone(),
+            ..Default::default()
+        };
         let mut columns = FxHashMap::default();
         for (i, (name, kind)) in wanted.iter().enumerate() {
             let mut parts = Vec::with_capacity(tables.len());
@@ -128,13 +146,17 @@ impl Dataset {
                 parts.push(column::as_strings(name, column::column(batch, name)?)?);
             }
             let stacked = if parts.len() == 1 {
-                parts.pop().unwrap_or_else(|| arrow_array::StringViewArray::from(Vec::<&str>::new()))
+                parts
+                    .pop()
+                    .unwrap_or_else(|| arrow_array::StringViewArray::from(Vec::<&str>::new()))
             } else {
-                let refs: Vec<&dyn arrow_array::Array> = parts.iter().map(|p| p as &dyn arrow_array::Array).collect();
+                let refs: Vec<&dyn arrow_array::Array> =
+                    parts.iter().map(|p| p as &dyn arrow_array::Array).collect();
                 let cat = arrow_select::concat::concat(&refs)?;
                 arrow_array::cast::AsArray::as_string_view(&cat).clone()
             };
-            let coded = CodedColumn::encode(&stacked, |v| normalize::normalize_with(*kind, v, &opts));
+            let coded =
+                CodedColumn::encode(&stacked, |v| normalize::normalize_with(*kind, v, &opts));
             columns.insert((name.clone(), *kind), coded);
             progress.update("normalise", i as u64 + 1, wanted.len() as u64)?;
         }
@@ -145,7 +167,14 @@ impl Dataset {
             offset += ids.len() as u32;
         }
         let ids = tables.iter().map(|(_, ids)| ids.clone()).collect();
-        Ok(Self { n, split, ids, rank, columns, normalize: opts })
+        Ok(Self {
+            n,
+            split,
+            ids,
+            rank,
+            columns,
+            normalize: opts,
+        })
     }
 
     fn column(&self, name: &str, kind: Normalizer) -> &CodedColumn {
@@ -156,7 +185,11 @@ impl Dataset {
     /// Comparisons bound to their columns.
     #[must_use]
     pub fn comparisons<'a>(&'a self, settings: &'a Settings) -> Vec<Comparison<'a>> {
-        settings.comparisons.iter().map(|c| Comparison::new(c, self.column(&c.column, c.normalizer))).collect()
+        settings
+            .comparisons
+            .iter()
+            .map(|c| Comparison::new(c, self.column(&c.column, c.normalizer)))
+            .collect()
     }
 
     /// Options the columns were normalised with.
@@ -181,13 +214,31 @@ impl Scorer {
             .zip(&model.comparisons)
             .map(|(c, p)| {
                 c.spec.term_frequency.then(|| {
+                    // Frequency of the value among the *other* records, shrunk towards u_exact so
+                    // that small tables get small adjustments.
                     let u_exact = *p.u.last().unwrap_or(&1.0);
-                    let total = c.column.non_null.max(1) as f64;
-                    c.column.counts.iter().map(|&k| (u_exact / (f64::from(k) / total)).log2()).collect()
+                    let others = c.column.non_null.saturating_sub(1) as f64 + TF_PSEUDO_RECORDS;
+                    c.column
+                        .counts
+                        .iter()
+                        .map(|&k| {
+                            let tf = (f64::from(k.saturating_sub(1)) + TF_PSEUDO_RECORDS * u_exact)
+                                / others;
+                            (u_exact / tf).log2()
+                        })
+                        .collect()
                 })
             })
             .collect();
-        Self { prior: model.prior_weight(), weights: model.comparisons.iter().map(model::ComparisonParams::weights).collect(), tf }
+        Self {
+            prior: model.prior_weight(),
+            weights: model
+                .comparisons
+                .iter()
+                .map(model::ComparisonParams::weights)
+                .collect(),
+            tf,
+        }
     }
 
     /// Weight of comparison `c` at `level` for row `a` (whose value decides the TF adjustment).
@@ -197,7 +248,9 @@ impl Scorer {
         }
         let base = self.weights[c][level as usize];
         let adj = match &self.tf[c] {
-            Some(tf) if level as usize == comparisons[c].n_levels - 1 => tf[comparisons[c].column.codes[a] as usize],
+            Some(tf) if level as usize == comparisons[c].n_levels - 1 => {
+                tf[comparisons[c].column.codes[a] as usize]
+            }
             _ => 0.0,
         };
         (base, adj)
@@ -255,7 +308,11 @@ pub struct RunOutput {
     pub session: Session,
 }
 
-fn timed<T>(timings: &mut Vec<(String, u64)>, stage: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+fn timed<T>(
+    timings: &mut Vec<(String, u64)>,
+    stage: &str,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     let t = Instant::now();
     let out = f()?;
     timings.push((stage.to_owned(), t.elapsed().as_millis() as u64));
@@ -268,30 +325,51 @@ fn timed<T>(timings: &mut Vec<(String, u64)>, stage: &str, f: impl FnOnce() -> R
 ///
 /// # Errors
 /// Bad columns or ids, a model that does not fit the settings, or cancellation.
-pub fn run(tables: &[(&RecordBatch, Ids)], settings: &Settings, model: Option<Model>, progress: &dyn Progress) -> Result<RunOutput> {
+pub fn run(
+    tables: &[(&RecordBatch, Ids)],
+    settings: &Settings,
+    model: Option<Model>,
+    progress: &dyn Progress,
+) -> Result<RunOutput> {
     settings.validate()?;
     if let Some(m) = &model {
         m.check_fits(settings)?;
     }
     let mut timings = Vec::new();
-    let dataset = timed(&mut timings, "normalise", || Dataset::prepare(tables, settings, progress))?;
+    let dataset = timed(&mut timings, "normalise", || {
+        Dataset::prepare(tables, settings, progress)
+    })?;
     let n = dataset.n;
     let comparisons = dataset.comparisons(settings);
 
     let exprs: Vec<Vec<KeyExpr>> = settings
         .blocking_rules
         .iter()
-        .map(|r| r.keys.iter().map(|k| KeyExpr::parse(k).map_err(|m| Error::settings("blocking_rules", m))).collect())
+        .map(|r| {
+            r.keys
+                .iter()
+                .map(|k| KeyExpr::parse(k).map_err(|m| Error::settings("blocking_rules", m)))
+                .collect()
+        })
         .collect::<Result<_>>()?;
     let parts: Vec<Vec<&CodedColumn>> = exprs
         .iter()
-        .map(|r| r.iter().map(|e| dataset.column(&e.column, normalizer_of(settings, &e.column))).collect())
+        .map(|r| {
+            r.iter()
+                .map(|e| dataset.column(&e.column, normalizer_of(settings, &e.column)))
+                .collect()
+        })
         .collect();
     let n_rules = exprs.len() as u64;
     let cands = timed(&mut timings, "block", || {
-        blocking::candidates(&exprs, &parts, n, settings.max_block_size, dataset.split, |r| {
-            progress.update("block", r as u64 + 1, n_rules)
-        })
+        blocking::candidates(
+            &exprs,
+            &parts,
+            n,
+            settings.max_block_size,
+            dataset.split,
+            |r| progress.update("block", r as u64 + 1, n_rules),
+        )
     })?;
 
     // Grade every candidate pair and count patterns (with the rules that block each pair).
@@ -300,7 +378,12 @@ pub fn run(tables: &[(&RecordBatch, Ids)], settings: &Settings, model: Option<Mo
     let mut gammas = vec![0i8; total * n_comp];
     let mut pattern_counts: FxHashMap<(u64, u32), u64> = FxHashMap::default();
     timed(&mut timings, "compare", || {
-        for (chunk_index, (pairs, out)) in cands.pairs.chunks(CHUNK).zip(gammas.chunks_mut(CHUNK * n_comp.max(1))).enumerate() {
+        for (chunk_index, (pairs, out)) in cands
+            .pairs
+            .chunks(CHUNK)
+            .zip(gammas.chunks_mut(CHUNK * n_comp.max(1)))
+            .enumerate()
+        {
             let local = out
                 .par_chunks_mut(n_comp.max(1))
                 .zip(pairs.par_iter())
@@ -331,7 +414,11 @@ pub fn run(tables: &[(&RecordBatch, Ids)], settings: &Settings, model: Option<Mo
             for (k, v) in local {
                 *pattern_counts.entry(k).or_default() += v;
             }
-            progress.update("compare", ((chunk_index + 1) * CHUNK).min(total) as u64, total as u64)?;
+            progress.update(
+                "compare",
+                ((chunk_index + 1) * CHUNK).min(total) as u64,
+                total as u64,
+            )?;
         }
         Ok(())
     })?;
@@ -341,21 +428,34 @@ pub fn run(tables: &[(&RecordBatch, Ids)], settings: &Settings, model: Option<Mo
         Some(m) => m,
         None => timed(&mut timings, "fit", || {
             let mut m = Model::defaults(settings);
-            let (u, sampled) = model::estimate_u(&comparisons, n, dataset.split, &settings.em);
+            let (u, sampled) = model::estimate_u(&m, &comparisons, n, dataset.split, &settings.em);
+            m.fit.u_pairs_sampled = sampled;
+            if sampled < model::MIN_PAIRS_TO_FIT {
+                // Too few records to learn from: the documented defaults are safer than noise.
+                progress.update("fit", 1, 1)?;
+                return Ok(m);
+            }
             for (p, u) in m.comparisons.iter_mut().zip(u) {
                 p.u = u;
             }
-            m.fit.u_pairs_sampled = sampled;
             let patterns: Patterns = pattern_counts
                 .iter()
                 .map(|(&(key, mask), &count)| {
-                    let g = (0..n_comp).map(|c| (((key >> (4 * c)) & 0xf) as i8) - 1).collect();
+                    let g = (0..n_comp)
+                        .map(|c| (((key >> (4 * c)) & 0xf) as i8) - 1)
+                        .collect();
                     ((g, mask), count)
                 })
                 .collect();
             let blocked: Vec<Vec<bool>> = exprs
                 .iter()
-                .map(|rule| settings.comparisons.iter().map(|c| rule.iter().any(|e| e.column == c.column)).collect())
+                .map(|rule| {
+                    settings
+                        .comparisons
+                        .iter()
+                        .map(|c| rule.iter().any(|e| e.column == c.column))
+                        .collect()
+                })
                 .collect();
             model::fit_em(&mut m, &patterns, &blocked, &settings.em);
             progress.update("fit", 1, 1)?;
@@ -383,7 +483,9 @@ pub fn run(tables: &[(&RecordBatch, Ids)], settings: &Settings, model: Option<Mo
             })
             .collect();
         progress.update("score", total as u64, total as u64)?;
-        Ok(scored.into_iter().unzip::<usize, f64, Vec<usize>, Vec<f64>>())
+        Ok(scored
+            .into_iter()
+            .unzip::<usize, f64, Vec<usize>, Vec<f64>>())
     })?;
 
     let reps = timed(&mut timings, "cluster", || {
@@ -392,10 +494,20 @@ pub fn run(tables: &[(&RecordBatch, Ids)], settings: &Settings, model: Option<Mo
             .zip(&weights)
             .map(|(&i, &w)| {
                 let (a, b) = unpack(cands.pairs[i]);
-                Edge { a, b, p: probability(w) }
+                Edge {
+                    a,
+                    b,
+                    p: probability(w),
+                }
             })
             .collect();
-        let reps = cluster::cluster(n, &edges, &dataset.rank, settings.clustering, settings.guard_probability);
+        let reps = cluster::cluster(
+            n,
+            &edges,
+            &dataset.rank,
+            settings.clustering,
+            settings.guard_probability,
+        );
         progress.update("cluster", 1, 1)?;
         Ok(reps)
     })?;
@@ -409,17 +521,39 @@ pub fn run(tables: &[(&RecordBatch, Ids)], settings: &Settings, model: Option<Mo
         skipped_rows_total: cands.skipped.iter().map(|b| b.size).sum(),
         skipped_blocks: cands.skipped.iter().take(20).cloned().collect(),
         matched_pairs: kept.len() as u64,
-        fitted,
+        fitted: fitted && !model.fit.iterations.is_empty(),
         ..Report::default()
     };
     let clusters = cluster_batch(&dataset, &reps, settings, &mut report)?;
-    let pairs = pair_batch(&dataset, &comparisons, &scorer, &cands.pairs, &gammas, &kept, &weights)?;
+    let pairs = pair_batch(
+        &dataset,
+        &comparisons,
+        &scorer,
+        &cands.pairs,
+        &gammas,
+        &kept,
+        &weights,
+    )?;
     report.timings_ms = timings;
     drop(comparisons);
-    Ok(RunOutput { clusters, pairs, report, session: Session { settings: settings.clone(), dataset, model } })
+    Ok(RunOutput {
+        clusters,
+        pairs,
+        report,
+        session: Session {
+            settings: settings.clone(),
+            dataset,
+            model,
+        },
+    })
 }
 
-fn cluster_batch(dataset: &Dataset, reps: &[u32], settings: &Settings, report: &mut Report) -> Result<RecordBatch> {
+fn cluster_batch(
+    dataset: &Dataset,
+    reps: &[u32],
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<RecordBatch> {
     let n = reps.len();
     let mut sizes = vec![0u32; n];
     for &r in reps {
@@ -435,9 +569,14 @@ fn cluster_batch(dataset: &Dataset, reps: &[u32], settings: &Settings, report: &
         .filter(|(_, s)| **s as usize > settings.max_cluster_size)
         .map(|(r, s)| (r, *s as usize))
         .collect();
-    oversized.sort_by(|a, b| b.1.cmp(&a.1).then(dataset.rank[a.0].cmp(&dataset.rank[b.0])));
+    oversized.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(dataset.rank[a.0].cmp(&dataset.rank[b.0]))
+    });
     report.oversized_clusters = oversized;
-    let size_col: ArrayRef = Arc::new(UInt32Array::from_iter_values(reps.iter().map(|&r| sizes[r as usize])));
+    let size_col: ArrayRef = Arc::new(UInt32Array::from_iter_values(
+        reps.iter().map(|&r| sizes[r as usize]),
+    ));
     let ids = &dataset.ids;
     if dataset.split.is_none() {
         let id = &ids[0];
@@ -448,21 +587,29 @@ fn cluster_batch(dataset: &Dataset, reps: &[u32], settings: &Settings, report: &
             Field::new("cluster_id", id.array.data_type().clone(), false),
             Field::new("cluster_size", DataType::UInt32, false),
         ]);
-        return Ok(RecordBatch::try_new(Arc::new(schema), vec![id.array.clone(), cluster_id, size_col])?);
+        return Ok(RecordBatch::try_new(
+            Arc::new(schema),
+            vec![id.array.clone(), cluster_id, size_col],
+        )?);
     }
     let (left, right) = (&ids[0], &ids[1]);
     let id_col = stack_ids(left, right)?;
     let source: ArrayRef = Arc::new(StringArray::from_iter_values(
         (0..n).map(|r| if r < left.len() { "left" } else { "right" }),
     ));
-    let cluster_id: ArrayRef = Arc::new(UInt64Array::from_iter_values(reps.iter().map(|&r| u64::from(dataset.rank[r as usize]))));
+    let cluster_id: ArrayRef = Arc::new(UInt64Array::from_iter_values(
+        reps.iter().map(|&r| u64::from(dataset.rank[r as usize])),
+    ));
     let schema = Schema::new(vec![
         Field::new("source_dataset", DataType::Utf8, false),
         Field::new(&left.name, id_col.data_type().clone(), false),
         Field::new("cluster_id", DataType::UInt64, false),
         Field::new("cluster_size", DataType::UInt32, false),
     ]);
-    Ok(RecordBatch::try_new(Arc::new(schema), vec![source, id_col, cluster_id, size_col])?)
+    Ok(RecordBatch::try_new(
+        Arc::new(schema),
+        vec![source, id_col, cluster_id, size_col],
+    )?)
 }
 
 /// Left ids then right ids in one column of a common type.
@@ -476,12 +623,18 @@ fn stack_ids(left: &Ids, right: &Ids) -> Result<ArrayRef> {
             DataType::Utf8View
         }
     };
-    let (lt, rt) = (common(left.array.data_type()), common(right.array.data_type()));
+    let (lt, rt) = (
+        common(left.array.data_type()),
+        common(right.array.data_type()),
+    );
     if lt != rt {
         return Err(Error::WrongType {
             column: right.name.clone(),
             found: right.array.data_type().to_string(),
-            expected: format!("the same kind of id as the left table ({})", left.array.data_type()),
+            expected: format!(
+                "the same kind of id as the left table ({})",
+                left.array.data_type()
+            ),
         });
     }
     let l = arrow_cast::cast(&left.array, &lt)?;
@@ -507,39 +660,72 @@ fn pair_batch(
         .enumerate()
         .map(|(k, (&i, _))| {
             let (a, b) = unpack(pairs[i]);
-            let (a, b) = if split.is_none() && dataset.rank[a as usize] > dataset.rank[b as usize] { (b, a) } else { (a, b) };
+            let (a, b) = if split.is_none() && dataset.rank[a as usize] > dataset.rank[b as usize] {
+                (b, a)
+            } else {
+                (a, b)
+            };
             (a, b, k)
         })
         .collect();
-    order.par_sort_unstable_by_key(|&(a, b, _)| (dataset.rank[a as usize], dataset.rank[b as usize]));
+    order.par_sort_unstable_by_key(|&(a, b, _)| {
+        (dataset.rank[a as usize], dataset.rank[b as usize])
+    });
     let offset = split.unwrap_or(0) as u32;
     let left = &dataset.ids[0];
     let right = dataset.ids.get(1).unwrap_or(left);
     let take_l = UInt32Array::from_iter_values(order.iter().map(|o| o.0));
     let take_r = UInt32Array::from_iter_values(order.iter().map(|o| o.1 - offset));
     let mut fields = vec![
-        Field::new(format!("{}_l", left.name), left.array.data_type().clone(), false),
-        Field::new(format!("{}_r", right.name), right.array.data_type().clone(), false),
+        Field::new(
+            format!("{}_l", left.name),
+            left.array.data_type().clone(),
+            false,
+        ),
+        Field::new(
+            format!("{}_r", right.name),
+            right.array.data_type().clone(),
+            false,
+        ),
         Field::new("match_weight", DataType::Float64, false),
         Field::new("match_probability", DataType::Float64, false),
     ];
     let mut columns: Vec<ArrayRef> = vec![
         arrow_select::take::take(left.array.as_ref(), &take_l, None)?,
         arrow_select::take::take(right.array.as_ref(), &take_r, None)?,
-        Arc::new(Float64Array::from_iter_values(order.iter().map(|o| weights[o.2]))),
-        Arc::new(Float64Array::from_iter_values(order.iter().map(|o| probability(weights[o.2])))),
+        Arc::new(Float64Array::from_iter_values(
+            order.iter().map(|o| weights[o.2]),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            order.iter().map(|o| probability(weights[o.2])),
+        )),
     ];
     for (c, comp) in comparisons.iter().enumerate() {
         let level = |o: &(u32, u32, usize)| gammas[kept[o.2] * n_comp + c];
-        fields.push(Field::new(format!("gamma_{}", comp.spec.name), DataType::Int8, false));
-        columns.push(Arc::new(Int8Array::from_iter_values(order.iter().map(level))));
-        fields.push(Field::new(format!("weight_{}", comp.spec.name), DataType::Float64, false));
-        columns.push(Arc::new(Float64Array::from_iter_values(order.iter().map(|o| {
-            let (base, adj) = scorer.weight(comparisons, c, level(o), o.0 as usize);
-            base + adj
-        }))));
+        fields.push(Field::new(
+            format!("gamma_{}", comp.spec.name),
+            DataType::Int8,
+            false,
+        ));
+        columns.push(Arc::new(Int8Array::from_iter_values(
+            order.iter().map(level),
+        )));
+        fields.push(Field::new(
+            format!("weight_{}", comp.spec.name),
+            DataType::Float64,
+            false,
+        ));
+        columns.push(Arc::new(Float64Array::from_iter_values(order.iter().map(
+            |o| {
+                let (base, adj) = scorer.weight(comparisons, c, level(o), o.0 as usize);
+                base + adj
+            },
+        ))));
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 impl Session {
@@ -549,7 +735,10 @@ impl Session {
     /// [`Error::Settings`] when a row is out of range.
     pub fn explain(&self, a: usize, b: usize) -> Result<Vec<ExplainRow>> {
         if a >= self.dataset.n || b >= self.dataset.n {
-            return Err(Error::settings("row", format!("rows {a} and {b}: there are {} rows", self.dataset.n)));
+            return Err(Error::settings(
+                "row",
+                format!("rows {a} and {b}: there are {} rows", self.dataset.n),
+            ));
         }
         let comparisons = self.dataset.comparisons(&self.settings);
         let scorer = Scorer::new(&self.model, &comparisons);
@@ -575,7 +764,11 @@ impl Session {
                 value_l: comp.column.get(a).map(str::to_owned),
                 value_r: comp.column.get(b).map(str::to_owned),
                 level,
-                level_label: if level == NULL_LEVEL { "null".to_owned() } else { labels[level as usize].clone() },
+                level_label: if level == NULL_LEVEL {
+                    "null".to_owned()
+                } else {
+                    labels[level as usize].clone()
+                },
                 weight,
                 tf_adjustment: adj,
                 cumulative_weight: total,
@@ -598,8 +791,14 @@ mod tests {
         let strings = |v: Vec<Option<&str>>| -> ArrayRef { Arc::new(StringArray::from(v)) };
         RecordBatch::try_from_iter(vec![
             ("id", strings(rows.iter().map(|r| Some(r.0)).collect())),
-            ("first_name", strings(rows.iter().map(|r| Some(r.1)).collect())),
-            ("last_name", strings(rows.iter().map(|r| Some(r.2)).collect())),
+            (
+                "first_name",
+                strings(rows.iter().map(|r| Some(r.1)).collect()),
+            ),
+            (
+                "last_name",
+                strings(rows.iter().map(|r| Some(r.2)).collect()),
+            ),
             ("email", strings(rows.iter().map(|r| r.3).collect())),
         ])
         .unwrap()
@@ -625,7 +824,12 @@ mod tests {
     #[test]
     fn finds_obvious_duplicates() {
         let out = dedupe(&contacts(), &sample());
-        let ids = out.clusters.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+        let ids = out
+            .clusters
+            .column(1)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
         let got: Vec<&str> = (0..ids.len()).map(|i| ids.value(i)).collect();
         assert_eq!(got, vec!["a1", "a1", "a1", "b1", "b1", "c1", "d1"]);
         assert_eq!(out.report.clusters, 4);
@@ -641,17 +845,29 @@ mod tests {
         let rows = out.session.explain(0, 1).unwrap();
         let total: f64 = rows.iter().map(|r| r.weight + r.tf_adjustment).sum();
         assert!((rows.last().unwrap().cumulative_weight - total).abs() < 1e-9);
-        let w = out.pairs.column(2).as_any().downcast_ref::<Float64Array>().unwrap().value(0);
+        let w = out
+            .pairs
+            .column(2)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .value(0);
         assert!((w - total).abs() < 1e-9, "{w} vs {total}");
     }
 
     #[test]
     fn giant_blocks_are_bounded_and_reported() {
-        let rows: Vec<(String, String)> = (0..5000).map(|i| (format!("r{i}"), format!("p{i}"))).collect();
-        let data: Vec<(&str, &str, &str, Option<&str>)> =
-            rows.iter().map(|(id, f)| (id.as_str(), f.as_str(), "martin", None)).collect();
+        let rows: Vec<(String, String)> = (0..5000)
+            .map(|i| (format!("r{i}"), format!("p{i}")))
+            .collect();
+        let data: Vec<(&str, &str, &str, Option<&str>)> = rows
+            .iter()
+            .map(|(id, f)| (id.as_str(), f.as_str(), "martin", None))
+            .collect();
         let mut settings = sample();
-        settings.blocking_rules = vec![crate::settings::BlockingRule { keys: vec!["last_name".into()] }];
+        settings.blocking_rules = vec![crate::settings::BlockingRule {
+            keys: vec!["last_name".into()],
+        }];
         settings.max_block_size = 100;
         let out = dedupe(&table(&data), &settings);
         assert_eq!(out.report.candidate_pairs, 0);
@@ -664,13 +880,29 @@ mod tests {
         let batch = contacts();
         let out = dedupe(&batch, &sample());
         let rev = UInt32Array::from_iter_values((0..batch.num_rows() as u32).rev());
-        let cols: Vec<ArrayRef> = batch.columns().iter().map(|c| arrow_select::take::take(c, &rev, None).unwrap()).collect();
+        let cols: Vec<ArrayRef> = batch
+            .columns()
+            .iter()
+            .map(|c| arrow_select::take::take(c, &rev, None).unwrap())
+            .collect();
         let reversed = RecordBatch::try_new(batch.schema(), cols).unwrap();
         let out2 = dedupe(&reversed, &sample());
         let map = |o: &RunOutput| {
-            let id = o.clusters.column(0).as_any().downcast_ref::<StringArray>().unwrap();
-            let cl = o.clusters.column(1).as_any().downcast_ref::<StringArray>().unwrap();
-            let mut v: Vec<(String, String)> = (0..id.len()).map(|i| (id.value(i).into(), cl.value(i).into())).collect();
+            let id = o
+                .clusters
+                .column(0)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap();
+            let cl = o
+                .clusters
+                .column(1)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap();
+            let mut v: Vec<(String, String)> = (0..id.len())
+                .map(|i| (id.value(i).into(), cl.value(i).into()))
+                .collect();
             v.sort();
             v
         };

@@ -119,9 +119,8 @@ impl Settings {
     /// # Errors
     /// [`Error::Settings`] naming the offending key.
     pub fn from_json(json: &str) -> Result<Self> {
-        let settings: Self = serde_json::from_str(json).map_err(|e| {
-            Error::settings("settings", e.to_string())
-        })?;
+        let settings: Self =
+            serde_json::from_str(json).map_err(|e| Error::settings("settings", e.to_string()))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -134,14 +133,20 @@ impl Settings {
         if self.comparisons.is_empty() || self.comparisons.len() > MAX_COMPARISONS {
             return Err(Error::settings(
                 "comparisons",
-                format!("between 1 and {MAX_COMPARISONS} comparisons are needed, got {}", self.comparisons.len()),
+                format!(
+                    "between 1 and {MAX_COMPARISONS} comparisons are needed, got {}",
+                    self.comparisons.len()
+                ),
             ));
         }
         let mut names = std::collections::HashSet::new();
         for (i, c) in self.comparisons.iter().enumerate() {
             let key = |k: &str| format!("comparisons[{i}].{k}");
             if c.name.is_empty() || !names.insert(c.name.as_str()) {
-                return Err(Error::settings(key("name"), format!("{:?} is empty or repeated", c.name)));
+                return Err(Error::settings(
+                    key("name"),
+                    format!("{:?} is empty or repeated", c.name),
+                ));
             }
             if c.column.is_empty() {
                 return Err(Error::settings(key("column"), "empty column name"));
@@ -149,11 +154,17 @@ impl Settings {
             validate_thresholds(c, &key("thresholds"))?;
         }
         if self.blocking_rules.is_empty() || self.blocking_rules.len() > 32 {
-            return Err(Error::settings("blocking_rules", "between 1 and 32 blocking rules are needed"));
+            return Err(Error::settings(
+                "blocking_rules",
+                "between 1 and 32 blocking rules are needed",
+            ));
         }
         for (i, rule) in self.blocking_rules.iter().enumerate() {
             if rule.keys.is_empty() {
-                return Err(Error::settings(format!("blocking_rules[{i}]"), "a rule needs at least one key"));
+                return Err(Error::settings(
+                    format!("blocking_rules[{i}]"),
+                    "a rule needs at least one key",
+                ));
             }
             for (j, key) in rule.keys.iter().enumerate() {
                 crate::blocking::KeyExpr::parse(key)
@@ -161,10 +172,16 @@ impl Settings {
             }
         }
         if !(self.threshold > 0.0 && self.threshold < 1.0) {
-            return Err(Error::settings("threshold", format!("{} is not strictly between 0 and 1", self.threshold)));
+            return Err(Error::settings(
+                "threshold",
+                format!("{} is not strictly between 0 and 1", self.threshold),
+            ));
         }
         if !(self.guard_probability > 0.0 && self.guard_probability < 1.0) {
-            return Err(Error::settings("guard_probability", format!("{} is not strictly between 0 and 1", self.guard_probability)));
+            return Err(Error::settings(
+                "guard_probability",
+                format!("{} is not strictly between 0 and 1", self.guard_probability),
+            ));
         }
         if self.max_cluster_size < 2 {
             return Err(Error::settings("max_cluster_size", "must be at least 2"));
@@ -175,11 +192,19 @@ impl Settings {
         if self.em.max_iterations == 0 {
             return Err(Error::settings("em.max_iterations", "must be at least 1"));
         }
-        if !(self.em.tolerance > 0.0) {
+        if self.em.tolerance.is_nan() || self.em.tolerance <= 0.0 {
             return Err(Error::settings("em.tolerance", "must be positive"));
         }
-        if self.default_region.len() != 2 || !self.default_region.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(Error::settings("default_region", format!("{:?} is not a two-letter upper-case region code", self.default_region)));
+        if self.default_region.len() != 2
+            || !self.default_region.chars().all(|c| c.is_ascii_uppercase())
+        {
+            return Err(Error::settings(
+                "default_region",
+                format!(
+                    "{:?} is not a two-letter upper-case region code",
+                    self.default_region
+                ),
+            ));
         }
         Ok(())
     }
@@ -195,18 +220,30 @@ fn validate_thresholds(c: &ComparisonSpec, key: &str) -> Result<()> {
         }
         m if m.uses_similarity() => {
             if t.iter().any(|x| !(*x > 0.0 && *x < 1.0)) {
-                return Err(Error::settings(key, format!("{t:?}: similarities must be strictly between 0 and 1")));
+                return Err(Error::settings(
+                    key,
+                    format!("{t:?}: similarities must be strictly between 0 and 1"),
+                ));
             }
             if t.windows(2).any(|w| w[0] <= w[1]) {
-                return Err(Error::settings(key, format!("{t:?}: similarities must be strictly decreasing")));
+                return Err(Error::settings(
+                    key,
+                    format!("{t:?}: similarities must be strictly decreasing"),
+                ));
             }
         }
         _ => {
             if t.iter().any(|x| !(*x >= 1.0 && x.fract() == 0.0)) {
-                return Err(Error::settings(key, format!("{t:?}: distances must be whole numbers >= 1")));
+                return Err(Error::settings(
+                    key,
+                    format!("{t:?}: distances must be whole numbers >= 1"),
+                ));
             }
             if t.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(Error::settings(key, format!("{t:?}: distances must be strictly increasing")));
+                return Err(Error::settings(
+                    key,
+                    format!("{t:?}: distances must be strictly increasing"),
+                ));
             }
         }
     }
@@ -250,12 +287,21 @@ pub(crate) mod tests {
                 },
             ],
             blocking_rules: vec![
-                BlockingRule { keys: vec!["last_name".into(), "first_name[:1]".into()] },
-                BlockingRule { keys: vec!["email".into()] },
+                BlockingRule {
+                    keys: vec!["last_name".into(), "first_name[:1]".into()],
+                },
+                BlockingRule {
+                    keys: vec!["email".into()],
+                },
             ],
             threshold: 0.9,
             max_block_size: 1000,
-            em: EmSettings { max_iterations: 50, tolerance: 1e-6, u_sample_size: 100_000, seed: 42 },
+            em: EmSettings {
+                max_iterations: 50,
+                tolerance: 1e-6,
+                u_sample_size: 100_000,
+                seed: 42,
+            },
             clustering: ClusterMethod::ConnectedComponents,
             guard_probability: 0.99,
             max_cluster_size: 50,
@@ -273,10 +319,18 @@ pub(crate) mod tests {
         let mut s = sample();
         s.blocking_rules[1].keys[0] = "nope(email)".into();
         let e = s.validate().unwrap_err().to_string();
-        assert!(e.contains("blocking_rules[1].keys[0]") && e.contains("nope"), "{e}");
+        assert!(
+            e.contains("blocking_rules[1].keys[0]") && e.contains("nope"),
+            "{e}"
+        );
 
-        let e = Settings::from_json(r#"{"comparisons": [], "tresholds": 1}"#).unwrap_err().to_string();
-        assert!(e.contains("tresholds") || e.contains("unknown field"), "{e}");
+        let e = Settings::from_json(r#"{"comparisons": [], "tresholds": 1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tresholds") || e.contains("unknown field"),
+            "{e}"
+        );
     }
 
     #[test]

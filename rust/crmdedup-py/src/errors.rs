@@ -45,7 +45,9 @@ impl From<BindError> for PyErr {
                 | E::NullId { .. }
                 | E::TooManyRows { .. }),
             ) => SchemaError::new_err(e.to_string()),
-            BindError::Core(e @ (E::Settings { .. } | E::Model(_))) => ConfigError::new_err(e.to_string()),
+            BindError::Core(e @ (E::Settings { .. } | E::Model(_))) => {
+                ConfigError::new_err(e.to_string())
+            }
             BindError::Core(e) => CrmdedupError::new_err(e.to_string()),
         }
     }

@@ -1,4 +1,4 @@
-//! Python bindings of crmdedup: Arrow in through the PyCapsule interface, Arrow out as a small
+//! Python bindings of crmdedup: Arrow in through the `PyCapsule` interface, Arrow out as a small
 //! table class polars reads with `pl.DataFrame(obj)`, errors mapped to `crmdedup.errors`, and the
 //! GIL released around all heavy work.
 
@@ -87,8 +87,12 @@ impl PyRun {
 
     /// Per-comparison explanation of rows `a` and `b` (indices over all rows, left first).
     fn explain(&self, py: Python<'_>, a: usize, b: usize) -> PyResult<ArrowTable> {
-        let rows = py.detach(|| self.output.session.explain(a, b)).map_err(BindError::from)?;
-        Ok(ArrowTable::from_batch(table::explain_batch(&rows).map_err(BindError::from)?))
+        let rows = py
+            .detach(|| self.output.session.explain(a, b))
+            .map_err(BindError::from)?;
+        Ok(ArrowTable::from_batch(
+            table::explain_batch(&rows).map_err(BindError::from)?,
+        ))
     }
 }
 
@@ -101,15 +105,21 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, BindError> {
 
 fn run_tables(
     py: Python<'_>,
-    tables: Vec<(RecordBatch, engine::column::Ids)>,
+    tables: &[(RecordBatch, engine::column::Ids)],
     settings_json: &str,
     model_json: Option<&str>,
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyRun> {
     let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
-    let model = model_json.map(engine::Model::from_json).transpose().map_err(BindError::from)?;
-    let bridge = ProgressBridge { callback: progress, error: Mutex::new(None) };
+    let model = model_json
+        .map(engine::Model::from_json)
+        .transpose()
+        .map_err(BindError::from)?;
+    let bridge = ProgressBridge {
+        callback: progress,
+        error: Mutex::new(None),
+    };
     let pool = pool(threads)?;
     let result = py.detach(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -147,7 +157,14 @@ fn dedupe(
 ) -> PyResult<PyRun> {
     let batch = one_table(data)?;
     let ids = ids_of(&batch, id_column)?;
-    run_tables(py, vec![(batch, ids)], settings_json, model_json, threads, progress)
+    run_tables(
+        py,
+        &[(batch, ids)],
+        settings_json,
+        model_json,
+        threads,
+        progress,
+    )
 }
 
 /// Link two tables: pairs across them only.
@@ -166,7 +183,14 @@ fn link(
 ) -> PyResult<PyRun> {
     let (l, r) = (one_table(left)?, one_table(right)?);
     let (il, ir) = (ids_of(&l, id_column)?, ids_of(&r, id_column)?);
-    run_tables(py, vec![(l, il), (r, ir)], settings_json, model_json, threads, progress)
+    run_tables(
+        py,
+        &[(l, il), (r, ir)],
+        settings_json,
+        model_json,
+        threads,
+        progress,
+    )
 }
 
 /// Check settings JSON without running anything.
@@ -180,7 +204,9 @@ fn validate_settings(settings_json: &str) -> PyResult<()> {
 #[pyfunction]
 fn validate_model(model_json: &str, settings_json: &str) -> PyResult<()> {
     let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
-    engine::Model::from_json(model_json).and_then(|m| m.check_fits(&settings)).map_err(BindError::from)?;
+    engine::Model::from_json(model_json)
+        .and_then(|m| m.check_fits(&settings))
+        .map_err(BindError::from)?;
     Ok(())
 }
 

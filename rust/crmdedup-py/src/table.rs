@@ -19,13 +19,16 @@ pub struct ArrowTable {
 impl ArrowTable {
     /// Wrap one batch.
     pub fn from_batch(batch: RecordBatch) -> Self {
-        Self { schema: batch.schema(), batches: vec![batch] }
+        Self {
+            schema: batch.schema(),
+            batches: vec![batch],
+        }
     }
 }
 
 #[pymethods]
 impl ArrowTable {
-    /// Export as an Arrow C stream (the Arrow PyCapsule interface).
+    /// Export as an Arrow C stream (the Arrow `PyCapsule` interface).
     #[pyo3(signature = (requested_schema=None))]
     fn __arrow_c_stream__<'py>(
         &self,
@@ -61,7 +64,10 @@ pub fn explain_batch(rows: &[ExplainRow]) -> Result<RecordBatch, ArrowError> {
         ("comparison", strings(&|r| Some(r.comparison.clone()))),
         ("value_l", strings(&|r| r.value_l.clone())),
         ("value_r", strings(&|r| r.value_r.clone())),
-        ("level", Arc::new(Int8Array::from_iter_values(rows.iter().map(|r| r.level))) as ArrayRef),
+        (
+            "level",
+            Arc::new(Int8Array::from_iter_values(rows.iter().map(|r| r.level))) as ArrayRef,
+        ),
         ("level_label", strings(&|r| Some(r.level_label.clone()))),
         ("weight", floats(&|r| r.weight)),
         ("tf_adjustment", floats(&|r| r.tf_adjustment)),

@@ -15,32 +15,109 @@ pub struct AddressParts {
 
 /// Abbreviations and their expansion (folded). French first; `st` is read as `saint`.
 const ABBREVIATIONS: &[(&str, &str)] = &[
-    ("all", "allee"), ("av", "avenue"), ("ave", "avenue"), ("avn", "avenue"),
-    ("bd", "boulevard"), ("bld", "boulevard"), ("blvd", "boulevard"), ("boul", "boulevard"),
-    ("bvd", "boulevard"), ("car", "carrefour"), ("carref", "carrefour"), ("cdt", "commandant"),
-    ("ch", "chemin"), ("chem", "chemin"), ("che", "chemin"), ("chs", "chaussee"),
-    ("crs", "cours"), ("dr", "docteur"), ("esp", "esplanade"), ("fbg", "faubourg"),
-    ("fg", "faubourg"), ("gal", "general"), ("gen", "general"), ("gde", "grande"),
-    ("ham", "hameau"), ("imp", "impasse"), ("lot", "lotissement"), ("mal", "marechal"),
-    ("mte", "montee"), ("pass", "passage"), ("pdt", "president"), ("pl", "place"),
-    ("prom", "promenade"), ("pte", "porte"), ("qu", "quai"), ("r", "rue"), ("res", "residence"),
-    ("rpt", "rond point"), ("rte", "route"), ("sq", "square"), ("st", "saint"), ("ste", "sainte"),
-    ("str", "strasse"), ("tra", "traverse"), ("vla", "villa"), ("zac", "zone d amenagement concerte"),
-    ("za", "zone artisanale"), ("zi", "zone industrielle"),
+    ("all", "allee"),
+    ("av", "avenue"),
+    ("ave", "avenue"),
+    ("avn", "avenue"),
+    ("bd", "boulevard"),
+    ("bld", "boulevard"),
+    ("blvd", "boulevard"),
+    ("boul", "boulevard"),
+    ("bvd", "boulevard"),
+    ("car", "carrefour"),
+    ("carref", "carrefour"),
+    ("cdt", "commandant"),
+    ("ch", "chemin"),
+    ("chem", "chemin"),
+    ("che", "chemin"),
+    ("chs", "chaussee"),
+    ("crs", "cours"),
+    ("dr", "docteur"),
+    ("esp", "esplanade"),
+    ("fbg", "faubourg"),
+    ("fg", "faubourg"),
+    ("gal", "general"),
+    ("gen", "general"),
+    ("gde", "grande"),
+    ("ham", "hameau"),
+    ("imp", "impasse"),
+    ("lot", "lotissement"),
+    ("mal", "marechal"),
+    ("mte", "montee"),
+    ("pass", "passage"),
+    ("pdt", "president"),
+    ("pl", "place"),
+    ("prom", "promenade"),
+    ("pte", "porte"),
+    ("qu", "quai"),
+    ("r", "rue"),
+    ("res", "residence"),
+    ("rpt", "rond point"),
+    ("rte", "route"),
+    ("sq", "square"),
+    ("st", "saint"),
+    ("ste", "sainte"),
+    ("str", "strasse"),
+    ("tra", "traverse"),
+    ("vla", "villa"),
+    ("zac", "zone d amenagement concerte"),
+    ("za", "zone artisanale"),
+    ("zi", "zone industrielle"),
 ];
 
 /// Words that start a street name or a non-street line: a trailing number is then part of it
 /// (`rue du 8 mai 1945`, `BP 123`), not a house number.
 const STREET_TYPES: &[&str] = &[
-    "allee", "avenue", "boulevard", "chemin", "chaussee", "cours", "esplanade", "faubourg",
-    "hameau", "impasse", "lotissement", "montee", "passage", "place", "promenade", "quai", "rue",
-    "residence", "route", "square", "traverse", "villa", "voie", "sentier", "zone", "rond",
-    "lieu", "parvis", "cite", "domaine", "via", "calle", "viale", "piazza", "corso", "bp", "cs",
-    "tsa", "batiment", "bat", "appartement", "apt", "etage",
+    "allee",
+    "avenue",
+    "boulevard",
+    "chemin",
+    "chaussee",
+    "cours",
+    "esplanade",
+    "faubourg",
+    "hameau",
+    "impasse",
+    "lotissement",
+    "montee",
+    "passage",
+    "place",
+    "promenade",
+    "quai",
+    "rue",
+    "residence",
+    "route",
+    "square",
+    "traverse",
+    "villa",
+    "voie",
+    "sentier",
+    "zone",
+    "rond",
+    "lieu",
+    "parvis",
+    "cite",
+    "domaine",
+    "via",
+    "calle",
+    "viale",
+    "piazza",
+    "corso",
+    "bp",
+    "cs",
+    "tsa",
+    "batiment",
+    "bat",
+    "appartement",
+    "apt",
+    "etage",
 ];
 
 fn expand(word: &str) -> &str {
-    ABBREVIATIONS.iter().find(|(abbr, _)| *abbr == word).map_or(word, |(_, full)| full)
+    ABBREVIATIONS
+        .iter()
+        .find(|(abbr, _)| *abbr == word)
+        .map_or(word, |(_, full)| full)
 }
 
 fn is_number(word: &str) -> bool {
@@ -76,6 +153,11 @@ fn split_glued(word: &str) -> Option<(&str, &str)> {
 /// type (`rue du 8 mai 1945`). Abbreviated street types and titles are spelled out.
 #[must_use]
 pub fn address_parts(value: &str) -> Option<AddressParts> {
+    parse(value).map(|(parts, _)| parts)
+}
+
+/// The parts, and whether the house number was read at the end.
+fn parse(value: &str) -> Option<(AddressParts, bool)> {
     let mut folded = String::with_capacity(value.len() + 8);
     fold_text_into(value, &mut folded);
     let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
@@ -83,6 +165,7 @@ pub fn address_parts(value: &str) -> Option<AddressParts> {
         return None;
     }
     let mut house = String::new();
+    let mut trailing = false;
     let mut rest: &[&str] = &words;
     if let Some((number, sfx)) = split_glued(words[0]) {
         house = format!("{number} {sfx}");
@@ -95,12 +178,12 @@ pub fn address_parts(value: &str) -> Option<AddressParts> {
             house.push_str(rest[0]);
             rest = &rest[1..];
         }
-        if rest.len() > 1 {
-            if let Some(sfx) = suffix(rest[0]) {
-                house.push(' ');
-                house.push_str(sfx);
-                rest = &rest[1..];
-            }
+        if rest.len() > 1
+            && let Some(sfx) = suffix(rest[0])
+        {
+            house.push(' ');
+            house.push_str(sfx);
+            rest = &rest[1..];
         }
     } else if words.len() > 1 && !STREET_TYPES.contains(&expand(words[0])) {
         let last = words[words.len() - 1];
@@ -110,6 +193,7 @@ pub fn address_parts(value: &str) -> Option<AddressParts> {
                 None => last.to_owned(),
             };
             rest = &words[..words.len() - 1];
+            trailing = true;
         }
     }
     let mut street = String::with_capacity(folded.len() + 16);
@@ -125,15 +209,22 @@ pub fn address_parts(value: &str) -> Option<AddressParts> {
     if street.is_empty() && house.is_empty() {
         return None;
     }
-    Some(AddressParts { house_number: (!house.is_empty()).then_some(house), street })
+    let parts = AddressParts {
+        house_number: (!house.is_empty()).then_some(house),
+        street,
+    };
+    Some((parts, trailing))
 }
 
-/// Normalised address: `house_number street` (see [`address_parts`]).
+/// Normalised address (see [`address_parts`]): `house_number street`, or `street number` with
+/// its suffix glued on (`hauptstrasse 5a`) when the number came last, so that normalising again
+/// reads it the same way.
 #[must_use]
 pub fn normalize_address(value: &str) -> Option<String> {
-    let parts = address_parts(value)?;
+    let (parts, trailing) = parse(value)?;
     Some(match parts.house_number {
         Some(house) if parts.street.is_empty() => house,
+        Some(house) if trailing => format!("{} {}", parts.street, house.replace(' ', "")),
         Some(house) => format!("{house} {}", parts.street),
         None => parts.street,
     })
@@ -147,8 +238,11 @@ pub fn normalize_address(value: &str) -> Option<String> {
 /// its country, or another country, is upper-cased letters and digits.
 #[must_use]
 pub fn normalize_postcode(value: &str, country: &str) -> Option<String> {
-    let generic: String =
-        value.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
+    let generic: String = value
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
     if generic.is_empty() {
         return None;
     }
@@ -159,7 +253,9 @@ pub fn normalize_postcode(value: &str, country: &str) -> Option<String> {
         "GB" | "UK" => return Some(british(&generic).unwrap_or(generic)),
         _ => None,
     };
-    let Some(width) = width else { return Some(generic) };
+    let Some(width) = width else {
+        return Some(generic);
+    };
     // Drop a country prefix (`F-75001`, `L-1234`, `CH-8000`) and a trailing `CEDEX 08`.
     let mut core = generic.trim_start_matches(|c: char| c.is_ascii_uppercase());
     if let Some(cedex) = core.find("CEDEX") {
@@ -179,8 +275,10 @@ pub fn normalize_postcode(value: &str, country: &str) -> Option<String> {
 
 fn dutch(code: &str) -> Option<String> {
     let b = code.as_bytes();
-    (b.len() == 6 && b[..4].iter().all(u8::is_ascii_digit) && b[4..].iter().all(u8::is_ascii_uppercase))
-        .then(|| format!("{} {}", &code[..4], &code[4..]))
+    (b.len() == 6
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4..].iter().all(u8::is_ascii_uppercase))
+    .then(|| format!("{} {}", &code[..4], &code[4..]))
 }
 
 fn british(code: &str) -> Option<String> {
@@ -204,9 +302,21 @@ mod tests {
     #[test]
     fn messy_addresses() {
         let cases: &[(&str, Option<&str>, &str)] = &[
-            ("12 av. de la République", Some("12"), "avenue de la republique"),
-            ("12 avenue de la Republique", Some("12"), "avenue de la republique"),
-            ("12, AV DE LA REPUBLIQUE", Some("12"), "avenue de la republique"),
+            (
+                "12 av. de la République",
+                Some("12"),
+                "avenue de la republique",
+            ),
+            (
+                "12 avenue de la Republique",
+                Some("12"),
+                "avenue de la republique",
+            ),
+            (
+                "12, AV DE LA REPUBLIQUE",
+                Some("12"),
+                "avenue de la republique",
+            ),
             ("12 bis rue Victor Hugo", Some("12 bis"), "rue victor hugo"),
             ("12bis, r. Victor-Hugo", Some("12 bis"), "rue victor hugo"),
             ("12 B rue Victor Hugo", Some("12 bis"), "rue victor hugo"),
@@ -218,9 +328,17 @@ mod tests {
             ("7 imp. du Moulin", Some("7"), "impasse du moulin"),
             ("1 pl. de la Gare", Some("1"), "place de la gare"),
             ("45 fg St-Antoine", Some("45"), "faubourg saint antoine"),
-            ("45 Rue du Fbg Saint Honoré", Some("45"), "rue du faubourg saint honore"),
+            (
+                "45 Rue du Fbg Saint Honoré",
+                Some("45"),
+                "rue du faubourg saint honore",
+            ),
             ("10 rte de Lyon", Some("10"), "route de lyon"),
-            ("2 av. du Gal de Gaulle", Some("2"), "avenue du general de gaulle"),
+            (
+                "2 av. du Gal de Gaulle",
+                Some("2"),
+                "avenue du general de gaulle",
+            ),
             ("rue du 8 Mai 1945", None, "rue du 8 mai 1945"),
             ("Hauptstr. 5", Some("5"), "hauptstrasse"),
             ("Hauptstraße 5a", Some("5 a"), "hauptstrasse"),
@@ -235,7 +353,14 @@ mod tests {
             };
             assert_eq!(parts(raw), want, "{raw:?}");
         }
-        assert_eq!(normalize_address("12bis r. Victor-Hugo").as_deref(), Some("12 bis rue victor hugo"));
+        assert_eq!(
+            normalize_address("Hauptstr. 5a").as_deref(),
+            Some("hauptstrasse 5a")
+        );
+        assert_eq!(
+            normalize_address("12bis r. Victor-Hugo").as_deref(),
+            Some("12 bis rue victor hugo")
+        );
     }
 
     #[test]
@@ -264,7 +389,11 @@ mod tests {
             ("k1a 0b1", "CA", "K1A0B1"),
         ];
         for (raw, country, want) in cases {
-            assert_eq!(normalize_postcode(raw, country).as_deref(), Some(want), "{raw} {country}");
+            assert_eq!(
+                normalize_postcode(raw, country).as_deref(),
+                Some(want),
+                "{raw} {country}"
+            );
         }
         assert_eq!(normalize_postcode(" - ", "FR"), None);
     }

@@ -2,7 +2,6 @@
 //!
 //! Distinct values are normalised once, in parallel, and the results are spread back to rows.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{BooleanBuilder, StringViewBuilder};
@@ -10,6 +9,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::{ArrowError, DataType};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::{
@@ -33,12 +33,31 @@ pub struct ProfileCounts {
     pub top: Vec<(String, usize)>,
 }
 
-/// Everything derived from one distinct value.
+/// Everything derived from one distinct value. Parts that are slices of `norm` (email local
+/// part and domain, phone E.164) are kept as positions to spare allocations.
 #[derive(Default)]
 struct Derived {
     norm: Option<String>,
     valid: Option<bool>,
     extra: [Option<String>; 3],
+    /// Phone line type.
+    tag: Option<&'static str>,
+    /// Email: position of the last `@` in `norm`; phone: `Some(0)` when `norm` is E.164.
+    split: Option<usize>,
+}
+
+impl Derived {
+    /// The value of the `slot`-th extra column of `kind` (see [`extra_suffixes`]).
+    fn extra(&self, kind: Normalizer, slot: usize) -> Option<&str> {
+        let norm = self.norm.as_deref();
+        match (kind, slot) {
+            (Normalizer::Email, 0) => norm.map(|n| &n[..self.split.unwrap_or(n.len())]),
+            (Normalizer::Email, 1) => self.split.and_then(|at| norm.map(|n| &n[at + 1..])),
+            (Normalizer::Phone, 0) => self.split.and(norm),
+            (Normalizer::Phone, 1) => self.tag,
+            _ => self.extra[slot].as_deref(),
+        }
+    }
 }
 
 /// Suffixes of the columns derived for `kind`, after `norm` (and `valid` for emails and phones).
@@ -62,46 +81,67 @@ fn derive(kind: Normalizer, value: &str, opts: &NormalizeOptions) -> Derived {
     match kind {
         Normalizer::Name => {
             let norm = non_empty(normalize_name(value));
-            let Some(norm_str) = norm.as_deref() else { return Derived::default() };
+            let Some(norm_str) = norm.as_deref() else {
+                return Derived::default();
+            };
             let (primary, alternate) = double_metaphone(norm_str);
             Derived {
-                extra: [non_empty(phonetic_fr(value)), non_empty(primary), non_empty(alternate)],
+                extra: [
+                    non_empty(phonetic_fr(value)),
+                    non_empty(primary),
+                    non_empty(alternate),
+                ],
                 norm,
-                valid: None,
+                ..Derived::default()
             }
         }
         Normalizer::Email => match email_parts(value, opts) {
             Some(p) => Derived {
                 valid: Some(p.valid),
-                extra: [non_empty(p.local), non_empty(p.domain), None],
+                split: p.canonical.rfind('@'),
                 norm: Some(p.canonical),
+                ..Derived::default()
             },
             None => Derived::default(),
         },
-        Normalizer::Phone => match phone_info(value, opts) {
-            Some(info) => Derived {
-                valid: Some(info.valid),
-                extra: [Some(info.e164.clone()), Some(info.kind.as_str().to_owned()), None],
-                norm: Some(info.e164),
-            },
-            None => {
+        Normalizer::Phone => {
+            if let Some(info) = phone_info(value, opts) {
+                Derived {
+                    valid: Some(info.valid),
+                    tag: Some(info.kind.as_str()),
+                    split: Some(0),
+                    norm: Some(info.e164),
+                    ..Derived::default()
+                }
+            } else {
                 let norm = normalize_with(Normalizer::Phone, value, opts);
-                Derived { valid: norm.as_ref().map(|_| false), norm, extra: [None, None, None] }
+                Derived {
+                    valid: norm.as_ref().map(|_| false),
+                    norm,
+                    ..Derived::default()
+                }
             }
-        },
+        }
         Normalizer::Company => match company_parts(value) {
-            Some(p) => Derived { norm: Some(p.name), valid: None, extra: [p.legal_form, None, None] },
+            Some(p) => Derived {
+                norm: Some(p.name),
+                extra: [p.legal_form, None, None],
+                ..Derived::default()
+            },
             None => Derived::default(),
         },
         Normalizer::Address => match address_parts(value) {
             Some(p) => Derived {
                 norm: normalize_with(Normalizer::Address, value, opts),
-                valid: None,
                 extra: [p.house_number, non_empty(p.street), None],
+                ..Derived::default()
             },
             None => Derived::default(),
         },
-        _ => Derived { norm: normalize_with(kind, value, opts), ..Derived::default() },
+        _ => Derived {
+            norm: normalize_with(kind, value, opts),
+            ..Derived::default()
+        },
     }
 }
 
@@ -113,7 +153,7 @@ struct Distinct<'a> {
 
 fn distinct_values(values: &dyn Array) -> Result<Distinct<'_>, ArrowError> {
     fn collect<'a>(iter: impl Iterator<Item = Option<&'a str>>, len: usize) -> Distinct<'a> {
-        let mut index: HashMap<&'a str, u32> = HashMap::new();
+        let mut index: FxHashMap<&'a str, u32> = FxHashMap::default();
         let mut values = Vec::new();
         let mut rows = Vec::with_capacity(len);
         for value in iter {
@@ -141,7 +181,7 @@ fn distinct_values(values: &dyn Array) -> Result<Distinct<'_>, ArrowError> {
 fn string_column<'a>(rows: &[Option<u32>], get: impl Fn(usize) -> Option<&'a str>) -> ArrayRef {
     let mut builder = StringViewBuilder::with_capacity(rows.len());
     for row in rows {
-        match row.and_then(|i| get(i as usize)) {
+        match row.and_then(|i| get(i as usize)).filter(|v| !v.is_empty()) {
             Some(value) => builder.append_value(value),
             None => builder.append_null(),
         }
@@ -164,10 +204,17 @@ pub fn derived_columns(
     opts: &NormalizeOptions,
 ) -> Result<Vec<(String, ArrayRef)>, ArrowError> {
     let distinct = distinct_values(values)?;
-    let derived: Vec<Derived> = distinct.values.par_iter().map(|v| derive(kind, v, opts)).collect();
+    let derived: Vec<Derived> = distinct
+        .values
+        .par_iter()
+        .map(|v| derive(kind, v, opts))
+        .collect();
     let rows = &distinct.rows;
     let mut out = Vec::with_capacity(6);
-    out.push(("norm".to_owned(), string_column(rows, |i| derived[i].norm.as_deref())));
+    out.push((
+        "norm".to_owned(),
+        string_column(rows, |i| derived[i].norm.as_deref()),
+    ));
     if has_validity(kind) {
         let mut builder = BooleanBuilder::with_capacity(rows.len());
         for row in rows {
@@ -176,7 +223,7 @@ pub fn derived_columns(
         out.push(("valid".to_owned(), Arc::new(builder.finish()) as ArrayRef));
     }
     for (slot, suffix) in extra_suffixes(kind).iter().enumerate() {
-        let column = string_column(rows, |i| derived[i].extra[slot].as_deref());
+        let column = string_column(rows, |i| derived[i].extra(kind, slot));
         out.push(((*suffix).to_owned(), column));
     }
     Ok(out)
@@ -206,7 +253,7 @@ pub fn profile_counts(
         })
         .collect();
     let mut counts = ProfileCounts::default();
-    let mut per_norm: HashMap<&str, usize> = HashMap::new();
+    let mut per_norm: FxHashMap<&str, usize> = FxHashMap::default();
     for row in &distinct.rows {
         let Some(i) = row else {
             counts.nulls += 1;
@@ -226,7 +273,11 @@ pub fn profile_counts(
     counts.distinct = per_norm.len();
     let mut top: Vec<(&str, usize)> = per_norm.into_iter().collect();
     top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    counts.top = top.into_iter().take(10).map(|(v, n)| (v.to_owned(), n)).collect();
+    counts.top = top
+        .into_iter()
+        .take(10)
+        .map(|(v, n)| (v.to_owned(), n))
+        .collect();
     Ok(counts)
 }
 
@@ -236,7 +287,10 @@ mod tests {
     use arrow_array::{BooleanArray, Int32Array, LargeStringArray, StringArray, StringViewArray};
 
     fn column<'a>(cols: &'a [(String, ArrayRef)], suffix: &str) -> &'a StringViewArray {
-        let (_, col) = cols.iter().find(|(s, _)| s == suffix).expect("column present");
+        let (_, col) = cols
+            .iter()
+            .find(|(s, _)| s == suffix)
+            .expect("column present");
         col.as_string_view()
     }
 
@@ -250,14 +304,19 @@ mod tests {
             Some("01 23"),
             Some("01 42 68 53 00"),
         ]);
-        let cols = derived_columns(Normalizer::Phone, &values, &NormalizeOptions::default()).expect("strings");
+        let cols = derived_columns(Normalizer::Phone, &values, &NormalizeOptions::default())
+            .expect("strings");
         let names: Vec<&str> = cols.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(names, ["norm", "valid", "e164", "kind"]);
         let norm = column(&cols, "norm");
         assert_eq!(norm.value(0), "+33612345678");
         assert!(norm.is_null(1) && norm.is_null(3));
         assert_eq!(norm.value(2), "+33612345678");
-        let valid = cols[1].1.as_any().downcast_ref::<BooleanArray>().expect("booleans");
+        let valid = cols[1]
+            .1
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .expect("booleans");
         assert!(valid.value(0) && valid.is_null(1) && !valid.value(4) && valid.value(5));
         let kind = column(&cols, "kind");
         assert_eq!((kind.value(0), kind.value(5)), ("mobile", "fixed"));
@@ -306,8 +365,12 @@ mod tests {
             Some("not an email"),
             Some("b@y.fr"),
         ]);
-        let counts = profile_counts(Normalizer::Email, &values, &NormalizeOptions::default()).expect("strings");
-        assert_eq!((counts.nulls, counts.empty, counts.invalid, counts.distinct), (1, 1, 1, 3));
+        let counts = profile_counts(Normalizer::Email, &values, &NormalizeOptions::default())
+            .expect("strings");
+        assert_eq!(
+            (counts.nulls, counts.empty, counts.invalid, counts.distinct),
+            (1, 1, 1, 3)
+        );
         assert_eq!(counts.top[0], ("a@x.fr".to_owned(), 2));
     }
 }

@@ -17,28 +17,77 @@ pub struct CompanyParts {
 /// that `gmbh co kg` wins over `kg`.
 const LEGAL_FORMS: &[(&[&str], &str)] = &[
     (&["societe", "a", "responsabilite", "limitee"], "sarl"),
-    (&["societe", "par", "actions", "simplifiee", "unipersonnelle"], "sasu"),
+    (
+        &["societe", "par", "actions", "simplifiee", "unipersonnelle"],
+        "sasu",
+    ),
     (&["societe", "par", "actions", "simplifiee"], "sas"),
     (&["societe", "anonyme"], "sa"),
     (&["societe", "civile", "immobiliere"], "sci"),
     (&["societe", "en", "nom", "collectif"], "snc"),
-    (&["entreprise", "unipersonnelle", "a", "responsabilite", "limitee"], "eurl"),
+    (
+        &[
+            "entreprise",
+            "unipersonnelle",
+            "a",
+            "responsabilite",
+            "limitee",
+        ],
+        "eurl",
+    ),
     (&["public", "limited", "company"], "plc"),
     (&["gmbh", "co", "kg"], "gmbh & co kg"),
     (&["limited", "liability", "company"], "llc"),
     (&["co", "ltd"], "ltd"),
-    (&["sarl"], "sarl"), (&["sas"], "sas"), (&["sasu"], "sasu"), (&["sa"], "sa"),
-    (&["eurl"], "eurl"), (&["sci"], "sci"), (&["snc"], "snc"), (&["scop"], "scop"),
-    (&["sca"], "sca"), (&["scs"], "scs"), (&["gie"], "gie"), (&["selarl"], "selarl"),
-    (&["selas"], "selas"), (&["scm"], "scm"), (&["scp"], "scp"), (&["eirl"], "eirl"),
-    (&["ei"], "ei"), (&["sprl"], "sprl"), (&["srl"], "srl"), (&["bvba"], "bvba"),
-    (&["gmbh"], "gmbh"), (&["ag"], "ag"), (&["kg"], "kg"), (&["ohg"], "ohg"), (&["ug"], "ug"),
-    (&["ev"], "ev"), (&["ltd"], "ltd"), (&["limited"], "ltd"), (&["llc"], "llc"),
-    (&["llp"], "llp"), (&["plc"], "plc"), (&["inc"], "inc"), (&["incorporated"], "inc"),
-    (&["corp"], "corp"), (&["corporation"], "corp"), (&["bv"], "bv"), (&["nv"], "nv"),
-    (&["spa"], "spa"), (&["sl"], "sl"), (&["slu"], "slu"), (&["sapa"], "sapa"),
-    (&["snc"], "snc"), (&["sagl"], "sagl"), (&["ab"], "ab"), (&["as"], "as"), (&["oy"], "oy"),
-    (&["se"], "se"), (&["sp", "z", "oo"], "sp z oo"), (&["spzoo"], "sp z oo"),
+    (&["sarl"], "sarl"),
+    (&["sas"], "sas"),
+    (&["sasu"], "sasu"),
+    (&["sa"], "sa"),
+    (&["eurl"], "eurl"),
+    (&["sci"], "sci"),
+    (&["snc"], "snc"),
+    (&["scop"], "scop"),
+    (&["sca"], "sca"),
+    (&["scs"], "scs"),
+    (&["gie"], "gie"),
+    (&["selarl"], "selarl"),
+    (&["selas"], "selas"),
+    (&["scm"], "scm"),
+    (&["scp"], "scp"),
+    (&["eirl"], "eirl"),
+    (&["ei"], "ei"),
+    (&["sprl"], "sprl"),
+    (&["srl"], "srl"),
+    (&["bvba"], "bvba"),
+    (&["gmbh"], "gmbh"),
+    (&["ag"], "ag"),
+    (&["kg"], "kg"),
+    (&["ohg"], "ohg"),
+    (&["ug"], "ug"),
+    (&["ev"], "ev"),
+    (&["ltd"], "ltd"),
+    (&["limited"], "ltd"),
+    (&["llc"], "llc"),
+    (&["llp"], "llp"),
+    (&["plc"], "plc"),
+    (&["inc"], "inc"),
+    (&["incorporated"], "inc"),
+    (&["corp"], "corp"),
+    (&["corporation"], "corp"),
+    (&["bv"], "bv"),
+    (&["nv"], "nv"),
+    (&["spa"], "spa"),
+    (&["sl"], "sl"),
+    (&["slu"], "slu"),
+    (&["sapa"], "sapa"),
+    (&["snc"], "snc"),
+    (&["sagl"], "sagl"),
+    (&["ab"], "ab"),
+    (&["as"], "as"),
+    (&["oy"], "oy"),
+    (&["se"], "se"),
+    (&["sp", "z", "oo"], "sp z oo"),
+    (&["spzoo"], "sp z oo"),
 ];
 
 /// Words dropped wherever they stand: connectors.
@@ -55,7 +104,11 @@ const PREFIXES: &[&str] = &["ste", "societe", "ets", "etablissements", "the"];
 pub fn company_parts(value: &str) -> Option<CompanyParts> {
     let mut folded = String::with_capacity(value.len());
     fold_text_into(value, &mut folded);
-    let mut words: Vec<String> = folded.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+    let mut words: Vec<String> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
     if words.is_empty() {
         return None;
     }
@@ -74,10 +127,13 @@ pub fn company_parts(value: &str) -> Option<CompanyParts> {
     let mut end = words.len();
     loop {
         let slice = &words[start..end];
-        if let Some((len, form)) = legal_form_at(slice, false).filter(|&(len, _)| len < slice.len()) {
+        if let Some((len, form)) = legal_form_at(slice, false).filter(|&(len, _)| len < slice.len())
+        {
             end -= len;
             legal_form.get_or_insert(form);
-        } else if let Some((len, form)) = legal_form_at(slice, true).filter(|&(len, _)| len < slice.len()) {
+        } else if let Some((len, form)) =
+            legal_form_at(slice, true).filter(|&(len, _)| len < slice.len())
+        {
             start += len;
             legal_form.get_or_insert(form);
         } else if slice.len() > 1 && PREFIXES.contains(&slice[0].as_str()) {
@@ -90,7 +146,10 @@ pub fn company_parts(value: &str) -> Option<CompanyParts> {
     if name.is_empty() {
         return None;
     }
-    Some(CompanyParts { name, legal_form: legal_form.map(str::to_owned) })
+    Some(CompanyParts {
+        name,
+        legal_form: legal_form.map(str::to_owned),
+    })
 }
 
 /// The legal form at the end (or the start) of `words`: its length in words and its code.
@@ -99,8 +158,16 @@ fn legal_form_at(words: &[String], at_start: bool) -> Option<(usize, &'static st
         if form.len() > words.len() {
             return None;
         }
-        let window = if at_start { &words[..form.len()] } else { &words[words.len() - form.len()..] };
-        window.iter().zip(form).all(|(w, f)| w == f).then_some((form.len(), code))
+        let window = if at_start {
+            &words[..form.len()]
+        } else {
+            &words[words.len() - form.len()..]
+        };
+        window
+            .iter()
+            .zip(form)
+            .all(|(w, f)| w == f)
+            .then_some((form.len(), code))
     })
 }
 
@@ -155,10 +222,15 @@ pub fn siren_siret_valid(value: &str) -> bool {
     let digits = &digits[..len];
     match len {
         9 => luhn(digits),
-        14 if digits.starts_with(&[3, 5, 6, 0, 0, 0, 0, 0, 0]) => {
-            luhn(digits) || digits.iter().map(|&d| u32::from(d)).sum::<u32>() % 5 == 0
+        14 => {
+            luhn(digits)
+                || (digits.starts_with(&[3, 5, 6, 0, 0, 0, 0, 0, 0])
+                    && digits
+                        .iter()
+                        .map(|&d| u32::from(d))
+                        .sum::<u32>()
+                        .is_multiple_of(5))
         }
-        14 => luhn(digits),
         _ => false,
     }
 }
@@ -170,10 +242,14 @@ fn luhn(digits: &[u8]) -> bool {
         .enumerate()
         .map(|(i, &d)| {
             let d = u32::from(d);
-            if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -216,7 +292,11 @@ mod tests {
             ("  ", "", None),
         ];
         for &(raw, name, form) in cases {
-            let want = if name.is_empty() { None } else { Some((name.to_owned(), form.map(str::to_owned))) };
+            let want = if name.is_empty() {
+                None
+            } else {
+                Some((name.to_owned(), form.map(str::to_owned)))
+            };
             assert_eq!(parts(raw), want, "{raw:?}");
         }
     }

@@ -20,9 +20,22 @@ pub struct EmailParts {
 
 /// Providers that deliver `local+tag@domain` to `local@domain`.
 const PLUS_TAG_DOMAINS: &[&str] = &[
-    "gmail.com", "outlook.com", "outlook.fr", "hotmail.com", "hotmail.fr", "live.com", "live.fr",
-    "msn.com", "icloud.com", "me.com", "mac.com", "protonmail.com", "proton.me", "pm.me",
-    "fastmail.com", "fastmail.fm",
+    "gmail.com",
+    "outlook.com",
+    "outlook.fr",
+    "hotmail.com",
+    "hotmail.fr",
+    "live.com",
+    "live.fr",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "protonmail.com",
+    "proton.me",
+    "pm.me",
+    "fastmail.com",
+    "fastmail.fm",
 ];
 
 /// Split and canonicalise an email address; `None` when nothing is left.
@@ -37,36 +50,59 @@ pub fn email_parts(value: &str, opts: &NormalizeOptions) -> Option<EmailParts> {
     if s.len() >= 7 && s.is_char_boundary(7) && s[..7].eq_ignore_ascii_case("mailto:") {
         s = &s[7..];
     }
-    if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>')) {
-        if open < close {
-            s = &s[open + 1..close];
-        }
+    if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>'))
+        && open < close
+    {
+        s = &s[open + 1..close];
     }
-    if let Some(first) = s.split([';', ',']).map(str::trim).find(|part| !part.is_empty()) {
+    if let Some(first) = s
+        .split([';', ','])
+        .map(str::trim)
+        .find(|part| !part.is_empty())
+    {
         s = first;
     }
     let s = s.trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | '<' | '>' | '.' | ':')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '(' | ')' | '[' | ']' | '<' | '>' | '.' | ':'
+            )
     });
     let mut cleaned = String::with_capacity(s.len());
     if s.is_ascii() {
-        cleaned.extend(s.chars().filter(|c| !c.is_ascii_whitespace()).map(|c| c.to_ascii_lowercase()));
+        cleaned.extend(
+            s.chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .map(|c| c.to_ascii_lowercase()),
+        );
     } else {
-        cleaned.extend(s.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase));
+        cleaned.extend(
+            s.chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase),
+        );
     }
     if cleaned.is_empty() {
         return None;
     }
     let Some(at) = cleaned.rfind('@') else {
-        return Some(EmailParts { canonical: cleaned.clone(), local: cleaned, domain: String::new(), valid: false });
+        return Some(EmailParts {
+            canonical: cleaned.clone(),
+            local: cleaned,
+            domain: String::new(),
+            valid: false,
+        });
     };
     let mut local = cleaned[..at].to_owned();
     let mut domain = cleaned[at + 1..].trim_matches('.').to_owned();
     let mut idna_ok = true;
     if !domain.is_ascii() {
         match idna::domain_to_ascii(&domain) {
-            Ok(ascii) => domain = ascii,
-            Err(_) => idna_ok = false,
+            // Compatibility mapping can bring spaces back (`¨` → ` ̈`); such a domain stays
+            // as typed and is invalid.
+            Ok(ascii) if ascii.bytes().all(|b| b.is_ascii_graphic()) => domain = ascii,
+            _ => idna_ok = false,
         }
     }
     if opts.email_provider_rules {
@@ -78,22 +114,29 @@ pub fn email_parts(value: &str, opts: &NormalizeOptions) -> Option<EmailParts> {
         && domain.contains('.')
         && EmailAddress::parse_with_options(
             &canonical,
-            Options::default().with_minimum_sub_domains(2).without_domain_literal().without_display_text(),
+            Options::default()
+                .with_minimum_sub_domains(2)
+                .without_domain_literal()
+                .without_display_text(),
         )
         .is_ok();
-    Some(EmailParts { canonical, local, domain, valid })
+    Some(EmailParts {
+        canonical,
+        local,
+        domain,
+        valid,
+    })
 }
 
 fn apply_provider_rules(local: &mut String, domain: &mut String) {
     if domain == "googlemail.com" {
         "gmail.com".clone_into(domain);
     }
-    if PLUS_TAG_DOMAINS.contains(&domain.as_str()) {
-        if let Some(plus) = local.find('+') {
-            if plus > 0 {
-                local.truncate(plus);
-            }
-        }
+    if PLUS_TAG_DOMAINS.contains(&domain.as_str())
+        && let Some(plus) = local.find('+')
+        && plus > 0
+    {
+        local.truncate(plus);
     }
     if domain == "gmail.com" && local.contains('.') {
         local.retain(|c| c != '.');
@@ -105,7 +148,10 @@ mod tests {
     use super::*;
 
     fn canonical(value: &str, rules: bool) -> Option<(String, bool)> {
-        let opts = NormalizeOptions { email_provider_rules: rules, ..NormalizeOptions::default() };
+        let opts = NormalizeOptions {
+            email_provider_rules: rules,
+            ..NormalizeOptions::default()
+        };
         email_parts(value, &opts).map(|p| (p.canonical, p.valid))
     }
 
@@ -113,14 +159,29 @@ mod tests {
     fn messy_emails() {
         let cases: &[(&str, Option<(&str, bool)>)] = &[
             ("  J.Dupont@Gmail.COM ", Some(("j.dupont@gmail.com", true))),
-            ("jean.dupont@orange.fr", Some(("jean.dupont@orange.fr", true))),
-            ("JEAN.DUPONT@ORANGE.FR", Some(("jean.dupont@orange.fr", true))),
+            (
+                "jean.dupont@orange.fr",
+                Some(("jean.dupont@orange.fr", true)),
+            ),
+            (
+                "JEAN.DUPONT@ORANGE.FR",
+                Some(("jean.dupont@orange.fr", true)),
+            ),
             ("mailto:jean@free.fr", Some(("jean@free.fr", true))),
             ("MAILTO:jean@free.fr", Some(("jean@free.fr", true))),
-            ("Jean Dupont <jean.dupont@sfr.fr>", Some(("jean.dupont@sfr.fr", true))),
+            (
+                "Jean Dupont <jean.dupont@sfr.fr>",
+                Some(("jean.dupont@sfr.fr", true)),
+            ),
             ("<jean@laposte.net>", Some(("jean@laposte.net", true))),
-            ("jean@laposte.net; marie@laposte.net", Some(("jean@laposte.net", true))),
-            ("jean@laposte.net, marie@laposte.net", Some(("jean@laposte.net", true))),
+            (
+                "jean@laposte.net; marie@laposte.net",
+                Some(("jean@laposte.net", true)),
+            ),
+            (
+                "jean@laposte.net, marie@laposte.net",
+                Some(("jean@laposte.net", true)),
+            ),
             ("jean @ wanadoo.fr", Some(("jean@wanadoo.fr", true))),
             ("\"jean@wanadoo.fr\"", Some(("jean@wanadoo.fr", true))),
             ("jean@wanadoo.fr.", Some(("jean@wanadoo.fr", true))),
@@ -130,7 +191,10 @@ mod tests {
             ("jean@localhost", Some(("jean@localhost", false))),
             ("@orange.fr", Some(("@orange.fr", false))),
             ("jean@@orange.fr", Some(("jean@@orange.fr", false))),
-            ("jean..dupont@orange.fr", Some(("jean..dupont@orange.fr", false))),
+            (
+                "jean..dupont@orange.fr",
+                Some(("jean..dupont@orange.fr", false)),
+            ),
             ("jean+crm@orange.fr", Some(("jean+crm@orange.fr", true))),
             ("n/a", Some(("n/a", false))),
             ("   ", None),
@@ -154,15 +218,27 @@ mod tests {
             ("+tag@gmail.com", "+tag@gmail.com"),
         ];
         for (raw, want) in cases {
-            assert_eq!(canonical(raw, true).map(|c| c.0).as_deref(), Some(want), "{raw}");
+            assert_eq!(
+                canonical(raw, true).map(|c| c.0).as_deref(),
+                Some(want),
+                "{raw}"
+            );
         }
-        assert_eq!(canonical("j.dupont+x@gmail.com", false).map(|c| c.0).as_deref(), Some("j.dupont+x@gmail.com"));
+        assert_eq!(
+            canonical("j.dupont+x@gmail.com", false)
+                .map(|c| c.0)
+                .as_deref(),
+            Some("j.dupont+x@gmail.com")
+        );
     }
 
     #[test]
     fn parts_are_separate() {
         let parts = email_parts("Jean.Dupont@Orange.fr", &NormalizeOptions::default());
         let parts = parts.expect("an address");
-        assert_eq!((parts.local.as_str(), parts.domain.as_str()), ("jean.dupont", "orange.fr"));
+        assert_eq!(
+            (parts.local.as_str(), parts.domain.as_str()),
+            ("jean.dupont", "orange.fr")
+        );
     }
 }

@@ -66,7 +66,10 @@ pub struct NormalizeOptions {
 
 impl Default for NormalizeOptions {
     fn default() -> Self {
-        Self { default_region: "FR".to_owned(), email_provider_rules: false }
+        Self {
+            default_region: "FR".to_owned(),
+            email_provider_rules: false,
+        }
     }
 }
 

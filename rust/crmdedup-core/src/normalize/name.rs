@@ -10,15 +10,40 @@ use super::text::fold_text_into;
 
 /// Civilities and titles dropped from the start of a name (folded form).
 const TITLES: &[&str] = &[
-    "m", "mr", "mm", "mme", "mmes", "mlle", "mlles", "mrs", "ms", "miss", "dr", "pr", "prof", "me",
-    "herr", "frau", "sr", "sra", "srta", "sig", "sigra", "dott", "dssa", "monsieur", "madame",
-    "mademoiselle", "messrs",
+    "m",
+    "mr",
+    "mm",
+    "mme",
+    "mmes",
+    "mlle",
+    "mlles",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "pr",
+    "prof",
+    "me",
+    "herr",
+    "frau",
+    "sr",
+    "sra",
+    "srta",
+    "sig",
+    "sigra",
+    "dott",
+    "dssa",
+    "monsieur",
+    "madame",
+    "mademoiselle",
+    "messrs",
 ];
 
 /// Nobiliary particles and articles that start family names (folded form).
 const PARTICLES: &[&str] = &[
-    "d", "da", "dal", "das", "de", "del", "della", "der", "des", "di", "do", "dos", "du", "l", "la",
-    "le", "les", "mac", "mc", "ten", "ter", "van", "vande", "vanden", "vander", "von", "zu", "y",
+    "d", "da", "dal", "das", "de", "del", "della", "der", "des", "di", "do", "dos", "du", "l",
+    "la", "le", "les", "mac", "mc", "ten", "ter", "van", "vande", "vanden", "vander", "von", "zu",
+    "y",
 ];
 
 /// Whether `word` (folded, lower case) is a name particle such as `de`, `du`, `van` or `von`.
@@ -56,7 +81,10 @@ pub fn normalize_name(value: &str) -> String {
 }
 
 fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02bc}' | '`' | '\u{b4}')
+    matches!(
+        c,
+        '\'' | '\u{2019}' | '\u{2018}' | '\u{02bc}' | '`' | '\u{b4}'
+    )
 }
 
 /// `folded` without its particle words (`de la fontaine` → `fontaine`), and with the remaining
@@ -68,8 +96,15 @@ pub fn strip_particles(folded: &str) -> Cow<'_, str> {
     if !folded.split(' ').any(is_particle) {
         return Cow::Borrowed(folded);
     }
-    let kept: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty() && !is_particle(w)).collect();
-    if kept.is_empty() { Cow::Borrowed(folded) } else { Cow::Owned(kept.join(" ")) }
+    let kept: Vec<&str> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty() && !is_particle(w))
+        .collect();
+    if kept.is_empty() {
+        Cow::Borrowed(folded)
+    } else {
+        Cow::Owned(kept.join(" "))
+    }
 }
 
 #[cfg(test)]

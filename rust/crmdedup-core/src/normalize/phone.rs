@@ -23,7 +23,7 @@ pub enum PhoneKind {
     Mobile,
     /// A fixed (landline) number.
     Fixed,
-    /// Anything else: toll-free, premium, VoIP, numbers that may be fixed or mobile, or invalid.
+    /// Anything else: toll-free, premium, `VoIP`, numbers that may be fixed or mobile, or invalid.
     Other,
 }
 
@@ -74,16 +74,14 @@ pub fn phone_info(value: &str, opts: &NormalizeOptions) -> Option<PhoneInfo> {
     };
     let mut kind = tables.classify(code, &national);
     let (mut code, mut national) = (code, national);
-    if kind.is_none() {
-        // libphonenumber reads letters as keypad digits (`(bureau)` → 287328); in CRM data
-        // trailing words are comments, so a valid number before them wins.
-        if let Some(head) = before_trailing_words(value) {
-            if let Fast::Parsed(c, n) = fast_parse(head, region, tables) {
-                if let Some(k) = tables.classify(c, &n) {
-                    (code, national, kind) = (c, n, Some(k));
-                }
-            }
-        }
+    // libphonenumber reads letters as keypad digits (`(bureau)` → 287328); in CRM data
+    // trailing words are comments, so a valid number before them wins.
+    if kind.is_none()
+        && let Some(head) = before_trailing_words(value)
+        && let Fast::Parsed(c, n) = fast_parse(head, region, tables)
+        && let Some(k) = tables.classify(c, &n)
+    {
+        (code, national, kind) = (c, n, Some(k));
     }
     let mut e164 = String::with_capacity(national.len() + 4);
     e164.push('+');
@@ -121,7 +119,11 @@ fn itoa_u16(mut n: u16, buf: &mut [u8; 5]) -> &str {
 }
 
 fn slow_parse(value: &str, opts: &NormalizeOptions) -> Option<(u16, String)> {
-    let region = opts.default_region.to_ascii_uppercase().parse::<phonenumber::country::Id>().ok();
+    let region = opts
+        .default_region
+        .to_ascii_uppercase()
+        .parse::<phonenumber::country::Id>()
+        .ok();
     let number = phonenumber::parse(region, value).ok()?;
     Some((number.code().value(), number.national().to_string()))
 }
@@ -170,9 +172,15 @@ struct Rules {
 }
 
 fn compile(pattern: &str, whole: bool) -> Option<Regex> {
-    let anchored =
-        if whole { format!("^(?:{pattern})$") } else { format!("^(?:{pattern})") };
-    RegexBuilder::new(&anchored).ignore_whitespace(true).build().ok()
+    let anchored = if whole {
+        format!("^(?:{pattern})$")
+    } else {
+        format!("^(?:{pattern})")
+    };
+    RegexBuilder::new(&anchored)
+        .ignore_whitespace(true)
+        .build()
+        .ok()
 }
 
 impl Rules {
@@ -198,7 +206,13 @@ impl Rules {
             lengths.extend_from_slice(desc.possible_length());
             local_lengths.extend_from_slice(desc.possible_local_length());
             if let Some(regex) = compile(desc.national_number().as_str(), true) {
-                types.push((kind, Pattern { regex, lengths: desc.possible_length().to_vec() }));
+                types.push((
+                    kind,
+                    Pattern {
+                        regex,
+                        lengths: desc.possible_length().to_vec(),
+                    },
+                ));
             }
         }
         lengths.sort_unstable();
@@ -213,7 +227,9 @@ impl Rules {
         // Built metadata parses the national prefix itself when no parsing rule is given.
         let national_prefix = match meta.national_prefix_for_parsing() {
             Some(rule) => compile(rule.as_str(), false),
-            None => meta.national_prefix().and_then(|p| compile(&regex::escape(p), false)),
+            None => meta
+                .national_prefix()
+                .and_then(|p| compile(&regex::escape(p), false)),
         };
         Self {
             code: meta.country_code(),
@@ -224,8 +240,12 @@ impl Rules {
             fixed_same_as_mobile,
             national_prefix,
             has_transform: meta.national_prefix_transform_rule().is_some(),
-            international_prefix: meta.international_prefix().and_then(|p| compile(p.as_str(), false)),
-            leading_digits: meta.leading_digits().and_then(|p| compile(p.as_str(), false)),
+            international_prefix: meta
+                .international_prefix()
+                .and_then(|p| compile(p.as_str(), false)),
+            leading_digits: meta
+                .leading_digits()
+                .and_then(|p| compile(p.as_str(), false)),
         }
     }
 
@@ -239,9 +259,15 @@ impl Rules {
         if !self.lengths.is_empty() && !self.lengths.contains(&len) || !self.general_matches(nsn) {
             return None;
         }
-        let (kind, _) = self.types.iter().find(|(_, pattern)| pattern.matches(nsn))?;
+        let (kind, _) = self
+            .types
+            .iter()
+            .find(|(_, pattern)| pattern.matches(nsn))?;
         if *kind == Type::Fixed {
-            let mobile = self.types.iter().any(|(k, p)| *k == Type::Mobile && p.matches(nsn));
+            let mobile = self
+                .types
+                .iter()
+                .any(|(k, p)| *k == Type::Mobile && p.matches(nsn));
             if self.fixed_same_as_mobile || mobile {
                 return Some(Type::FixedOrMobile);
             }
@@ -272,11 +298,15 @@ impl Rules {
     /// libphonenumber's `maybeStripNationalPrefixAndCarrierCode`, without transform rules;
     /// `None` when the region has a transform rule (left to the full parser).
     fn strip_national_prefix(&self, number: &mut String) -> Option<()> {
-        let Some(prefix) = &self.national_prefix else { return Some(()) };
+        let Some(prefix) = &self.national_prefix else {
+            return Some(());
+        };
         if number.is_empty() {
             return Some(());
         }
-        let Some(found) = prefix.find(number) else { return Some(()) };
+        let Some(found) = prefix.find(number) else {
+            return Some(());
+        };
         if self.has_transform {
             return None;
         }
@@ -321,13 +351,20 @@ fn tables() -> &'static Tables {
         metas.sort_by_key(|m| (m.country_code(), !m.is_main_country_for_code(), m.id()));
         for meta in metas {
             let index = entries.len();
-            entries.push(Entry { meta, rules: OnceLock::new() });
+            entries.push(Entry {
+                meta,
+                rules: OnceLock::new(),
+            });
             if meta.id() != "001" {
                 by_region.insert(meta.id(), index);
             }
             by_code.entry(meta.country_code()).or_default().push(index);
         }
-        Tables { entries, by_region, by_code }
+        Tables {
+            entries,
+            by_region,
+            by_code,
+        }
     })
 }
 
@@ -346,7 +383,9 @@ impl Tables {
     }
 
     fn main_rules(&self, code: u16) -> Option<&Rules> {
-        self.by_code.get(&code).map(|indexes| self.rules(indexes[0]))
+        self.by_code
+            .get(&code)
+            .map(|indexes| self.rules(indexes[0]))
     }
 
     /// libphonenumber's `extractCountryCode`: the calling code that starts `digits`.
@@ -404,10 +443,14 @@ fn fast_parse(value: &str, default: Option<&Rules>, tables: &Tables) -> Fast {
         return Fast::NotHandled;
     }
     let (code, mut national, rules) = if plus {
-        let Some((code, len)) = tables.country_code(&digits) else { return Fast::NotHandled };
+        let Some((code, len)) = tables.country_code(&digits) else {
+            return Fast::NotHandled;
+        };
         (code, digits[len..].to_owned(), tables.main_rules(code))
     } else {
-        let Some(default) = default else { return Fast::NotHandled };
+        let Some(default) = default else {
+            return Fast::NotHandled;
+        };
         let idd_end = default
             .international_prefix
             .as_ref()
@@ -421,7 +464,11 @@ fn fast_parse(value: &str, default: Option<&Rules>, tables: &Tables) -> Fast {
             let Some((code, len)) = tables.country_code(&digits[end..]) else {
                 return Fast::NotHandled;
             };
-            (code, digits[end + len..].to_owned(), tables.main_rules(code))
+            (
+                code,
+                digits[end + len..].to_owned(),
+                tables.main_rules(code),
+            )
         } else {
             match national_with_default(&digits, default) {
                 Some((code, national)) => (code, national, Some(default)),

@@ -30,8 +30,10 @@ pub fn phonetic_fr(value: &str) -> String {
     let mut folded = String::with_capacity(value.len());
     if value.contains(['ç', 'Ç']) {
         // ç is a soft c whatever follows; folding would turn it into a hard one.
-        let softened: String =
-            value.chars().map(|c| if matches!(c, 'ç' | 'Ç') { 's' } else { c }).collect();
+        let softened: String = value
+            .chars()
+            .map(|c| if matches!(c, 'ç' | 'Ç') { 's' } else { c })
+            .collect();
         fold_text_into(&softened, &mut folded);
     } else {
         fold_text_into(value, &mut folded);
@@ -69,9 +71,13 @@ fn is_vowel(c: u8) -> bool {
 fn pronounced_end(w: &[u8]) -> usize {
     let mut end = w.len();
     let last = |end: usize| w[end - 1];
-    if end > 3 && last(end) == b's' && w[end - 2] != b's' {
-        end -= 1;
-    } else if end > 3 && last(end) == b'x' && w[end - 2] == b'u' {
+    let plural = end > 3
+        && match last(end) {
+            b's' => w[end - 2] != b's',
+            b'x' => w[end - 2] == b'u',
+            _ => false,
+        };
+    if plural {
         end -= 1;
     }
     if end > 2 && last(end) == b'e' {
@@ -86,7 +92,9 @@ fn pronounced_end(w: &[u8]) -> usize {
     let prev = w[end - 2];
     match last(end) {
         b't' | b'd'
-            if is_vowel(prev) || matches!(prev, b'n' | b'r') || (last(end) == b't' && prev == b'l') =>
+            if is_vowel(prev)
+                || matches!(prev, b'n' | b'r')
+                || (last(end) == b't' && prev == b'l') =>
         {
             end -= 1;
             if w[..end].ends_with(b"aul") {
@@ -181,8 +189,20 @@ fn encode_word(w: &[u8], out: &mut Vec<u8>) {
                     (b"G", 1)
                 }
             }
-            b'p' => if at(i + 1) == b'h' { (b"F", 2) } else { (b"P", 1) },
-            b'q' => if at(i + 1) == b'u' { (b"K", 2) } else { (b"K", 1) },
+            b'p' => {
+                if at(i + 1) == b'h' {
+                    (b"F", 2)
+                } else {
+                    (b"P", 1)
+                }
+            }
+            b'q' => {
+                if at(i + 1) == b'u' {
+                    (b"K", 2)
+                } else {
+                    (b"K", 1)
+                }
+            }
             b's' => {
                 if starts(i, b"sch") {
                     (b"X", 3)
@@ -198,7 +218,13 @@ fn encode_word(w: &[u8], out: &mut Vec<u8>) {
                     (b"S", 1)
                 }
             }
-            b't' => if at(i + 1) == b'h' { (b"T", 2) } else { (b"T", 1) },
+            b't' => {
+                if at(i + 1) == b'h' {
+                    (b"T", 2)
+                } else {
+                    (b"T", 1)
+                }
+            }
             b'd' => (b"D", 1),
             b'f' => (b"F", 1),
             b'j' => (b"J", 1),
@@ -217,12 +243,7 @@ fn encode_word(w: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-fn encode_e(
-    w: &[u8],
-    i: usize,
-    prev: u8,
-    nasal: &dyn Fn(usize) -> bool,
-) -> (&'static [u8], usize) {
+fn encode_e(w: &[u8], i: usize, prev: u8, nasal: &dyn Fn(usize) -> bool) -> (&'static [u8], usize) {
     let at = |j: usize| w.get(j).copied().unwrap_or(0);
     let starts = |pat: &[u8]| w[i..].starts_with(pat);
     if matches!(prev, b'j' | b'g') && matches!(at(i + 1), b'a' | b'o' | b'u') {
@@ -239,7 +260,14 @@ fn encode_e(
     } else if starts(b"ei") || starts(b"ey") || starts(b"eu") {
         (b"e", 2)
     } else if nasal(i + 1) {
-        (if matches!(prev, b'i' | b'y') { b"2" } else { b"1" }, 2)
+        (
+            if matches!(prev, b'i' | b'y') {
+                b"2"
+            } else {
+                b"1"
+            },
+            2,
+        )
     } else {
         (b"e", 1)
     }
@@ -251,9 +279,8 @@ fn encode_c(w: &[u8], i: usize, prev: u8) -> (&'static [u8], usize) {
     match at(i + 1) {
         b'h' if matches!(at(i + 2), b'r' | b'l') => (b"K", 2),
         b'h' => (b"X", 2),
-        b'k' => (b"K", 2),
         b'c' if soft(at(i + 2)) => (b"KS", 2),
-        b'c' => (b"K", 2),
+        b'k' | b'c' => (b"K", 2),
         // `Francois` typed without its cedilla.
         b'o' if prev == b'n' && at(i + 2) == b'i' => (b"S", 1),
         next if soft(next) => (b"S", 1),
@@ -301,18 +328,95 @@ mod tests {
     #[test]
     fn different_names_get_different_keys() {
         let names = [
-            "Martin", "Martine", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit",
-            "Durand", "Leroy", "Moreau", "Simon", "Laurent", "Laurence", "Lefebvre", "Michel",
-            "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard",
-            "Gérard", "Andre", "Mercier", "Dupont", "Lambert", "Bonnet", "Francois",
-            "Françoise", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc",
-            "Guerin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu",
-            "Clement", "Gauthier", "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin",
-            "Masson", "Sanchez", "Denis", "Lemaire", "Julien", "Julienne", "Jean", "Jeanne",
-            "Marie", "Pierre", "Paul", "Louis", "Luc", "Anne", "Philippe", "Thibault",
-            "Caroline", "Charles", "Georges", "Guillaume", "Olivier", "Xavier", "Sophie",
-            "Isabelle", "Nathalie", "Christine", "Christian", "Agnès", "Benoît", "Camille",
-            "Sébastien", "Emmanuel", "Hélène", "Valérie", "Schmidt", "Smith",
+            "Martin",
+            "Martine",
+            "Bernard",
+            "Dubois",
+            "Thomas",
+            "Robert",
+            "Richard",
+            "Petit",
+            "Durand",
+            "Leroy",
+            "Moreau",
+            "Simon",
+            "Laurent",
+            "Laurence",
+            "Lefebvre",
+            "Michel",
+            "Garcia",
+            "David",
+            "Bertrand",
+            "Roux",
+            "Vincent",
+            "Fournier",
+            "Morel",
+            "Girard",
+            "Gérard",
+            "Andre",
+            "Mercier",
+            "Dupont",
+            "Lambert",
+            "Bonnet",
+            "Francois",
+            "Françoise",
+            "Martinez",
+            "Legrand",
+            "Garnier",
+            "Faure",
+            "Rousseau",
+            "Blanc",
+            "Guerin",
+            "Muller",
+            "Henry",
+            "Roussel",
+            "Nicolas",
+            "Perrin",
+            "Morin",
+            "Mathieu",
+            "Clement",
+            "Gauthier",
+            "Dumont",
+            "Lopez",
+            "Fontaine",
+            "Chevalier",
+            "Robin",
+            "Masson",
+            "Sanchez",
+            "Denis",
+            "Lemaire",
+            "Julien",
+            "Julienne",
+            "Jean",
+            "Jeanne",
+            "Marie",
+            "Pierre",
+            "Paul",
+            "Louis",
+            "Luc",
+            "Anne",
+            "Philippe",
+            "Thibault",
+            "Caroline",
+            "Charles",
+            "Georges",
+            "Guillaume",
+            "Olivier",
+            "Xavier",
+            "Sophie",
+            "Isabelle",
+            "Nathalie",
+            "Christine",
+            "Christian",
+            "Agnès",
+            "Benoît",
+            "Camille",
+            "Sébastien",
+            "Emmanuel",
+            "Hélène",
+            "Valérie",
+            "Schmidt",
+            "Smith",
         ];
         let mut seen = std::collections::HashMap::new();
         for name in names {
@@ -333,7 +437,13 @@ mod tests {
         assert_eq!(phonetic_fr("Lefebvre"), "LeFeVR");
         assert_eq!(phonetic_fr("Philippe"), "FiLiP");
         // A key is made of its own alphabet only, so keying a key is stable.
-        for name in ["Lefebvre", "Guillaume", "Christophe", "Jean-Pierre", "Œillet"] {
+        for name in [
+            "Lefebvre",
+            "Guillaume",
+            "Christophe",
+            "Jean-Pierre",
+            "Œillet",
+        ] {
             let key = phonetic_fr(name);
             assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()), "{key}");
         }

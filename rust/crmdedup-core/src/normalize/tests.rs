@@ -18,28 +18,67 @@ const KINDS: [Normalizer; 9] = [
 
 #[test]
 fn email_and_phone_basics() {
-    assert_eq!(normalize(Normalizer::Email, "  J.Dupont@Gmail.COM ").as_deref(), Some("j.dupont@gmail.com"));
-    assert_eq!(normalize(Normalizer::Phone, "+33 6 12-34.56 78").as_deref(), Some("+33612345678"));
-    assert_eq!(normalize(Normalizer::Phone, "06 12 34 56 78").as_deref(), Some("+33612345678"));
+    assert_eq!(
+        normalize(Normalizer::Email, "  J.Dupont@Gmail.COM ").as_deref(),
+        Some("j.dupont@gmail.com")
+    );
+    assert_eq!(
+        normalize(Normalizer::Phone, "+33 6 12-34.56 78").as_deref(),
+        Some("+33612345678")
+    );
+    assert_eq!(
+        normalize(Normalizer::Phone, "06 12 34 56 78").as_deref(),
+        Some("+33612345678")
+    );
     assert_eq!(normalize(Normalizer::Phone, " + "), None);
-    assert_eq!(normalize(Normalizer::Postcode, "75 001").as_deref(), Some("75001"));
+    assert_eq!(
+        normalize(Normalizer::Postcode, "75 001").as_deref(),
+        Some("75001")
+    );
     assert_eq!(normalize(Normalizer::Text, " -- "), None);
     assert_eq!(normalize(Normalizer::Raw, "").as_deref(), None);
     assert_eq!(normalize(Normalizer::Raw, " x ").as_deref(), Some(" x "));
-    assert_eq!(normalize(Normalizer::Date, "03/02/1980").as_deref(), Some("03021980"));
-    assert_eq!(normalize(Normalizer::Company, "SARL Dupont & Fils").as_deref(), Some("dupont fils"));
-    assert_eq!(normalize(Normalizer::Address, "12 av. Foch").as_deref(), Some("12 avenue foch"));
-    assert_eq!(normalize(Normalizer::Name, "Mme Lefèvre").as_deref(), Some("lefevre"));
+    assert_eq!(
+        normalize(Normalizer::Date, "03/02/1980").as_deref(),
+        Some("03021980")
+    );
+    assert_eq!(
+        normalize(Normalizer::Company, "SARL Dupont & Fils").as_deref(),
+        Some("dupont fils")
+    );
+    assert_eq!(
+        normalize(Normalizer::Address, "12 av. Foch").as_deref(),
+        Some("12 avenue foch")
+    );
+    assert_eq!(
+        normalize(Normalizer::Name, "Mme Lefèvre").as_deref(),
+        Some("lefevre")
+    );
 }
 
 #[test]
 fn options_change_region_and_email_rules() {
-    let be = NormalizeOptions { default_region: "BE".to_owned(), ..NormalizeOptions::default() };
-    assert_eq!(normalize_with(Normalizer::Phone, "0470 12 34 56", &be).as_deref(), Some("+32470123456"));
-    let rules = NormalizeOptions { email_provider_rules: true, ..NormalizeOptions::default() };
-    assert_eq!(normalize_with(Normalizer::Email, "J.Dupont+x@gmail.com", &rules).as_deref(), Some("jdupont@gmail.com"));
+    let be = NormalizeOptions {
+        default_region: "BE".to_owned(),
+        ..NormalizeOptions::default()
+    };
+    assert_eq!(
+        normalize_with(Normalizer::Phone, "0470 12 34 56", &be).as_deref(),
+        Some("+32470123456")
+    );
+    let rules = NormalizeOptions {
+        email_provider_rules: true,
+        ..NormalizeOptions::default()
+    };
+    assert_eq!(
+        normalize_with(Normalizer::Email, "J.Dupont+x@gmail.com", &rules).as_deref(),
+        Some("jdupont@gmail.com")
+    );
     let json = serde_json::to_string(&NormalizeOptions::default()).expect("serialisable");
-    assert_eq!(json, r#"{"default_region":"FR","email_provider_rules":false}"#);
+    assert_eq!(
+        json,
+        r#"{"default_region":"FR","email_provider_rules":false}"#
+    );
     let parsed: NormalizeOptions = serde_json::from_str("{}").expect("all fields default");
     assert_eq!(parsed, NormalizeOptions::default());
     let kind: Normalizer = serde_json::from_str("\"postcode\"").expect("snake case");
@@ -49,15 +88,37 @@ fn options_change_region_and_email_rules() {
 #[test]
 fn idempotent_on_messy_examples() {
     let samples = [
-        "SARL Dupont & Fils", "a et b", "S.A. S.A.", "12 bis av. de la République", "Hauptstr. 5",
-        "06 12 34 56 78", "+33 (0)6 12 34 56 78", "tel: 06 12 34 56 78 (bureau)", "0033612345678",
-        "  J.Dupont@Gmail.COM ", "Jean <j@x.fr>", "M. Jean-Pierre O'Brien", "Mr Ms", "1000",
-        "F-75001", "12 e t", "e t", "x & y z", "+", "00", "330612345678", "+39 06 1234 5678",
+        "SARL Dupont & Fils",
+        "a et b",
+        "S.A. S.A.",
+        "12 bis av. de la République",
+        "Hauptstr. 5",
+        "06 12 34 56 78",
+        "+33 (0)6 12 34 56 78",
+        "tel: 06 12 34 56 78 (bureau)",
+        "0033612345678",
+        "  J.Dupont@Gmail.COM ",
+        "Jean <j@x.fr>",
+        "M. Jean-Pierre O'Brien",
+        "Mr Ms",
+        "1000",
+        "F-75001",
+        "12 e t",
+        "e t",
+        "x & y z",
+        "+",
+        "00",
+        "330612345678",
+        "+39 06 1234 5678",
     ];
     for kind in KINDS {
         for sample in samples {
             if let Some(once) = normalize(kind, sample) {
-                assert_eq!(normalize(kind, &once).as_deref(), Some(once.as_str()), "{kind:?} {sample:?}");
+                assert_eq!(
+                    normalize(kind, &once).as_deref(),
+                    Some(once.as_str()),
+                    "{kind:?} {sample:?}"
+                );
             }
         }
     }

@@ -1,0 +1,39 @@
+# One entry point for developers and CI. Every target installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Build artefacts live outside the clone so fresh clones (CI) reuse them on the same machine.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/crmdedup-target
+
+.PHONY: demo test lint bench dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+dev: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+demo: $(BIN)/python
+	$(BIN)/pip install -q -e .
+	$(BIN)/crmdedup demo
+
+test: dev
+	cargo test -p crmdedup-core --locked -q
+	$(BIN)/python -m pytest
+
+lint: dev
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -q -- -D warnings
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy python/crmdedup
+	$(BIN)/python -m mypy.stubtest crmdedup._core
+
+bench: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/python benches/bench_dedupe.py --rows 100000
+	$(BIN)/python -m pytest benches --benchmark-enable -q
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+
+@pytest.fixture
+def contacts() -> pl.DataFrame:
+    """A small table with obvious duplicates: case, accents, typos, phone formats."""
+    return pl.DataFrame(
+        {
+            "id": ["a1", "a2", "a3", "b1", "b2", "c1", "d1", "e1", "e2"],
+            "first_name": [
+                "Jean",
+                "JEAN",
+                "Jean",
+                "Marie",
+                "Marie",
+                "Paul",
+                "Luc",
+                "Élodie",
+                "Elodie",
+            ],
+            "last_name": [
+                "Lefèvre",
+                "LEFEVRE",
+                "Lefevre",
+                "Dupont",
+                "Dupond",
+                "Martin",
+                "Martin",
+                "Rousseau",
+                "Rouseau",
+            ],
+            "email": [
+                "jean.lefevre@orange.fr",
+                " Jean.Lefevre@Orange.FR",
+                None,
+                "marie.dupont@free.fr",
+                "marie.dupont@free.fr",
+                "paul@x.fr",
+                "luc@y.fr",
+                "elodie.r@gmail.com",
+                "elodie.r@gmail.com",
+            ],
+            "phone": [
+                "06 12 34 56 78",
+                "0612345678",
+                "+33 6 12 34 56 78",
+                None,
+                "01 44 55 66 77",
+                "0699887766",
+                "0611223344",
+                "07 00 11 22 33",
+                "07.00.11.22.33",
+            ],
+        }
+    )

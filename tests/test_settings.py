@@ -1,0 +1,116 @@
+"""Settings: inference from CRM column names, TOML round trip, errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import crmdedup
+from crmdedup import BlockingRule, Comparison, ConfigError, Settings
+
+
+@pytest.mark.parametrize(
+    ("columns", "roles"),
+    [
+        (["first_name", "last_name", "email"], ["first_name", "last_name", "email"]),
+        (["Prénom", "Nom", "Courriel", "Téléphone"], ["first_name", "last_name", "email", "phone"]),
+        (
+            ["given name", "Surname", "Mobile", "Company"],
+            ["first_name", "last_name", "phone", "company"],
+        ),
+        (
+            [
+                "prenom",
+                "nom",
+                "raison_sociale",
+                "adresse",
+                "code_postal",
+                "ville",
+                "date_naissance",
+            ],
+            ["first_name", "last_name", "date_of_birth", "company", "address", "postcode", "city"],
+        ),
+    ],
+)
+def test_infers_roles_from_english_and_french_names(columns: list[str], roles: list[str]) -> None:
+    df = pl.DataFrame({c: ["x"] for c in columns})
+    s = crmdedup.infer_settings(df)
+    assert [c.name for c in s.comparisons] == roles
+    assert s.blocking_rules
+
+
+def test_infers_the_id_column() -> None:
+    s = crmdedup.infer_settings(pl.DataFrame({"Contact ID": [1], "email": ["a"]}))
+    assert s.id_column == "Contact ID"
+
+
+def test_nothing_recognised_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"could not infer settings.*\(columns: foo, bar\)"):
+        crmdedup.infer_settings(pl.DataFrame({"foo": [1], "bar": [2]}))
+
+
+def test_toml_round_trip(tmp_path: Path) -> None:
+    s = crmdedup.infer_settings(pl.DataFrame({"prenom": ["a"], "nom": ["b"], "email": ["c"]}))
+    s = s.with_(threshold=0.95, id_column="id")
+    path = tmp_path / "s.toml"
+    path.write_text(s.to_toml(), encoding="utf-8")
+    assert Settings.from_toml(path) == s
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("treshold = 0.9", r"`treshold`: unknown key"),
+        ("threshold = 'high'", r"`threshold`: expected float or int, got 'high'"),
+        (
+            "[[comparisons]]\ncolumn = 'a'\nmethod = 'fuzzy'",
+            r"`comparisons\[0\].method`: 'fuzzy' is not one of",
+        ),
+        ("[[comparisons]]\nmethod = 'exact'", r"`comparisons\[0\].column`: missing"),
+        (
+            "[[comparisons]]\ncolumn = 'a'\n[[blocking_rules]]\nkey = ['a']",
+            r"`blocking_rules\[0\].key`: unknown key",
+        ),
+        (
+            "[[comparisons]]\ncolumn = 'a'\nthresholds = [0.8, 0.9]\n"
+            "[[blocking_rules]]\nkeys = ['a']",
+            r"comparisons\[0\].thresholds: \[0.8, 0.9\]: similarities must be strictly decreasing",
+        ),
+        (
+            "[[comparisons]]\ncolumn = 'a'\n[[blocking_rules]]\nkeys = ['soundex(a)']",
+            r"blocking_rules\[0\].keys\[0\]: unknown function `soundex`",
+        ),
+        (
+            "[[comparisons]]\ncolumn = 'a'\n[[blocking_rules]]\nkeys = ['a']\n[em]\nseed = -1",
+            r"em.seed|invalid settings",
+        ),
+        (
+            "threshold = 1.5\n[[comparisons]]\ncolumn = 'a'\n[[blocking_rules]]\nkeys = ['a']",
+            r"threshold: 1.5 is not strictly between 0 and 1",
+        ),
+        ("this is not toml", r"is not valid TOML"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_toml(path)
+
+
+def test_missing_settings_file() -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        Settings.from_toml("no/such/file.toml")
+
+
+def test_built_in_python_and_used() -> None:
+    s = Settings(
+        comparisons=(Comparison("email", method="exact", normalizer="email"),),
+        blocking_rules=(BlockingRule(("email",)),),
+    )
+    others = [f"person{i}@example.org" for i in range(40)]
+    df = pl.DataFrame({"email": ["A@x.fr", "a@x.fr ", *others]})
+    clusters = crmdedup.dedupe(df, s).clusters
+    assert clusters["cluster_id"].to_list() == [0, 0, *range(2, 42)]
