@@ -417,6 +417,20 @@ _ROLES: dict[str, tuple[str, ...]] = {
     ),
     "postcode": ("postcode", "zip", "zip_code", "zipcode", "postal_code", "code_postal", "cp"),
     "city": ("city", "ville", "commune", "town", "localite", "suburb"),
+    "national_id": (
+        "soc_sec_id",
+        "ssn",
+        "social_security_number",
+        "national_id",
+        "nir",
+        "numero_secu",
+        "numero_securite_sociale",
+        "tax_id",
+        "passport",
+        "passport_number",
+    ),
+    "street_number": ("street_number", "house_number", "numero_rue", "numero", "num_voie"),
+    "region": ("state", "region", "province", "departement", "county"),
     "date_of_birth": (
         "date_of_birth",
         "dob",
@@ -490,11 +504,14 @@ def infer_settings(data: TableLike) -> Settings:
     )
     add("email", method="levenshtein", normalizer="email", thresholds=(1, 3))
     add("phone", method="levenshtein", normalizer="phone", thresholds=(1, 2))
+    add("national_id", method="damerau_levenshtein", normalizer="postcode", thresholds=(1, 2))
     add("date_of_birth", method="damerau_levenshtein", normalizer="date", thresholds=(1, 2))
     add("company", method="token_jaccard", normalizer="company", thresholds=(0.8, 0.4))
     add("address", method="token_jaccard", normalizer="address", thresholds=(0.8, 0.5))
     add("postcode", method="levenshtein", normalizer="postcode", thresholds=(1,))
+    add("street_number", method="exact", normalizer="postcode")
     add("city", method="jaro_winkler", normalizer="text", thresholds=(0.9,))
+    add("region", method="exact", normalizer="text")
     if not comparisons:
         raise ConfigError(
             "could not infer settings: no column looks like a name, email, phone, company or "
@@ -515,8 +532,12 @@ def infer_settings(data: TableLike) -> Settings:
         rules.append((f"email_local({r['email']})",))
     if "postcode" in r and "last_name" in r:
         rules.append((r["postcode"], f"{r['last_name']}[:3]"))
-    if "date_of_birth" in r and "last_name" in r:
-        rules.append((r["date_of_birth"], f"{r['last_name']}[:1]"))
+    if "national_id" in r:
+        rules.append((r["national_id"],))
+    if "date_of_birth" in r:
+        rules.append((r["date_of_birth"],))
+    if "postcode" in r and "street_number" in r:
+        rules.append((r["postcode"], r["street_number"]))
     if "company" in r and "last_name" in r:
         rules.append((r["company"], r["last_name"]))
     if not rules:

@@ -164,39 +164,61 @@ class _Group(click.Group):
 
 
 class _Progress:
-    """Rich progress bars on stderr, one per stage; silent with ``--quiet``."""
+    """Progress on stderr, one bar per stage; silent with ``--quiet``.
+
+    On a terminal the bars are live (rich); elsewhere (pipes, CI logs) one line is printed as
+    each stage ends, so that logs stay readable and an error stays the last line.
+    """
 
     def __init__(self) -> None:
+        self.console = _stderr()
         self.enabled = not _flag("quiet")
+        self.live = self.enabled and self.console.is_terminal
         self.bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description:<18}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=_stderr(),
-            disable=not self.enabled,
+            console=self.console,
+            disable=not self.live,
         )
         self.tasks: dict[str, TaskID] = {}
+        self.started: dict[str, float] = {}
 
     def __enter__(self) -> _Progress:
         self.bar.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None and self.live:
+            # Leave the error message alone on stderr: clear the bars instead of freezing them.
+            self.bar.live.transient = True
         self.bar.stop()
 
+    def _line(self, label: str, done: int, total: int, key: str) -> None:
+        if self.enabled and not self.live:
+            seconds = time.perf_counter() - self.started.pop(key, time.perf_counter())
+            self.console.print(f"  {label:<18} {done:>12,}/{total:<12,} {seconds:7.1f}s")
+
     def __call__(self, stage: str, done: int, total: int) -> None:
+        label = _STAGES.get(stage, stage)
         if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(_STAGES.get(stage, stage), total=total)
+            self.tasks[stage] = self.bar.add_task(label, total=total)
+            self.started[stage] = time.perf_counter()
         self.bar.update(self.tasks[stage], completed=done, total=total)
+        if done >= total:
+            self._line(label, done, total, stage)
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
         """A one-shot step (reading, writing) shown as a spinner, then done."""
         task = self.bar.add_task(label, total=1)
+        key = f"step:{label}:{task}"
+        self.started[key] = time.perf_counter()
         yield
         self.bar.update(task, completed=1)
+        self._line(label, 1, 1, key)
 
 
 # -- shared steps --------------------------------------------------------------------------------
