@@ -56,7 +56,9 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 
 def test_dedupe_writes_outputs_and_summary(contacts: Path, tmp_path: Path) -> None:
-    result = run("dedupe", contacts, "-o", tmp_path / "out", "--format", "csv", "--threshold", "0.95")
+    result = run(
+        "dedupe", contacts, "-o", tmp_path / "out", "--format", "csv", "--threshold", "0.95"
+    )
     assert result.exit_code == 0, result.output
     assert "clusters" in result.stdout and "outputs in" in result.stdout
     clusters = pl.read_csv(tmp_path / "out" / "clusters.csv")
@@ -100,8 +102,15 @@ def test_dedupe_with_config_from_init_config(contacts: Path, tmp_path: Path) -> 
 
 def test_merge_with_optin_columns(rundir: Path, contacts: Path, tmp_path: Path) -> None:
     result = run(
-        "merge", contacts, "--clusters", rundir / "clusters.parquet", "-o", tmp_path,
-        "--optin", "email_marketing=email_optin", "--json",
+        "merge",
+        contacts,
+        "--clusters",
+        rundir / "clusters.parquet",
+        "-o",
+        tmp_path,
+        "--optin",
+        "email_marketing=email_optin",
+        "--json",
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -128,8 +137,18 @@ def test_merge_with_consent_and_opposition_files(
         "contact_point,purpose,listed_at,list_name\n+33600000000,sms_marketing,2024-01-01,bloctel\n"
     )
     result = run(
-        "merge", contacts, "--clusters", rundir / "clusters.parquet", "-o", tmp_path / "m",
-        "--consents", events, "--oppositions", lists, "--format", "csv",
+        "merge",
+        contacts,
+        "--clusters",
+        rundir / "clusters.parquet",
+        "-o",
+        tmp_path / "m",
+        "--consents",
+        events,
+        "--oppositions",
+        lists,
+        "--format",
+        "csv",
     )
     assert result.exit_code == 0, result.output
     consent = pl.read_csv(tmp_path / "m" / "consent.csv")
@@ -271,7 +290,7 @@ def test_malformed_config(contacts: Path, tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("threshold = = 0.9\n")
     assert_usage_error(run("dedupe", contacts, "--config", config), "bad.toml", "not valid TOML")
-    config.write_text('treshold = 0.9\ncomparisons = []\nblocking_rules = []\n')
+    config.write_text("treshold = 0.9\ncomparisons = []\nblocking_rules = []\n")
     assert_usage_error(run("dedupe", contacts, "--config", config), "`treshold`")
 
 
@@ -324,7 +343,10 @@ def test_ctrl_c_stops_promptly_and_leaves_no_partial_file(tmp_path: Path) -> Non
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "crmdedup", "dedupe", str(big), "-o", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     time.sleep(4)
     assert proc.poll() is None, "the run ended before it could be interrupted"

@@ -24,6 +24,7 @@ from crmdedup.api import (
 )
 from crmdedup.consent import canonical_contact_point, consents_from_columns
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
+from crmdedup.evaluate import Evaluation, evaluate
 from crmdedup.merge import MergePolicy, MergeResult, merge
 from crmdedup.rights import erasure_plan, subject_export
 from crmdedup.settings import BlockingRule, Comparison, EmSettings, Settings
@@ -35,6 +36,7 @@ __all__ = [
     "CrmdedupError",
     "DedupeResult",
     "EmSettings",
+    "Evaluation",
     "LinkResult",
     "MergePolicy",
     "MergeResult",
@@ -48,6 +50,7 @@ __all__ = [
     "datasets",
     "dedupe",
     "erasure_plan",
+    "evaluate",
     "infer_settings",
     "link",
     "merge",

@@ -135,13 +135,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             _error_lines("interrupted; no output file was left half-written", "error")
             raise click.exceptions.Exit(130) from None
-        except (CrmdedupError, ValueError) as e:
-            # ValueError: the library's ConfigError/SchemaError derive from it; bare ones come
-            # from polars casts of user data.
+        except CrmdedupError as e:
             if _flag("debug"):
                 raise
-            if not isinstance(e, CrmdedupError):
-                e = CrmdedupError(str(e))
             _error_lines(str(e))
             raise click.exceptions.Exit(2) from None
         except OSError as e:

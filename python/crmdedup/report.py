@@ -327,6 +327,10 @@ def _n(value: float | int) -> str:
     return f"{value:,.2f}".replace(",", "\u202f")
 
 
+def _mass(kg: float) -> str:
+    return f"{kg:,.1f} kg".replace(",", "\u202f") if kg >= 1 else f"{kg * 1000:.1f} g"
+
+
 def _bytes(n: int) -> str:
     size = float(n)
     for unit in ("B", "kB", "MB", "GB", "TB"):
@@ -563,12 +567,12 @@ def _sobriety_section(s: dict[str, Any]) -> list[str]:
             f"<li><b>{_n(so['emails_avoided_per_campaign'])}</b> duplicate emails avoided per "
             f"campaign ({_n(so['emails_avoided_per_year'])} a year at "
             f"{f['campaigns_per_year']} campaigns): about "
-            f"<b>{so['email_kg_co2e_per_year']:.1f} kg CO2e</b> a year at "
+            f"<b>{_mass(so['email_kg_co2e_per_year'])} CO2e</b> a year at "
             f"{f['email_g_co2e']:g} g CO2e per email.</li>"
         )
     if "storage_kg_co2e_per_year" in so:
         notes.append(
-            f"<li>Storage freed: about <b>{so['storage_kg_co2e_per_year']:.3f} kg CO2e</b> a "
+            f"<li>Storage freed: about <b>{_mass(so['storage_kg_co2e_per_year'])} CO2e</b> a "
             f"year at {f['storage_kg_co2e_per_gb_year']:g} kg CO2e per GB-year.</li>"
         )
     if notes:

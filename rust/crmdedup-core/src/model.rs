@@ -25,6 +25,9 @@ pub const MIN_PAIRS_TO_FIT: u64 = 1000;
 /// data it vanishes, on a handful of records it keeps estimates sane instead of degenerate.
 const PSEUDO_PAIRS: f64 = 10.0;
 
+/// Weight, in pairs, of the random-pair u when u is re-estimated among the candidates.
+const U_PRIOR_PAIRS: f64 = 1000.0;
+
 /// Fitted parameters of one comparison.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ComparisonParams {
@@ -305,6 +308,7 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
     let start_m: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.m.clone()).collect();
     let start_prior = model.prior;
     let mut sum_m: Vec<Vec<f64>> = start_m.iter().map(|m| vec![0.0; m.len()]).collect();
+    let mut sum_u: Vec<Vec<f64>> = u.iter().map(|x| vec![0.0; x.len()]).collect();
     let mut sessions = vec![0u32; n_comp];
     model.fit.patterns = rows.len();
     for (rule, blocked_here) in blocked.iter().enumerate() {
@@ -319,6 +323,7 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
             continue;
         }
         let mut m = start_m.clone();
+        let mut su = u.clone();
         let mut prior = model.prior;
         let mut iterations = 0;
         let mut converged = false;
@@ -326,15 +331,19 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
             iterations += 1;
             let mut num: Vec<Vec<f64>> = m.iter().map(|v| vec![0.0; v.len()]).collect();
             let mut den = vec![0.0; n_comp];
+            let mut num_u: Vec<Vec<f64>> = m.iter().map(|v| vec![0.0; v.len()]).collect();
+            let mut den_u = vec![0.0; n_comp];
             let (mut matched, mut total) = (0.0, 0.0);
             for (gamma, _, n) in &session {
-                let p = posterior(gamma, &active, &m, &u, prior);
+                let p = posterior(gamma, &active, &m, &su, prior);
                 matched += p * n;
                 total += n;
                 for (c, &g) in gamma.iter().enumerate() {
                     if g != NULL_LEVEL {
                         num[c][g as usize] += p * n;
                         den[c] += p * n;
+                        num_u[c][g as usize] += (1.0 - p) * n;
+                        den_u[c] += (1.0 - p) * n;
                     }
                 }
             }
@@ -348,6 +357,16 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
                         ((v + PSEUDO_PAIRS * start_m[c][l]) / (den[c] + PSEUDO_PAIRS)).max(FLOOR);
                     delta = delta.max((new - m[c][l]).abs());
                     m[c][l] = new;
+                }
+                if em.estimate_u && den_u[c] > 0.0 {
+                    // u among the candidates, with the random-pair u as a prior worth
+                    // `U_PRIOR_PAIRS`, so that levels few candidates reach stay rare.
+                    for (l, v) in num_u[c].iter().enumerate() {
+                        let new =
+                            ((v + U_PRIOR_PAIRS * u[c][l]) / (den_u[c] + U_PRIOR_PAIRS)).max(FLOOR);
+                        delta = delta.max((new - su[c][l]).abs());
+                        su[c][l] = new;
+                    }
                 }
             }
             let new_prior = ((matched + PSEUDO_PAIRS * start_prior) / (total + PSEUDO_PAIRS))
@@ -367,6 +386,9 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
                 for (s, v) in sum_m[c].iter_mut().zip(&m[c]) {
                     *s += v;
                 }
+                for (s, v) in sum_u[c].iter_mut().zip(&su[c]) {
+                    *s += v;
+                }
             }
         }
     }
@@ -376,10 +398,15 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
                 .iter()
                 .map(|s| s / f64::from(sessions[c]))
                 .collect();
+            params.u = sum_u[c]
+                .iter()
+                .map(|s| s / f64::from(sessions[c]))
+                .collect();
         }
     }
     // The prior among all candidates, with m and u now fixed.
     let m: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.m.clone()).collect();
+    let u: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.u.clone()).collect();
     let all = vec![true; n_comp];
     let mut prior = model.prior;
     for _ in 0..em.max_iterations {
@@ -456,6 +483,7 @@ mod tests {
             tolerance: 1e-9,
             u_sample_size: 0,
             seed: 1,
+            estimate_u: false,
         };
         fit_em(&mut model, &patterns, &[vec![false, false, false]], &em);
         assert!(model.fit.converged[0]);

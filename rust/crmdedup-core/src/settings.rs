@@ -75,6 +75,9 @@ pub struct EmSettings {
     pub u_sample_size: u64,
     /// Seed of every random choice of the run.
     pub seed: u64,
+    /// Also re-estimate u among the candidate pairs (starting from the random-pair u): blocked
+    /// non-matches such as members of one household agree more often than random pairs do.
+    pub estimate_u: bool,
 }
 
 /// How scored pairs above the threshold become clusters.
@@ -301,6 +304,7 @@ pub(crate) mod tests {
                 tolerance: 1e-6,
                 u_sample_size: 100_000,
                 seed: 42,
+                estimate_u: false,
             },
             clustering: ClusterMethod::ConnectedComponents,
             guard_probability: 0.99,
