@@ -488,26 +488,16 @@ def infer_settings(data: TableLike) -> Settings:
         if role in roles:
             comparisons.append(Comparison(roles[role], name=role, **kw))
 
-    add(
-        "first_name",
-        method="jaro_winkler",
-        normalizer="name",
-        thresholds=(0.92, 0.8),
-        term_frequency=True,
-    )
-    add(
-        "last_name",
-        method="jaro_winkler",
-        normalizer="name",
-        thresholds=(0.94, 0.85),
-        term_frequency=True,
-    )
+    add("first_name", method="name", normalizer="name", thresholds=(0.92, 0.85),
+        term_frequency=True)
+    add("last_name", method="name", normalizer="name", thresholds=(0.94, 0.85),
+        term_frequency=True)
     add("email", method="levenshtein", normalizer="email", thresholds=(1, 3))
     add("phone", method="levenshtein", normalizer="phone", thresholds=(1, 2))
     add("national_id", method="damerau_levenshtein", normalizer="postcode", thresholds=(1, 2))
     add("date_of_birth", method="damerau_levenshtein", normalizer="date", thresholds=(1, 2))
     add("company", method="token_jaccard", normalizer="company", thresholds=(0.8, 0.4))
-    add("address", method="token_jaccard", normalizer="address", thresholds=(0.8, 0.5))
+    add("address", method="token_jaccard", normalizer="address", thresholds=(0.9, 0.7))
     add("postcode", method="levenshtein", normalizer="postcode", thresholds=(1,))
     add("street_number", method="exact", normalizer="postcode")
     add("city", method="jaro_winkler", normalizer="text", thresholds=(0.9,))
@@ -522,6 +512,7 @@ def infer_settings(data: TableLike) -> Settings:
     rules: list[tuple[str, ...]] = []
     if "last_name" in r and "first_name" in r:
         rules.append((r["last_name"], f"{r['first_name']}[:1]"))
+        rules.append((f"phonetic({r['last_name']})", f"phonetic({r['first_name']})"))
         rules.append((r["first_name"], f"{r['last_name']}[:2]"))
     elif "last_name" in r:
         rules.append((r["last_name"],))

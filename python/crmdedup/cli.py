@@ -46,6 +46,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 RUN_FILE = "run.json"
 DECISIONS_FILE = "review.csv"
+_LOG_EVERY_S = 15.0
 _STAGES = {
     "normalise": "normalising",
     "block": "blocking",
@@ -181,6 +182,7 @@ class _Progress:
         )
         self.tasks: dict[str, TaskID] = {}
         self.started: dict[str, float] = {}
+        self.last_line = time.perf_counter()
 
     def __enter__(self) -> _Progress:
         self.bar.start()
@@ -205,6 +207,13 @@ class _Progress:
         self.bar.update(self.tasks[stage], completed=done, total=total)
         if done >= total:
             self._line(label, done, total, stage)
+        elif self.enabled and not self.live:
+            now = time.perf_counter()
+            if now - self.last_line >= _LOG_EVERY_S:
+                self.last_line = now
+                self.console.print(
+                    f"  {label:<18} {done:>12,}/{total:<12,} {100 * done / total:5.1f}%"
+                )
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
@@ -422,8 +431,8 @@ def _with_read_opts(f: F) -> F:
 def main() -> None:
     """Find, review and merge duplicate CRM contacts, and report on the clean-up.
 
-    Typical session: ``crmdedup dedupe contacts.csv -o run``, ``crmdedup review run``,
-    ``crmdedup merge contacts.csv --clusters run/clusters.parquet``, ``crmdedup report run``.
+    Typical session: `crmdedup dedupe contacts.csv -o run`, `crmdedup review run`,
+    `crmdedup merge contacts.csv --clusters run/clusters.parquet`, `crmdedup report run`.
     """
 
 

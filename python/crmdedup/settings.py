@@ -26,7 +26,9 @@ __all__ = [
     "Settings",
 ]
 
-Method = Literal["exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_jaccard"]
+Method = Literal[
+    "exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_jaccard", "name"
+]
 Normalizer = Literal[
     "raw", "text", "name", "email", "phone", "company", "address", "postcode", "date"
 ]
@@ -44,7 +46,8 @@ class Comparison:
     method
         ``exact``; ``jaro_winkler`` or ``token_jaccard`` (thresholds are similarities in (0, 1),
         strictest first); ``levenshtein`` or ``damerau_levenshtein`` (thresholds are whole
-        distances, strictest first).
+        distances, strictest first); ``name``: exact, same canonical given name (Alex and
+        Alexandre), Jaro-Winkler thresholds, then same French phonetic key.
     normalizer
         How values are cleaned before comparison and blocking.
     thresholds
@@ -80,7 +83,8 @@ class BlockingRule:
     Keys are expressions over normalised columns: ``last_name``, ``first_name[:1]`` (first
     letter), ``postcode[-2:]`` (last two), or a function: ``initials(company)``,
     ``first_token(x)``, ``last_token(x)``, ``sorted_tokens(x)``, ``digits(x)``,
-    ``email_local(x)``, ``email_domain(x)``, optionally sliced.
+    ``email_local(x)``, ``email_domain(x)``, ``phonetic(x)`` (French phonetic key),
+    ``metaphone(x)`` (Double Metaphone, for non-French names), optionally sliced.
 
     Examples
     --------
@@ -136,7 +140,7 @@ class Settings:
         Minimum match probability for a pair to be reported and clustered. Default 0.9.
     max_block_size
         Blocks with more records are not expanded into pairs; they are reported in
-        ``result.report["skipped_blocks"]``. Default 1000.
+        ``result.report["skipped_blocks"]``. Default 200.
     clustering
         ``guarded`` (default) refuses to join two groups of several records through one weak
         link; ``connected_components`` joins every pair above the threshold.
@@ -164,9 +168,9 @@ class Settings:
     comparisons: tuple[Comparison, ...]
     blocking_rules: tuple[BlockingRule, ...]
     threshold: float = 0.9
-    max_block_size: int = 1000
+    max_block_size: int = 200
     clustering: ClusterMethod = "guarded"
-    guard_probability: float = 0.99
+    guard_probability: float = 0.999
     max_cluster_size: int = 50
     default_region: str = "FR"
     em: EmSettings = field(default_factory=EmSettings)

@@ -31,10 +31,16 @@ pub enum KeyFn {
     EmailLocal,
     /// The part of an email after `@`.
     EmailDomain,
+    /// French phonetic key (see [`crate::normalize::phonetic_fr`]).
+    Phonetic,
+    /// Primary Double Metaphone code, for names that are not French.
+    Metaphone,
 }
 
 impl KeyFn {
-    const NAMES: [(&'static str, KeyFn); 7] = [
+    const NAMES: [(&'static str, KeyFn); 9] = [
+        ("phonetic", KeyFn::Phonetic),
+        ("metaphone", KeyFn::Metaphone),
         ("initials", KeyFn::Initials),
         ("first_token", KeyFn::FirstToken),
         ("last_token", KeyFn::LastToken),
@@ -61,6 +67,8 @@ impl KeyFn {
             Self::Digits => value.chars().filter(char::is_ascii_digit).collect(),
             Self::EmailLocal => value.rsplit_once('@')?.0.to_owned(),
             Self::EmailDomain => value.rsplit_once('@')?.1.to_owned(),
+            Self::Phonetic => crate::normalize::phonetic_fr(value),
+            Self::Metaphone => crate::normalize::double_metaphone(value).0,
         };
         if out.is_empty() { None } else { Some(out) }
     }

@@ -101,7 +101,7 @@ pub fn cluster(
                 if ra == rb {
                     continue;
                 }
-                let lone = uf.size_of(ra) == 1 || uf.size_of(rb) == 1;
+                let lone = uf.size_of(ra) == 1 && uf.size_of(rb) == 1;
                 if lone || e.p >= guard {
                     uf.union(ra, rb);
                     continue;

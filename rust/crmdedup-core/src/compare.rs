@@ -89,9 +89,16 @@ pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
         Method::Levenshtein => "levenshtein <=",
         Method::DamerauLevenshtein => "damerau_levenshtein <=",
         Method::TokenJaccard => "token_jaccard >=",
+        Method::Name => "jaro_winkler >=",
     };
+    if spec.method == Method::Name {
+        labels.push("same phonetic key".to_owned());
+    }
     for t in spec.thresholds.iter().rev() {
         labels.push(format!("{metric} {t}"));
+    }
+    if spec.method == Method::Name {
+        labels.push("same given name (short form)".to_owned());
     }
     labels.push("exact".to_owned());
     labels
@@ -107,22 +114,55 @@ pub struct Comparison<'a> {
     /// Number of levels (else, fuzzy levels, exact).
     pub n_levels: usize,
     tokens: Vec<Vec<u64>>,
+    /// For names: hash of each value's canonical given name and of its phonetic key.
+    canonical: Vec<u64>,
+    phonetic: Vec<u64>,
+}
+
+fn hash_str(value: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(value.as_bytes());
+    h.finish()
 }
 
 impl<'a> Comparison<'a> {
     /// Bind `spec` to `column`.
     #[must_use]
     pub fn new(spec: &'a ComparisonSpec, column: &'a CodedColumn) -> Self {
+        use rayon::prelude::*;
         let tokens = if spec.method == Method::TokenJaccard {
-            column.values.iter().map(|v| token_set(v)).collect()
+            column.values.par_iter().map(|v| token_set(v)).collect()
         } else {
             Vec::new()
         };
+        let (canonical, phonetic) = if spec.method == Method::Name {
+            column
+                .values
+                .par_iter()
+                .map(|v| {
+                    let canonical = v
+                        .split_whitespace()
+                        .map(|w| crate::normalize::canonical_given_name(w).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    (
+                        hash_str(&canonical),
+                        hash_str(&crate::normalize::phonetic_fr(v)),
+                    )
+                })
+                .unzip()
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let extra = if spec.method == Method::Name { 2 } else { 0 };
         Self {
             spec,
             column,
-            n_levels: spec.thresholds.len() + 2,
+            n_levels: spec.thresholds.len() + 2 + extra,
             tokens,
+            canonical,
+            phonetic,
         }
     }
 
@@ -143,8 +183,21 @@ impl<'a> Comparison<'a> {
         );
         let t = &self.spec.thresholds;
         // Index of the strictest threshold met; level = top - 1 - index.
+        if self.spec.method == Method::Name {
+            let (a, b) = (ca as usize, cb as usize);
+            if self.canonical[a] == self.canonical[b] {
+                return (top - 1) as i8;
+            }
+            let s = jaro_winkler_similarity(va, vb);
+            if let Some(i) = t.iter().position(|&x| s >= x) {
+                return (top - 2 - i) as i8;
+            }
+            let phonetic =
+                !self.column.values[a].is_empty() && self.phonetic[a] == self.phonetic[b];
+            return i8::from(phonetic);
+        }
         let met = match self.spec.method {
-            Method::Exact => None,
+            Method::Exact | Method::Name => None,
             Method::JaroWinkler => {
                 let s = jaro_winkler_similarity(va, vb);
                 t.iter().position(|&x| s >= x)
@@ -222,6 +275,37 @@ mod tests {
             (c.level(0, 1), c.level(0, 2), c.level(5, 5)),
             (1, 0, NULL_LEVEL)
         );
+    }
+
+    #[test]
+    fn names_know_short_forms_and_sounds() {
+        let col = column(&[
+            Some("Alexandre"),
+            Some("Alex"),
+            Some("Thibault"),
+            Some("Tibo"),
+            Some("Dupont"),
+            Some("Alexandra"),
+        ]);
+        let s = spec(Method::Name, vec![0.92]);
+        let c = Comparison::new(&s, &col);
+        let labels = level_labels(&s);
+        assert_eq!(
+            labels,
+            vec![
+                "else",
+                "same phonetic key",
+                "jaro_winkler >= 0.92",
+                "same given name (short form)",
+                "exact"
+            ]
+        );
+        assert_eq!(c.n_levels, labels.len());
+        assert_eq!(c.level(0, 1), 3);
+        assert_eq!(c.level(2, 3), 1);
+        assert_eq!(c.level(0, 4), 0);
+        assert_eq!(c.level(0, 0), 4);
+        assert_eq!(c.level(0, 5), 2);
     }
 
     #[test]

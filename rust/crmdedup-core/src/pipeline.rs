@@ -212,11 +212,20 @@ impl Scorer {
         let tf = comparisons
             .iter()
             .zip(&model.comparisons)
-            .map(|(c, p)| {
+            .map(|(c, _)| {
                 c.spec.term_frequency.then(|| {
-                    // Frequency of the value among the *other* records, shrunk towards u_exact so
-                    // that small tables get small adjustments.
-                    let u_exact = *p.u.last().unwrap_or(&1.0);
+                    // How much rarer (or commoner) this value is than the column's average
+                    // chance of agreement between two random records (the sum of squared
+                    // frequencies). The value's frequency is counted among the *other* records
+                    // and shrunk towards that average, so small tables get small adjustments.
+                    let total = c.column.non_null.max(1) as f64;
+                    let u_exact: f64 = c
+                        .column
+                        .counts
+                        .iter()
+                        .map(|&k| (f64::from(k) / total).powi(2))
+                        .sum::<f64>()
+                        .max(1e-12);
                     let others = c.column.non_null.saturating_sub(1) as f64 + TF_PSEUDO_RECORDS;
                     c.column
                         .counts

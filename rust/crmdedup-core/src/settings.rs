@@ -25,13 +25,17 @@ pub enum Method {
     DamerauLevenshtein,
     /// Exact, then Jaccard similarity of word sets at or above each threshold (descending).
     TokenJaccard,
+    /// Person names: exact; same canonical given name (short forms and diminutives such as
+    /// Alex/Alexandre); Jaro-Winkler at or above each threshold (descending), the weakest
+    /// level being replaced by "same French phonetic key" when that is stronger.
+    Name,
 }
 
 impl Method {
     /// Whether thresholds are similarities in (0, 1] (else integer distances).
     #[must_use]
     pub fn uses_similarity(self) -> bool {
-        matches!(self, Self::JaroWinkler | Self::TokenJaccard)
+        matches!(self, Self::JaroWinkler | Self::TokenJaccard | Self::Name)
     }
 }
 
