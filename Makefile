@@ -33,6 +33,7 @@ lint: dev
 bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python benches/bench_dedupe.py --rows 100000
+	$(BIN)/python benches/compare.py --rows 100000 --systems all --timeout 600
 	$(BIN)/python -m pytest benches --benchmark-enable -q
 
 clean:

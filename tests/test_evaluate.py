@@ -17,12 +17,15 @@ def _result(ids: list[str], clusters: list[str]) -> crmdedup.DedupeResult:
 def test_pairwise_and_bcubed_by_hand() -> None:
     # Predicted clusters {a,b,c} {d}; truth {a,b} {c,d}.
     result = _result(["a", "b", "c", "d"], ["p", "p", "p", "q"])
-    predicted = result.clusters.with_columns(
-        pl.Series("cluster_id", ["a", "a", "a", "d"])
-    )
+    predicted = result.clusters.with_columns(pl.Series("cluster_id", ["a", "a", "a", "d"]))
     result = crmdedup.DedupeResult(
-        clusters=predicted, pairs=result.pairs.head(0), model=result.model,
-        report=result.report, settings=result.settings, id_column="id", _run=result._run,
+        clusters=predicted,
+        pairs=result.pairs.head(0),
+        model=result.model,
+        report=result.report,
+        settings=result.settings,
+        id_column="id",
+        _run=result._run,
     )
     ev = crmdedup.evaluate(result, {"a": 1, "b": 1, "c": 2, "d": 2})
     assert (ev.predicted_pairs, ev.true_pairs, ev.correct_pairs) == (3, 2, 1)

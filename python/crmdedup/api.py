@@ -488,10 +488,10 @@ def infer_settings(data: TableLike) -> Settings:
         if role in roles:
             comparisons.append(Comparison(roles[role], name=role, **kw))
 
-    add("first_name", method="name", normalizer="name", thresholds=(0.92, 0.85),
-        term_frequency=True)
-    add("last_name", method="name", normalizer="name", thresholds=(0.94, 0.85),
-        term_frequency=True)
+    add(
+        "first_name", method="name", normalizer="name", thresholds=(0.92, 0.85), term_frequency=True
+    )
+    add("last_name", method="name", normalizer="name", thresholds=(0.94, 0.85), term_frequency=True)
     add("email", method="levenshtein", normalizer="email", thresholds=(1, 3))
     add("phone", method="levenshtein", normalizer="phone", thresholds=(1, 2))
     add("national_id", method="damerau_levenshtein", normalizer="postcode", thresholds=(1, 2))

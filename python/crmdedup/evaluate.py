@@ -148,8 +148,9 @@ def evaluate(
         ok = int(above["ok"].sum())
         p = ok / above.height if above.height else 1.0
         r = ok / true if true else 1.0
-        rows.append({"threshold": t, "pairs": above.height, "precision": p, "recall": r,
-                     "f1": _f1(p, r)})
+        rows.append(
+            {"threshold": t, "pairs": above.height, "precision": p, "recall": r, "f1": _f1(p, r)}
+        )
     return Evaluation(
         precision=precision,
         recall=recall,

@@ -291,7 +291,7 @@ class Settings:
         if self.id_column is not None:
             lines.append(f"id_column = {json.dumps(self.id_column)}")
         lines += ["", "[em]"]
-        lines += [f"{k} = {v!r}" for k, v in asdict(self.em).items()]
+        lines += [f"{k} = {json.dumps(v)}" for k, v in asdict(self.em).items()]
         for c in self.comparisons:
             lines += [
                 "",
