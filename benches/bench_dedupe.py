@@ -37,11 +37,15 @@ def main() -> None:
     report = result.report
     ev = crmdedup.evaluate(result, truth)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"| rows | threads | wall s (best of {args.repeat}) | records/s | candidate pairs "
-          "| pairwise F1 | peak RSS MB |")
+    print(
+        f"| rows | threads | wall s (best of {args.repeat}) | records/s | candidate pairs "
+        "| pairwise F1 | peak RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|")
-    print(f"| {args.rows:,} | {args.threads or 'all'} | {elapsed:.2f} | {args.rows / elapsed:,.0f} "
-          f"| {report['candidate_pairs']:,} | {ev.f1:.3f} | {peak_mb:,.0f} |")
+    print(
+        f"| {args.rows:,} | {args.threads or 'all'} | {elapsed:.2f} | {args.rows / elapsed:,.0f} "
+        f"| {report['candidate_pairs']:,} | {ev.f1:.3f} | {peak_mb:,.0f} |"
+    )
     print()
     print("| stage | ms | records/s |")
     print("|---|---|---|")

@@ -31,7 +31,7 @@ from crmdedup import BlockingRule, Comparison, ConfigError, Settings
                 "ville",
                 "date_naissance",
             ],
-            ["first_name", "last_name", "date_of_birth", "company", "address", "postcode", "city"],
+            ["first_name", "last_name", "date_of_birth", "company", "address", "postcode"],
         ),
     ],
 )
@@ -40,6 +40,19 @@ def test_infers_roles_from_english_and_french_names(columns: list[str], roles: l
     s = crmdedup.infer_settings(df)
     assert [c.name for c in s.comparisons] == roles
     assert s.blocking_rules
+
+
+def test_city_is_compared_only_when_the_postcode_does_not_tell_it() -> None:
+    follows = pl.DataFrame(
+        {
+            "nom": ["a"] * 4,
+            "cp": ["75001", "75001", "69001", "69001"],
+            "ville": ["Paris", "PARIS", "Lyon", "Lyon"],
+        }
+    )
+    assert "city" not in [c.name for c in crmdedup.infer_settings(follows).comparisons]
+    independent = follows.with_columns(pl.Series("ville", ["Paris", "Lyon", "Nice", "Metz"]))
+    assert "city" in [c.name for c in crmdedup.infer_settings(independent).comparisons]
 
 
 def test_infers_the_id_column() -> None:

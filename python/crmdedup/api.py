@@ -460,13 +460,37 @@ def _find_roles(columns: Sequence[str]) -> dict[str, str]:
     return found
 
 
+def _city_follows_postcode(frame: pl.DataFrame, roles: dict[str, str]) -> bool:
+    """Whether the city adds nothing to the postcode (most records hold their postcode's city).
+
+    Comparing both would count one fact twice, and EM would then mistake "same town" for "same
+    person".
+    """
+    if "postcode" not in roles:
+        return False
+    p, c = roles["postcode"], roles["city"]
+    d = frame.select(pl.col(p).cast(pl.String), pl.col(c).cast(pl.String).str.to_lowercase())
+    d = d.drop_nulls()
+    if d.height == 0:
+        return False
+    g = d.group_by(p, c).len().group_by(p).agg(pl.col("len").max().alias("top"))
+    return float(g["top"].sum()) / d.height >= CITY_FOLLOWS_POSTCODE
+
+
+CITY_FOLLOWS_POSTCODE = 0.65
+"""Share of records holding their postcode's most common city above which the city is not
+compared (it would repeat the postcode)."""
+
+
 def infer_settings(data: TableLike) -> Settings:
     """Settings inferred from column names used by CRMs, in English and French.
 
     Recognised (case, accents and separators ignored): first_name/prenom/given_name,
     last_name/nom/surname, email/mail/courriel, phone/telephone/mobile/portable,
     company/societe/raison_sociale, address/adresse, postcode/zip/code_postal, city/ville,
-    date_of_birth/date_naissance, and an id column (id/record_id/contact_id/customer_id…).
+    date_of_birth/date_naissance, national identifiers (ssn/nir/soc_sec_id), street numbers,
+    regions, and an id column (id/record_id/contact_id/customer_id…). The city is compared only
+    when the postcode does not already tell it (see ``CITY_FOLLOWS_POSTCODE``).
 
     Raises
     ------
@@ -480,7 +504,8 @@ def infer_settings(data: TableLike) -> Settings:
     >>> [c.column for c in s.comparisons]
     ['Prénom', 'NOM', 'Courriel']
     """
-    columns = to_polars(data).columns if not isinstance(data, pl.DataFrame) else data.columns
+    frame = data if isinstance(data, pl.DataFrame) else to_polars(data)
+    columns = frame.columns
     roles = _find_roles(columns)
     comparisons: list[Comparison] = []
 
@@ -500,7 +525,8 @@ def infer_settings(data: TableLike) -> Settings:
     add("address", method="token_jaccard", normalizer="address", thresholds=(0.9, 0.7))
     add("postcode", method="levenshtein", normalizer="postcode", thresholds=(1,))
     add("street_number", method="exact", normalizer="postcode")
-    add("city", method="jaro_winkler", normalizer="text", thresholds=(0.9,))
+    if "city" in roles and not _city_follows_postcode(frame, roles):
+        add("city", method="jaro_winkler", normalizer="text", thresholds=(0.9,))
     add("region", method="exact", normalizer="text")
     if not comparisons:
         raise ConfigError(

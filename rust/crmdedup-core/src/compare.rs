@@ -85,11 +85,10 @@ pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
     let mut labels = vec!["else".to_owned()];
     let metric = match spec.method {
         Method::Exact => "",
-        Method::JaroWinkler => "jaro_winkler >=",
+        Method::JaroWinkler | Method::Name => "jaro_winkler >=",
         Method::Levenshtein => "levenshtein <=",
         Method::DamerauLevenshtein => "damerau_levenshtein <=",
         Method::TokenJaccard => "token_jaccard >=",
-        Method::Name => "jaro_winkler >=",
     };
     if spec.method == Method::Name {
         labels.push("same phonetic key".to_owned());

@@ -301,7 +301,16 @@ fn posterior(gamma: &[i8], active: &[bool], m: &[Vec<f64>], u: &[Vec<f64>], prio
 /// Fit m (per blocking-rule session) and the prior by EM over `patterns`.
 ///
 /// `blocked[rule][c]` says whether comparison `c` reads a column rule `rule` blocks on.
-pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em: &EmSettings) {
+/// `all_pairs` is the number of record pairs there are (not only candidates): when u is not
+/// re-estimated among the candidates, m and u describe random pairs, so the prior must be the
+/// chance that two random records match, not that a candidate pair does.
+pub fn fit_em(
+    model: &mut Model,
+    patterns: &Patterns,
+    blocked: &[Vec<bool>],
+    em: &EmSettings,
+    all_pairs: f64,
+) {
     let rows = sorted(patterns);
     let n_comp = model.comparisons.len();
     let u: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.u.clone()).collect();
@@ -426,7 +435,12 @@ pub fn fit_em(model: &mut Model, patterns: &Patterns, blocked: &[Vec<bool>], em:
             break;
         }
     }
-    model.prior = prior;
+    if em.estimate_u {
+        model.prior = prior;
+    } else {
+        let candidates: f64 = rows.iter().map(|r| r.2).sum();
+        model.prior = (prior * candidates / all_pairs.max(1.0)).clamp(1e-15, 1.0 - FLOOR);
+    }
 }
 
 #[cfg(test)]
@@ -485,7 +499,13 @@ mod tests {
             seed: 1,
             estimate_u: false,
         };
-        fit_em(&mut model, &patterns, &[vec![false, false, false]], &em);
+        fit_em(
+            &mut model,
+            &patterns,
+            &[vec![false, false, false]],
+            &em,
+            200_000.0,
+        );
         assert!(model.fit.converged[0]);
         for (c, p) in model.comparisons.iter().enumerate() {
             for (got, want) in p.m.iter().zip(&true_m[c]) {

@@ -466,7 +466,11 @@ pub fn run(
                         .collect()
                 })
                 .collect();
-            model::fit_em(&mut m, &patterns, &blocked, &settings.em);
+            let all_pairs = match dataset.split {
+                Some(cut) => cut as f64 * (n - cut) as f64,
+                None => n as f64 * n.saturating_sub(1) as f64 / 2.0,
+            };
+            model::fit_em(&mut m, &patterns, &blocked, &settings.em, all_pairs);
             progress.update("fit", 1, 1)?;
             Ok(m)
         })?,
