@@ -25,6 +25,7 @@ from crmdedup.api import (
 from crmdedup.consent import canonical_contact_point, consents_from_columns
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
 from crmdedup.evaluate import Evaluation, evaluate
+from crmdedup.inspect import normalize, profile
 from crmdedup.merge import MergePolicy, MergeResult, merge
 from crmdedup.rights import erasure_plan, subject_export
 from crmdedup.settings import BlockingRule, Comparison, EmSettings, Settings
@@ -54,5 +55,7 @@ __all__ = [
     "infer_settings",
     "link",
     "merge",
+    "normalize",
+    "profile",
     "subject_export",
 ]

@@ -9,6 +9,8 @@ __all__ = [
     "__version__",
     "dedupe",
     "link",
+    "normalize_columns",
+    "profile_columns",
     "validate_model",
     "validate_settings",
 ]
@@ -55,3 +57,19 @@ def link(
 ) -> Run: ...
 def validate_settings(settings_json: str) -> None: ...
 def validate_model(model_json: str, settings_json: str) -> None: ...
+def normalize_columns(
+    data: object,
+    columns_json: str,
+    *,
+    default_region: str = "FR",
+    email_provider_rules: bool = False,
+    threads: int | None = None,
+) -> ArrowTable: ...
+def profile_columns(
+    data: object,
+    columns_json: str,
+    *,
+    default_region: str = "FR",
+    email_provider_rules: bool = False,
+    threads: int | None = None,
+) -> str: ...

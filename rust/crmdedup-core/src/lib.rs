@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod column;
 pub mod compare;
 pub mod error;
+pub mod inspect;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;

@@ -193,6 +193,66 @@ fn link(
     )
 }
 
+fn inspect_specs(
+    columns_json: &str,
+    default_region: &str,
+    email_provider_rules: bool,
+) -> Result<
+    (
+        Vec<(String, engine::normalize::Normalizer)>,
+        engine::normalize::NormalizeOptions,
+    ),
+    BindError,
+> {
+    let specs: Vec<(String, engine::normalize::Normalizer)> = serde_json::from_str(columns_json)
+        .map_err(|e| engine::Error::settings("columns", e.to_string()))?;
+    let opts = engine::normalize::NormalizeOptions {
+        default_region: default_region.to_owned(),
+        email_provider_rules,
+    };
+    Ok((specs, opts))
+}
+
+/// The table with `<column>_<suffix>` normalised and derived columns added.
+#[pyfunction]
+#[pyo3(signature = (data, columns_json, *, default_region="FR", email_provider_rules=false, threads=None))]
+fn normalize_columns(
+    py: Python<'_>,
+    data: PyTable,
+    columns_json: &str,
+    default_region: &str,
+    email_provider_rules: bool,
+    threads: Option<usize>,
+) -> PyResult<ArrowTable> {
+    let batch = one_table(data)?;
+    let (specs, opts) = inspect_specs(columns_json, default_region, email_provider_rules)?;
+    let pool = pool(threads)?;
+    let out = py
+        .detach(|| pool.install(|| engine::inspect::normalize_table(&batch, &specs, &opts)))
+        .map_err(BindError::from)?;
+    Ok(ArrowTable::from_batch(out))
+}
+
+/// Per-column profiles as JSON.
+#[pyfunction]
+#[pyo3(signature = (data, columns_json, *, default_region="FR", email_provider_rules=false, threads=None))]
+fn profile_columns(
+    py: Python<'_>,
+    data: PyTable,
+    columns_json: &str,
+    default_region: &str,
+    email_provider_rules: bool,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    let batch = one_table(data)?;
+    let (specs, opts) = inspect_specs(columns_json, default_region, email_provider_rules)?;
+    let pool = pool(threads)?;
+    let out = py
+        .detach(|| pool.install(|| engine::inspect::profile_table(&batch, &specs, &opts)))
+        .map_err(BindError::from)?;
+    Ok(serde_json::to_string(&out).unwrap_or_default())
+}
+
 /// Check settings JSON without running anything.
 #[pyfunction]
 fn validate_settings(settings_json: &str) -> PyResult<()> {
@@ -218,6 +278,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(link, m)?)?;
     m.add_function(wrap_pyfunction!(validate_settings, m)?)?;
     m.add_function(wrap_pyfunction!(validate_model, m)?)?;
+    m.add_function(wrap_pyfunction!(normalize_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(profile_columns, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
