@@ -65,9 +65,11 @@ def profile(
     default_region: str = "FR",
     threads: int | None = None,
 ) -> pl.DataFrame:
-    """Per compared column: ``rows``, ``nulls``, ``empty`` (nothing usable once normalised),
-    ``invalid`` (emails and phones failing validation), ``distinct`` normalised values and
-    ``top_values`` (the ten most frequent, with counts).
+    """Data-quality profile of every compared column.
+
+    Columns: ``rows``, ``nulls``, ``empty`` (nothing usable once normalised), ``invalid``
+    (emails and phones failing validation), ``distinct`` normalised values and ``top_values``
+    (the ten most frequent, with counts).
 
     Examples
     --------
@@ -83,7 +85,7 @@ def profile(
     rows = json.loads(raw)
     for r in rows:
         r["top_values"] = [{"value": v, "count": n} for v, n in r.pop("top")]
-    schema = {
+    schema: dict[str, pl.DataType] = {
         "column": pl.String,
         "normalizer": pl.String,
         "rows": pl.Int64,
@@ -91,6 +93,6 @@ def profile(
         "empty": pl.Int64,
         "invalid": pl.Int64,
         "distinct": pl.Int64,
-        "top_values": pl.List(pl.Struct({"value": pl.String, "count": pl.Int64})),
+        "top_values": pl.List(pl.Struct({"value": pl.String(), "count": pl.Int64()})),
     }
     return pl.DataFrame(rows, schema=schema)
