@@ -86,13 +86,13 @@ def profile(
     for r in rows:
         r["top_values"] = [{"value": v, "count": n} for v, n in r.pop("top")]
     schema: dict[str, pl.DataType] = {
-        "column": pl.String,
-        "normalizer": pl.String,
-        "rows": pl.Int64,
-        "nulls": pl.Int64,
-        "empty": pl.Int64,
-        "invalid": pl.Int64,
-        "distinct": pl.Int64,
+        "column": pl.String(),
+        "normalizer": pl.String(),
+        "rows": pl.Int64(),
+        "nulls": pl.Int64(),
+        "empty": pl.Int64(),
+        "invalid": pl.Int64(),
+        "distinct": pl.Int64(),
         "top_values": pl.List(pl.Struct({"value": pl.String(), "count": pl.Int64()})),
     }
     return pl.DataFrame(rows, schema=schema)
