@@ -75,6 +75,11 @@ pub struct Model {
     pub prior: f64,
     /// Per-comparison parameters, in settings order.
     pub comparisons: Vec<ComparisonParams>,
+    /// Prior per set of blocking rules a pair satisfies (bit `r` = rule `r`), as
+    /// `[rules, prior]`: a pair sharing an email is likelier a match than one that only shares
+    /// a common surname. Sets not listed use `prior`.
+    #[serde(default)]
+    pub rule_priors: Vec<(u32, f64)>,
     /// How the model was obtained.
     pub fit: FitReport,
 }
@@ -114,6 +119,7 @@ impl Model {
             format: 1,
             prior: 0.1,
             comparisons,
+            rule_priors: Vec::new(),
             fit: FitReport::default(),
         }
     }
@@ -437,9 +443,62 @@ pub fn fit_em(
     }
     if em.estimate_u {
         model.prior = prior;
+        model.rule_priors = rule_priors(&rows, &m, &u, prior, em);
     } else {
         let candidates: f64 = rows.iter().map(|r| r.2).sum();
         model.prior = (prior * candidates / all_pairs.max(1.0)).clamp(1e-15, 1.0 - FLOOR);
+    }
+}
+
+/// Weight, in pairs, of the global prior in each set of rules' own prior.
+const RULE_PRIOR_PAIRS: f64 = 1000.0;
+
+/// The prior of each set of rules, by EM with m and u fixed, shrunk towards `global` by
+/// [`RULE_PRIOR_PAIRS`] pairs so that rare sets keep the global value.
+fn rule_priors(
+    rows: &[(&[i8], u32, f64)],
+    m: &[Vec<f64>],
+    u: &[Vec<f64>],
+    global: f64,
+    em: &EmSettings,
+) -> Vec<(u32, f64)> {
+    let all = vec![true; m.len()];
+    let mut masks: Vec<u32> = rows.iter().map(|r| r.1).collect();
+    masks.sort_unstable();
+    masks.dedup();
+    masks
+        .into_iter()
+        .map(|mask| {
+            let group: Vec<&(&[i8], u32, f64)> = rows.iter().filter(|r| r.1 == mask).collect();
+            let total: f64 = group.iter().map(|r| r.2).sum();
+            let mut prior = global;
+            for _ in 0..em.max_iterations {
+                let matched: f64 = group
+                    .iter()
+                    .map(|(g, _, n)| posterior(g, &all, m, u, prior) * n)
+                    .sum();
+                let new = ((matched + RULE_PRIOR_PAIRS * global) / (total + RULE_PRIOR_PAIRS))
+                    .clamp(FLOOR, 1.0 - FLOOR);
+                let done = (new - prior).abs() < em.tolerance;
+                prior = new;
+                if done {
+                    break;
+                }
+            }
+            (mask, prior)
+        })
+        .collect()
+}
+
+impl Model {
+    /// Prior weight (log2 odds) of a pair satisfying the blocking rules in `mask`.
+    #[must_use]
+    pub fn prior_weight_for(&self, mask: u32) -> f64 {
+        let p = self
+            .rule_priors
+            .binary_search_by_key(&mask, |(m, _)| *m)
+            .map_or(self.prior, |i| self.rule_priors[i].1);
+        (p / (1.0 - p)).log2()
     }
 }
 

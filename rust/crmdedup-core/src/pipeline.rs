@@ -200,15 +200,15 @@ impl Dataset {
 }
 
 /// Weight of every level, and term-frequency adjustments per value code where asked.
-struct Scorer {
-    prior: f64,
+struct Scorer<'m> {
+    model: &'m Model,
     weights: Vec<Vec<f64>>,
     /// `tf[c][code]`: added to the exact level's weight for that value.
     tf: Vec<Option<Vec<f64>>>,
 }
 
-impl Scorer {
-    fn new(model: &Model, comparisons: &[Comparison<'_>]) -> Self {
+impl<'m> Scorer<'m> {
+    fn new(model: &'m Model, comparisons: &[Comparison<'_>]) -> Self {
         let tf = comparisons
             .iter()
             .zip(&model.comparisons)
@@ -240,7 +240,7 @@ impl Scorer {
             })
             .collect();
         Self {
-            prior: model.prior_weight(),
+            model,
             weights: model
                 .comparisons
                 .iter()
@@ -302,6 +302,17 @@ pub struct Session {
     pub dataset: Dataset,
     /// The model used for scoring.
     pub model: Model,
+    /// Per blocking rule, each row's key hash (0: none), to tell which rules block a pair.
+    pub row_keys: Vec<Vec<u64>>,
+}
+
+/// Bit `r` set when rule `r` puts rows `a` and `b` in one block.
+fn rule_mask(row_keys: &[Vec<u64>], a: usize, b: usize) -> u32 {
+    row_keys
+        .iter()
+        .enumerate()
+        .filter(|(_, keys)| keys[a] != 0 && keys[a] == keys[b])
+        .fold(0, |mask, (r, _)| mask | (1 << r))
 }
 
 /// Everything a run returns.
@@ -334,6 +345,8 @@ fn timed<T>(
 ///
 /// # Errors
 /// Bad columns or ids, a model that does not fit the settings, or cancellation.
+// Row indices a, b and sizes n, m are the vocabulary of record linkage.
+#[allow(clippy::many_single_char_names)]
 pub fn run(
     tables: &[(&RecordBatch, Ids)],
     settings: &Settings,
@@ -405,12 +418,7 @@ pub fn run(
                         g[c] = comp.level(a, b);
                         key |= ((g[c] + 1) as u64) << (4 * c);
                     }
-                    let mut mask = 0u32;
-                    for (r, keys) in cands.row_keys.iter().enumerate() {
-                        if keys[a] != 0 && keys[a] == keys[b] {
-                            mask |= 1 << r;
-                        }
-                    }
+                    let mask = rule_mask(&cands.row_keys, a, b);
                     *acc.entry((key, mask)).or_default() += 1;
                     acc
                 })
@@ -485,9 +493,13 @@ pub fn run(
             .enumerate()
             .with_min_len(4096)
             .filter_map(|(i, &p)| {
-                let (a, _) = unpack(p);
+                let (a, b) = unpack(p);
                 let g = &gammas[i * n_comp..(i + 1) * n_comp];
-                let mut w = scorer.prior;
+                let mut w = scorer.model.prior_weight_for(rule_mask(
+                    &cands.row_keys,
+                    a as usize,
+                    b as usize,
+                ));
                 for (c, &level) in g.iter().enumerate() {
                     let (base, adj) = scorer.weight(&comparisons, c, level, a as usize);
                     w += base + adj;
@@ -557,6 +569,7 @@ pub fn run(
             settings: settings.clone(),
             dataset,
             model,
+            row_keys: cands.row_keys,
         },
     })
 }
@@ -755,7 +768,7 @@ impl Session {
         }
         let comparisons = self.dataset.comparisons(&self.settings);
         let scorer = Scorer::new(&self.model, &comparisons);
-        let mut total = scorer.prior;
+        let mut total = self.model.prior_weight_for(rule_mask(&self.row_keys, a, b));
         let mut rows = vec![ExplainRow {
             comparison: "prior".to_owned(),
             value_l: None,
