@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -189,6 +189,22 @@ class LinkResult(DedupeResult):
         return pl.DataFrame(self._run.explain(a, b))
 
 
+_R = TypeVar("_R", bound=DedupeResult)
+
+
+def _result(cls: type[_R], run: _core.Run, settings: Settings, id_column: str | None) -> _R:
+    """Wrap the engine's output in polars frames (zero-copy through the Arrow C stream)."""
+    return cls(
+        clusters=pl.DataFrame(run.clusters),
+        pairs=pl.DataFrame(run.pairs),
+        model=Model(run.model_json),
+        report=json.loads(run.report_json),
+        settings=settings,
+        id_column=id_column if id_column is not None else "row_id",
+        _run=run,
+    )
+
+
 def _settings_for(
     data: pl.DataFrame, settings: Settings | str | os.PathLike[str] | None
 ) -> Settings:
@@ -272,15 +288,7 @@ def dedupe(
         threads=threads,
         progress=progress,
     )
-    return DedupeResult(
-        clusters=pl.DataFrame(run.clusters),
-        pairs=pl.DataFrame(run.pairs),
-        model=Model(run.model_json),
-        report=json.loads(run.report_json),
-        settings=resolved,
-        id_column=id_col if id_col is not None else "row_id",
-        _run=run,
-    )
+    return _result(DedupeResult, run, resolved, id_col)
 
 
 def link(
@@ -323,15 +331,7 @@ def link(
         threads=threads,
         progress=progress,
     )
-    return LinkResult(
-        clusters=pl.DataFrame(run.clusters),
-        pairs=pl.DataFrame(run.pairs),
-        model=Model(run.model_json),
-        report=json.loads(run.report_json),
-        settings=resolved,
-        id_column=id_col if id_col is not None else "row_id",
-        _run=run,
-    )
+    return _result(LinkResult, run, resolved, id_col)
 
 
 # -- settings inference ------------------------------------------------------------------------
