@@ -193,24 +193,31 @@ fn link(
     )
 }
 
-fn inspect_specs(
+type Specs = Vec<(String, engine::normalize::Normalizer)>;
+
+/// Run one of the engine's inspection functions over `data`, off the GIL, on its own pool.
+fn inspect<T: Send>(
+    py: Python<'_>,
+    data: PyTable,
     columns_json: &str,
     default_region: &str,
     email_provider_rules: bool,
-) -> Result<
-    (
-        Vec<(String, engine::normalize::Normalizer)>,
-        engine::normalize::NormalizeOptions,
-    ),
-    BindError,
-> {
-    let specs: Vec<(String, engine::normalize::Normalizer)> = serde_json::from_str(columns_json)
-        .map_err(|e| engine::Error::settings("columns", e.to_string()))?;
+    threads: Option<usize>,
+    f: impl Fn(&RecordBatch, &Specs, &engine::normalize::NormalizeOptions) -> engine::Result<T>
+    + Send
+    + Sync,
+) -> PyResult<T> {
+    let batch = one_table(data)?;
+    let specs: Specs = serde_json::from_str(columns_json)
+        .map_err(|e| BindError::from(engine::Error::settings("columns", e.to_string())))?;
     let opts = engine::normalize::NormalizeOptions {
         default_region: default_region.to_owned(),
         email_provider_rules,
     };
-    Ok((specs, opts))
+    let pool = pool(threads)?;
+    Ok(py
+        .detach(|| pool.install(|| f(&batch, &specs, &opts)))
+        .map_err(BindError::from)?)
 }
 
 /// The table with `<column>_<suffix>` normalised and derived columns added.
@@ -224,12 +231,15 @@ fn normalize_columns(
     email_provider_rules: bool,
     threads: Option<usize>,
 ) -> PyResult<ArrowTable> {
-    let batch = one_table(data)?;
-    let (specs, opts) = inspect_specs(columns_json, default_region, email_provider_rules)?;
-    let pool = pool(threads)?;
-    let out = py
-        .detach(|| pool.install(|| engine::inspect::normalize_table(&batch, &specs, &opts)))
-        .map_err(BindError::from)?;
+    let out = inspect(
+        py,
+        data,
+        columns_json,
+        default_region,
+        email_provider_rules,
+        threads,
+        |b, s, o| engine::inspect::normalize_table(b, s, o),
+    )?;
     Ok(ArrowTable::from_batch(out))
 }
 
@@ -244,12 +254,15 @@ fn profile_columns(
     email_provider_rules: bool,
     threads: Option<usize>,
 ) -> PyResult<String> {
-    let batch = one_table(data)?;
-    let (specs, opts) = inspect_specs(columns_json, default_region, email_provider_rules)?;
-    let pool = pool(threads)?;
-    let out = py
-        .detach(|| pool.install(|| engine::inspect::profile_table(&batch, &specs, &opts)))
-        .map_err(BindError::from)?;
+    let out = inspect(
+        py,
+        data,
+        columns_json,
+        default_region,
+        email_provider_rules,
+        threads,
+        |b, s, o| engine::inspect::profile_table(b, s, o),
+    )?;
     Ok(serde_json::to_string(&out).unwrap_or_default())
 }
 
