@@ -535,28 +535,37 @@ def infer_settings(data: TableLike) -> Settings:
             "hint: pass Settings(...) or a TOML file (see `crmdedup init-config`)"
         )
     r = roles
+    ln, fn, pc = r.get("last_name"), r.get("first_name"), r.get("postcode")
+    # Each rule pairs a name with something that does not grow with the base (an identifier,
+    # a date, a department), so blocks stay small at millions of rows: name-only keys give
+    # blocks of thousands of "Martin" and cost far more comparisons than they find duplicates.
     rules: list[tuple[str, ...]] = []
-    if "last_name" in r and "first_name" in r:
-        rules.append((r["last_name"], f"{r['first_name']}[:1]"))
-        rules.append((f"phonetic({r['last_name']})", f"phonetic({r['first_name']})"))
-        rules.append((r["first_name"], f"{r['last_name']}[:2]"))
-    elif "last_name" in r:
-        rules.append((r["last_name"],))
-    for role in ("email", "phone"):
+    if ln and fn:
+        if pc:
+            rules.append((ln, fn, f"{pc}[:2]"))
+            rules.append((f"phonetic({ln})", f"phonetic({fn})", f"{pc}[:2]"))
+        else:
+            rules.append((ln, fn))
+            rules.append((f"phonetic({ln})", f"phonetic({fn})"))
+    elif ln:
+        rules.append((ln, f"{pc}[:2]") if pc else (ln,))
+    for role in ("email", "phone", "national_id"):
         if role in r:
             rules.append((r[role],))
     if "email" in r:
         rules.append((f"email_local({r['email']})",))
-    if "postcode" in r and "last_name" in r:
-        rules.append((r["postcode"], f"{r['last_name']}[:3]"))
-    if "national_id" in r:
-        rules.append((r["national_id"],))
     if "date_of_birth" in r:
-        rules.append((r["date_of_birth"],))
-    if "postcode" in r and "street_number" in r:
-        rules.append((r["postcode"], r["street_number"]))
-    if "company" in r and "last_name" in r:
-        rules.append((r["company"], r["last_name"]))
+        for name in (fn, ln):
+            if name:
+                rules.append((r["date_of_birth"], f"{name}[:1]"))
+        if not (fn or ln):
+            rules.append((r["date_of_birth"],))
+    if pc and "address" in r:
+        rules.append((r["address"], pc))
+    if pc and "street_number" in r:
+        rules.append((pc, r["street_number"]))
+    if "company" in r and ln:
+        rules.append((r["company"], ln))
     if not rules:
         rules.append((comparisons[0].column,))
     return Settings(

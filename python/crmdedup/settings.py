@@ -137,7 +137,8 @@ class Settings:
     blocking_rules
         Candidate pairs are the union of the rules' pairs.
     threshold
-        Minimum match probability for a pair to be reported and clustered. Default 0.9.
+        Minimum match probability for a pair to be reported and clustered. Default 0.5: a
+        pair is linked when it is more likely a match than not.
     max_block_size
         Blocks with more records are not expanded into pairs; they are reported in
         ``result.report["skipped_blocks"]``. Default 200.
@@ -162,12 +163,12 @@ class Settings:
     ...     blocking_rules=(BlockingRule(("email",)),),
     ... )
     >>> s.threshold
-    0.9
+    0.5
     """
 
     comparisons: tuple[Comparison, ...]
     blocking_rules: tuple[BlockingRule, ...]
-    threshold: float = 0.9
+    threshold: float = 0.5
     max_block_size: int = 200
     clustering: ClusterMethod = "guarded"
     guard_probability: float = 0.999
@@ -192,7 +193,7 @@ class Settings:
         Examples
         --------
         >>> Settings((Comparison("email"),), (BlockingRule(("email",)),)).to_dict()["threshold"]
-        0.9
+        0.5
         """
         out = asdict(self)
         out["blocking_rules"] = [{"keys": list(r.keys)} for r in self.blocking_rules]

@@ -306,7 +306,9 @@ fn posterior(gamma: &[i8], active: &[bool], m: &[Vec<f64>], u: &[Vec<f64>], prio
 
 /// Fit m (per blocking-rule session) and the prior by EM over `patterns`.
 ///
-/// `blocked[rule][c]` says whether comparison `c` reads a column rule `rule` blocks on.
+/// `blocked[rule][c]` says whether comparison `c` reads a column rule `rule` blocks on;
+/// `determines[rule]` has bit `c` set when the rule's key is comparison `c`'s whole value, so
+/// that every pair the rule finds agrees exactly on it (see [`determined`]).
 /// `all_pairs` is the number of record pairs there are (not only candidates): when u is not
 /// re-estimated among the candidates, m and u describe random pairs, so the prior must be the
 /// chance that two random records match, not that a candidate pair does.
@@ -314,12 +316,14 @@ pub fn fit_em(
     model: &mut Model,
     patterns: &Patterns,
     blocked: &[Vec<bool>],
+    determines: &[u64],
     em: &EmSettings,
     all_pairs: f64,
 ) {
     let rows = sorted(patterns);
     let n_comp = model.comparisons.len();
     let u: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.u.clone()).collect();
+    let random_u = u.clone();
     let start_m: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.m.clone()).collect();
     let start_prior = model.prior;
     let mut sum_m: Vec<Vec<f64>> = start_m.iter().map(|m| vec![0.0; m.len()]).collect();
@@ -442,8 +446,23 @@ pub fn fit_em(
         }
     }
     if em.estimate_u {
+        // What agreeing on the determined comparisons says by itself, from the chance that two
+        // random records match and the random-pair u: the starting point of each set's prior.
+        let candidates: f64 = rows.iter().map(|r| r.2).sum();
+        let base = (prior * candidates / all_pairs.max(1.0)).clamp(1e-15, 1.0 - FLOOR);
+        let evidence = |skip: u64| -> f64 {
+            let mut logit = (base / (1.0 - base)).ln();
+            for (c, params) in model.comparisons.iter().enumerate() {
+                if skip & (1 << c) != 0 {
+                    let top = params.m.len() - 1;
+                    logit += (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln();
+                }
+            }
+            (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
+        };
+        let priors = rule_priors(&rows, &m, &u, prior, &evidence, determines, em);
         model.prior = prior;
-        model.rule_priors = rule_priors(&rows, &m, &u, prior, em);
+        model.rule_priors = priors;
     } else {
         let candidates: f64 = rows.iter().map(|r| r.2).sum();
         model.prior = (prior * candidates / all_pairs.max(1.0)).clamp(1e-15, 1.0 - FLOOR);
@@ -453,16 +472,39 @@ pub fn fit_em(
 /// Weight, in pairs, of the global prior in each set of rules' own prior.
 const RULE_PRIOR_PAIRS: f64 = 1000.0;
 
-/// The prior of each set of rules, by EM with m and u fixed, shrunk towards `global` by
-/// [`RULE_PRIOR_PAIRS`] pairs so that rare sets keep the global value.
+/// Comparisons (bit `c`) that a pair blocked by the rules in `mask` agrees on by construction:
+/// the union of what those rules determine. Their agreement is no evidence beyond the prior of
+/// `mask` (it is what put the pair there), so they are left out of that pair's weight. When the
+/// rules determine every comparison, none is left out: there would be nothing else to score.
+#[must_use]
+pub fn determined(determines: &[u64], mask: u32, n_comp: usize) -> u64 {
+    let bits = determines
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| *r < 32 && mask & (1 << r) != 0)
+        .fold(0, |acc, (_, d)| acc | d);
+    let all = if n_comp >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n_comp) - 1
+    };
+    if bits & all == all { 0 } else { bits }
+}
+
+/// The prior of each set of rules, by EM with m and u fixed over the comparisons the set does
+/// not determine, shrunk by [`RULE_PRIOR_PAIRS`] pairs towards `target(determined)`, what the
+/// agreement on the determined comparisons says by itself (or towards `global` when the set
+/// determines none). A set whose pairs leave nothing else
+/// to compare (all null) keeps that value instead of an average over unlike pairs.
 fn rule_priors(
     rows: &[(&[i8], u32, f64)],
     m: &[Vec<f64>],
     u: &[Vec<f64>],
     global: f64,
+    target: &dyn Fn(u64) -> f64,
+    determines: &[u64],
     em: &EmSettings,
 ) -> Vec<(u32, f64)> {
-    let all = vec![true; m.len()];
     let mut masks: Vec<u32> = rows.iter().map(|r| r.1).collect();
     masks.sort_unstable();
     masks.dedup();
@@ -470,14 +512,17 @@ fn rule_priors(
         .into_iter()
         .map(|mask| {
             let group: Vec<&(&[i8], u32, f64)> = rows.iter().filter(|r| r.1 == mask).collect();
+            let skip = determined(determines, mask, m.len());
+            let all: Vec<bool> = (0..m.len()).map(|c| skip & (1 << c) == 0).collect();
             let total: f64 = group.iter().map(|r| r.2).sum();
-            let mut prior = global;
+            let start = if skip == 0 { global } else { target(skip) };
+            let mut prior = start;
             for _ in 0..em.max_iterations {
                 let matched: f64 = group
                     .iter()
                     .map(|(g, _, n)| posterior(g, &all, m, u, prior) * n)
                     .sum();
-                let new = ((matched + RULE_PRIOR_PAIRS * global) / (total + RULE_PRIOR_PAIRS))
+                let new = ((matched + RULE_PRIOR_PAIRS * start) / (total + RULE_PRIOR_PAIRS))
                     .clamp(FLOOR, 1.0 - FLOOR);
                 let done = (new - prior).abs() < em.tolerance;
                 prior = new;
@@ -491,6 +536,14 @@ fn rule_priors(
 }
 
 impl Model {
+    /// Whether a prior was fitted for pairs satisfying exactly the blocking rules in `mask`.
+    #[must_use]
+    pub fn has_rule_prior(&self, mask: u32) -> bool {
+        self.rule_priors
+            .binary_search_by_key(&mask, |(m, _)| *m)
+            .is_ok()
+    }
+
     /// Prior weight (log2 odds) of a pair satisfying the blocking rules in `mask`.
     #[must_use]
     pub fn prior_weight_for(&self, mask: u32) -> f64 {
@@ -562,6 +615,7 @@ mod tests {
             &mut model,
             &patterns,
             &[vec![false, false, false]],
+            &[0],
             &em,
             200_000.0,
         );
@@ -580,6 +634,66 @@ mod tests {
             (model.prior - true_prior).abs() < 0.02,
             "prior {}",
             model.prior
+        );
+    }
+
+    #[test]
+    fn determined_is_the_union_unless_it_is_everything() {
+        // Rule 0 blocks on comparison 2, rule 1 on comparisons 0 and 1.
+        let determines = [0b100, 0b011];
+        assert_eq!(determined(&determines, 0b01, 3), 0b100);
+        assert_eq!(determined(&determines, 0b10, 3), 0b011);
+        assert_eq!(determined(&determines, 0, 3), 0);
+        // Both rules leave nothing else to score: nothing is left out.
+        assert_eq!(determined(&determines, 0b11, 3), 0);
+    }
+
+    /// Pairs that share only an address (rule 0 on comparison 2, "email" standing for it here)
+    /// but disagree on both names are households, not duplicates: the address agreement they
+    /// were blocked on must not count again as evidence: the rule's prior is fitted on the
+    /// other comparisons.
+    #[test]
+    fn agreement_on_the_blocking_key_is_not_counted_twice() {
+        let settings = sample();
+        let mut model = Model::defaults(&settings);
+        // Random-pair u: exact agreement on the address is rare between random records.
+        for p in &mut model.comparisons {
+            let n = p.u.len();
+            p.u = vec![0.0; n];
+            p.u[0] = 0.97;
+            for l in 1..n - 1 {
+                p.u[l] = 0.01;
+            }
+            p.u[n - 1] = 0.03 - 0.01 * (n - 2) as f64;
+        }
+        model.comparisons[2].u = vec![0.9989, 0.0005, 0.0005, 0.0001];
+        let mut patterns = Patterns::default();
+        // Rule 0 (address): 9,000 households (names differ), 500 duplicates (names agree).
+        *patterns.entry((vec![0, 0, 3], 0b01)).or_default() += 9_000;
+        *patterns.entry((vec![3, 3, 3], 0b01)).or_default() += 500;
+        // Rule 1 (names): 2,000 duplicates that moved, 3,000 homonyms elsewhere.
+        *patterns.entry((vec![3, 3, 0], 0b10)).or_default() += 2_000;
+        *patterns.entry((vec![3, 3, 3], 0b10)).or_default() += 0;
+        *patterns.entry((vec![3, 2, 0], 0b10)).or_default() += 3_000;
+        let em = EmSettings {
+            max_iterations: 200,
+            tolerance: 1e-9,
+            u_sample_size: 0,
+            seed: 1,
+            estimate_u: true,
+        };
+        let blocked = [vec![false, false, true], vec![true, true, false]];
+        fit_em(&mut model, &patterns, &blocked, &[0b100, 0b011], &em, 1e8);
+        let prior = |mask: u32| {
+            let w = model.prior_weight_for(mask);
+            1.0 / (1.0 + (-w).exp2())
+        };
+        // About 500 of the 9,500 address-only pairs are duplicates.
+        assert!(
+            prior(0b01) < 0.2,
+            "address-only prior {} (rule priors {:?})",
+            prior(0b01),
+            model.rule_priors
         );
     }
 

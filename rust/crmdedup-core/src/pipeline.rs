@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::blocking::{self, KeyExpr, SkippedBlock, unpack};
+use crate::blocking::{self, KeyExpr, KeyFn, SkippedBlock, unpack};
 use crate::cluster::{self, Edge};
 use crate::column::{self, CodedColumn, Ids};
 use crate::compare::{Comparison, NULL_LEVEL};
@@ -103,6 +103,41 @@ fn normalizer_of(settings: &Settings, column: &str) -> Normalizer {
         .iter()
         .find(|c| c.column == column)
         .map_or(Normalizer::Text, |c| c.normalizer)
+}
+
+/// Per blocking rule, the comparisons (bit `c`) whose whole normalised value is one of the
+/// rule's keys: every pair the rule finds agrees exactly on them.
+fn rule_determines(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<u64> {
+    exprs
+        .iter()
+        .map(|rule| {
+            settings
+                .comparisons
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.normalizer == normalizer_of(settings, &c.column)
+                        && rule.iter().any(|e| {
+                            e.column == c.column && e.func == KeyFn::Value && e.slice.is_none()
+                        })
+                })
+                .fold(0u64, |acc, (i, _)| acc | (1 << i))
+        })
+        .collect()
+}
+
+/// The settings' blocking rules, parsed.
+fn parse_rules(settings: &Settings) -> Result<Vec<Vec<KeyExpr>>> {
+    settings
+        .blocking_rules
+        .iter()
+        .map(|r| {
+            r.keys
+                .iter()
+                .map(|k| KeyExpr::parse(k).map_err(|m| Error::settings("blocking_rules", m)))
+                .collect()
+        })
+        .collect()
 }
 
 impl Dataset {
@@ -205,10 +240,12 @@ struct Scorer<'m> {
     weights: Vec<Vec<f64>>,
     /// `tf[c][code]`: added to the exact level's weight for that value.
     tf: Vec<Option<Vec<f64>>>,
+    /// Per blocking rule, the comparisons it determines (see [`rule_determines`]).
+    determines: Vec<u64>,
 }
 
 impl<'m> Scorer<'m> {
-    fn new(model: &'m Model, comparisons: &[Comparison<'_>]) -> Self {
+    fn new(model: &'m Model, comparisons: &[Comparison<'_>], determines: Vec<u64>) -> Self {
         let tf = comparisons
             .iter()
             .zip(&model.comparisons)
@@ -247,15 +284,42 @@ impl<'m> Scorer<'m> {
                 .map(model::ComparisonParams::weights)
                 .collect(),
             tf,
+            determines,
         }
     }
 
-    /// Weight of comparison `c` at `level` for row `a` (whose value decides the TF adjustment).
-    fn weight(&self, comparisons: &[Comparison<'_>], c: usize, level: i8, a: usize) -> (f64, f64) {
+    /// Comparisons (bit `c`) left out of the weight of a pair blocked by the rules in `mask`:
+    /// those the rules determine, when the model has a prior fitted for that set of rules (it
+    /// holds their agreement). Without one (defaults, or a set unseen when fitting), the global
+    /// prior is used and every comparison counts.
+    fn skipped(&self, mask: u32) -> u64 {
+        if self.model.has_rule_prior(mask) {
+            model::determined(&self.determines, mask, self.weights.len())
+        } else {
+            0
+        }
+    }
+
+    /// Weight of comparison `c` at `level` for row `a` (whose value decides the TF adjustment);
+    /// only the TF adjustment when `c` is among the `skipped` comparisons.
+    fn weight(
+        &self,
+        comparisons: &[Comparison<'_>],
+        c: usize,
+        level: i8,
+        a: usize,
+        skipped: u64,
+    ) -> (f64, f64) {
         if level == NULL_LEVEL {
             return (0.0, 0.0);
         }
-        let base = self.weights[c][level as usize];
+        // A determined comparison's average agreement is in the prior; how much rarer this
+        // value is than the column's average (the TF adjustment) still counts.
+        let base = if skipped & (1 << c) == 0 {
+            self.weights[c][level as usize]
+        } else {
+            0.0
+        };
         let adj = match &self.tf[c] {
             Some(tf) if level as usize == comparisons[c].n_levels - 1 => {
                 tf[comparisons[c].column.codes[a] as usize]
@@ -364,16 +428,8 @@ pub fn run(
     let n = dataset.n;
     let comparisons = dataset.comparisons(settings);
 
-    let exprs: Vec<Vec<KeyExpr>> = settings
-        .blocking_rules
-        .iter()
-        .map(|r| {
-            r.keys
-                .iter()
-                .map(|k| KeyExpr::parse(k).map_err(|m| Error::settings("blocking_rules", m)))
-                .collect()
-        })
-        .collect::<Result<_>>()?;
+    let exprs = parse_rules(settings)?;
+    let determines = rule_determines(settings, &exprs);
     let parts: Vec<Vec<&CodedColumn>> = exprs
         .iter()
         .map(|r| {
@@ -478,13 +534,20 @@ pub fn run(
                 Some(cut) => cut as f64 * (n - cut) as f64,
                 None => n as f64 * n.saturating_sub(1) as f64 / 2.0,
             };
-            model::fit_em(&mut m, &patterns, &blocked, &settings.em, all_pairs);
+            model::fit_em(
+                &mut m,
+                &patterns,
+                &blocked,
+                &determines,
+                &settings.em,
+                all_pairs,
+            );
             progress.update("fit", 1, 1)?;
             Ok(m)
         })?,
     };
 
-    let scorer = Scorer::new(&model, &comparisons);
+    let scorer = Scorer::new(&model, &comparisons, determines);
     let min_weight = (settings.threshold / (1.0 - settings.threshold)).log2();
     let (kept, weights) = timed(&mut timings, "score", || {
         let scored: Vec<(usize, f64)> = cands
@@ -495,13 +558,11 @@ pub fn run(
             .filter_map(|(i, &p)| {
                 let (a, b) = unpack(p);
                 let g = &gammas[i * n_comp..(i + 1) * n_comp];
-                let mut w = scorer.model.prior_weight_for(rule_mask(
-                    &cands.row_keys,
-                    a as usize,
-                    b as usize,
-                ));
+                let mask = rule_mask(&cands.row_keys, a as usize, b as usize);
+                let skip = scorer.skipped(mask);
+                let mut w = scorer.model.prior_weight_for(mask);
                 for (c, &level) in g.iter().enumerate() {
-                    let (base, adj) = scorer.weight(&comparisons, c, level, a as usize);
+                    let (base, adj) = scorer.weight(&comparisons, c, level, a as usize, skip);
                     w += base + adj;
                 }
                 (w >= min_weight).then_some((i, w))
@@ -554,7 +615,7 @@ pub fn run(
         &dataset,
         &comparisons,
         &scorer,
-        &cands.pairs,
+        &cands,
         &gammas,
         &kept,
         &weights,
@@ -672,7 +733,7 @@ fn pair_batch(
     dataset: &Dataset,
     comparisons: &[Comparison<'_>],
     scorer: &Scorer,
-    pairs: &[u64],
+    cands: &blocking::Candidates,
     gammas: &[i8],
     kept: &[usize],
     weights: &[f64],
@@ -685,7 +746,7 @@ fn pair_batch(
         .zip(weights)
         .enumerate()
         .map(|(k, (&i, _))| {
-            let (a, b) = unpack(pairs[i]);
+            let (a, b) = unpack(cands.pairs[i]);
             let (a, b) = if split.is_none() && dataset.rank[a as usize] > dataset.rank[b as usize] {
                 (b, a)
             } else {
@@ -743,7 +804,8 @@ fn pair_batch(
         ));
         columns.push(Arc::new(Float64Array::from_iter_values(order.iter().map(
             |o| {
-                let (base, adj) = scorer.weight(comparisons, c, level(o), o.0 as usize);
+                let skip = scorer.skipped(rule_mask(&cands.row_keys, o.0 as usize, o.1 as usize));
+                let (base, adj) = scorer.weight(comparisons, c, level(o), o.0 as usize, skip);
                 base + adj
             },
         ))));
@@ -767,8 +829,11 @@ impl Session {
             ));
         }
         let comparisons = self.dataset.comparisons(&self.settings);
-        let scorer = Scorer::new(&self.model, &comparisons);
-        let mut total = self.model.prior_weight_for(rule_mask(&self.row_keys, a, b));
+        let determines = rule_determines(&self.settings, &parse_rules(&self.settings)?);
+        let scorer = Scorer::new(&self.model, &comparisons, determines);
+        let mask = rule_mask(&self.row_keys, a, b);
+        let skip = scorer.skipped(mask);
+        let mut total = self.model.prior_weight_for(mask);
         let mut rows = vec![ExplainRow {
             comparison: "prior".to_owned(),
             value_l: None,
@@ -782,7 +847,7 @@ impl Session {
         }];
         for (c, comp) in comparisons.iter().enumerate() {
             let level = comp.level(a, b);
-            let (weight, adj) = scorer.weight(&comparisons, c, level, a);
+            let (weight, adj) = scorer.weight(&comparisons, c, level, a, skip);
             total += weight + adj;
             let labels = crate::compare::level_labels(comp.spec);
             rows.push(ExplainRow {
@@ -792,6 +857,9 @@ impl Session {
                 level,
                 level_label: if level == NULL_LEVEL {
                     "null".to_owned()
+                } else if skip & (1 << c) != 0 {
+                    // The pair was blocked on this value: its agreement is in the prior.
+                    format!("{} (blocking key, in the prior)", labels[level as usize])
                 } else {
                     labels[level as usize].clone()
                 },
