@@ -141,7 +141,9 @@ class Settings:
         pair is linked when it is more likely a match than not.
     max_block_size
         Blocks with more records are not expanded into pairs; they are reported in
-        ``result.report["skipped_blocks"]``. Default 200.
+        ``result.report["skipped_blocks"]``. Default 50: a block that big holds common
+        values (a frequent name in a department), whose agreement is weak evidence, and its
+        pairs grow with the square of the base.
     clustering
         ``guarded`` (default) refuses to join two groups of several records through one weak
         link; ``connected_components`` joins every pair above the threshold.
@@ -169,7 +171,7 @@ class Settings:
     comparisons: tuple[Comparison, ...]
     blocking_rules: tuple[BlockingRule, ...]
     threshold: float = 0.5
-    max_block_size: int = 200
+    max_block_size: int = 50
     clustering: ClusterMethod = "guarded"
     guard_probability: float = 0.999
     max_cluster_size: int = 50

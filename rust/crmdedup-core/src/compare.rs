@@ -112,10 +112,32 @@ pub struct Comparison<'a> {
     pub column: &'a CodedColumn,
     /// Number of levels (else, fuzzy levels, exact).
     pub n_levels: usize,
-    tokens: Vec<Vec<u64>>,
+    /// The column's distinct values end to end (`text[offsets[i]..offsets[i + 1]]`), read
+    /// without chasing one heap pointer per value: grading is bound by memory, not arithmetic.
+    text: String,
+    offsets: Vec<usize>,
+    /// For token Jaccard: each value's sorted word hashes, likewise end to end.
+    tokens: Vec<u64>,
+    token_offsets: Vec<usize>,
     /// For names: hash of each value's canonical given name and of its phonetic key.
     canonical: Vec<u64>,
     phonetic: Vec<u64>,
+}
+
+/// Items laid end to end in one buffer, with `offsets[i]..offsets[i + 1]` the span of item `i`
+/// (`len` tells the buffer's length after each push).
+fn end_to_end<I: Iterator, B>(
+    items: I,
+    mut buffer: B,
+    mut push: impl FnMut(&mut B, I::Item),
+    len: impl Fn(&B) -> usize,
+) -> (B, Vec<usize>) {
+    let mut offsets = vec![0];
+    for item in items {
+        push(&mut buffer, item);
+        offsets.push(len(&buffer));
+    }
+    (buffer, offsets)
 }
 
 fn hash_str(value: &str) -> u64 {
@@ -130,10 +152,26 @@ impl<'a> Comparison<'a> {
     #[must_use]
     pub fn new(spec: &'a ComparisonSpec, column: &'a CodedColumn) -> Self {
         use rayon::prelude::*;
-        let tokens = if spec.method == Method::TokenJaccard {
-            column.values.par_iter().map(|v| token_set(v)).collect()
+        let (tokens, token_offsets) = if spec.method == Method::TokenJaccard {
+            let sets: Vec<Vec<u64>> = column.values.par_iter().map(|v| token_set(v)).collect();
+            end_to_end(
+                sets.iter(),
+                Vec::new(),
+                |out: &mut Vec<u64>, t| out.extend_from_slice(t),
+                Vec::len,
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
+        };
+        let (text, offsets) = if spec.method == Method::TokenJaccard {
+            (String::new(), Vec::new())
+        } else {
+            end_to_end(
+                column.values.iter(),
+                String::new(),
+                |out: &mut String, v| out.push_str(v),
+                String::len,
+            )
         };
         let (canonical, phonetic) = if spec.method == Method::Name {
             column
@@ -159,16 +197,29 @@ impl<'a> Comparison<'a> {
             spec,
             column,
             n_levels: spec.thresholds.len() + 2 + extra,
+            text,
+            offsets,
             tokens,
+            token_offsets,
             canonical,
             phonetic,
         }
     }
 
+    /// Distinct value `code`, from the end-to-end copy.
+    fn value(&self, code: usize) -> &str {
+        &self.text[self.offsets[code]..self.offsets[code + 1]]
+    }
+
     /// Level of rows `a` and `b`.
     #[must_use]
     pub fn level(&self, a: usize, b: usize) -> i8 {
-        let (ca, cb) = (self.column.codes[a], self.column.codes[b]);
+        self.level_of_codes(self.column.codes[a], self.column.codes[b])
+    }
+
+    /// Level of two value codes of the column (`NULL` for a missing value).
+    #[must_use]
+    pub fn level_of_codes(&self, ca: u32, cb: u32) -> i8 {
         if ca == NULL || cb == NULL {
             return NULL_LEVEL;
         }
@@ -176,37 +227,38 @@ impl<'a> Comparison<'a> {
         if ca == cb {
             return top as i8;
         }
-        let (va, vb) = (
-            &self.column.values[ca as usize],
-            &self.column.values[cb as usize],
-        );
+        let (a, b) = (ca as usize, cb as usize);
         let t = &self.spec.thresholds;
         // Index of the strictest threshold met; level = top - 1 - index.
         if self.spec.method == Method::Name {
-            let (a, b) = (ca as usize, cb as usize);
             if self.canonical[a] == self.canonical[b] {
                 return (top - 1) as i8;
             }
+            let (va, vb) = (self.value(a), self.value(b));
             let s = jaro_winkler_similarity(va, vb);
             if let Some(i) = t.iter().position(|&x| s >= x) {
                 return (top - 2 - i) as i8;
             }
-            let phonetic =
-                !self.column.values[a].is_empty() && self.phonetic[a] == self.phonetic[b];
+            let phonetic = !va.is_empty() && self.phonetic[a] == self.phonetic[b];
             return i8::from(phonetic);
         }
         let met = match self.spec.method {
             Method::Exact | Method::Name => None,
             Method::JaroWinkler => {
-                let s = jaro_winkler_similarity(va, vb);
+                let s = jaro_winkler_similarity(self.value(a), self.value(b));
                 t.iter().position(|&x| s >= x)
             }
             Method::TokenJaccard => {
-                let s = jaccard_similarity(&self.tokens[ca as usize], &self.tokens[cb as usize]);
+                let (ta, tb) = (
+                    &self.tokens[self.token_offsets[a]..self.token_offsets[a + 1]],
+                    &self.tokens[self.token_offsets[b]..self.token_offsets[b + 1]],
+                );
+                let s = jaccard_similarity(ta, tb);
                 t.iter().position(|&x| s >= x)
             }
             Method::Levenshtein | Method::DamerauLevenshtein => {
                 let max = t.last().map_or(0, |x| *x as usize);
+                let (va, vb) = (self.value(a), self.value(b));
                 let d = if self.spec.method == Method::Levenshtein {
                     levenshtein_distance(va, vb, max)
                 } else {

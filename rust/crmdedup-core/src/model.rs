@@ -6,6 +6,12 @@
 //! comparisons that rule blocks on left out (they agree by construction there); the prior from a
 //! last EM pass over all candidates with m and u fixed. Only pattern counts are needed, so fitting
 //! costs the same at a thousand or a billion pairs.
+//!
+//! Each set of blocking rules a pair satisfies then gets its own prior, fitted on the comparisons
+//! those rules do not determine (a rule on `address, postcode` determines both: its pairs agree
+//! on them by construction). Scoring leaves the determined comparisons out of the weight, all
+//! but their term-frequency adjustment, so agreeing on the key a pair was found by is counted
+//! once, in the prior. Counting it twice made every household sharing an address a match.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;

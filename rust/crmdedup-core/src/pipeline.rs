@@ -379,6 +379,62 @@ fn rule_mask(row_keys: &[Vec<u64>], a: usize, b: usize) -> u32 {
         .fold(0, |mask, (r, _)| mask | (1 << r))
 }
 
+/// What grading the candidate pairs gives, in candidate order.
+struct Graded {
+    /// `gammas[i * n_comp + c]`: level of comparison `c` for pair `i`.
+    gammas: Vec<i8>,
+    /// Blocking rules (bit `r`) that put pair `i` in one block.
+    masks: Vec<u32>,
+}
+
+/// Row-major copy of what grading a pair reads: each row's value code per comparison, then its
+/// key per blocking rule (hash truncated to 32 bits, 0 for none). The columns live in separate
+/// arrays, so a pair would cost a cache miss per comparison and per rule; here it costs about two.
+struct RowPack {
+    n_comp: usize,
+    stride: usize,
+    data: Vec<u32>,
+}
+
+impl RowPack {
+    fn new(comparisons: &[Comparison<'_>], row_keys: &[Vec<u64>], n: usize) -> Self {
+        let n_comp = comparisons.len();
+        let stride = (n_comp + row_keys.len()).max(1);
+        let mut data = vec![0u32; n * stride];
+        data.par_chunks_mut(stride)
+            .enumerate()
+            .with_min_len(4096)
+            .for_each(|(row, out)| {
+                for (c, comp) in comparisons.iter().enumerate() {
+                    out[c] = comp.column.codes[row];
+                }
+                for (r, keys) in row_keys.iter().enumerate() {
+                    // Keys are odd when present, so the low half of a key is never 0.
+                    out[n_comp + r] = keys[row] as u32;
+                }
+            });
+        Self {
+            n_comp,
+            stride,
+            data,
+        }
+    }
+
+    fn row(&self, row: usize) -> &[u32] {
+        &self.data[row * self.stride..(row + 1) * self.stride]
+    }
+
+    /// Bit `r` set when rule `r` gives both rows the same key.
+    fn mask(&self, a: &[u32], b: &[u32]) -> u32 {
+        a[self.n_comp..]
+            .iter()
+            .zip(&b[self.n_comp..])
+            .enumerate()
+            .filter(|(_, (x, y))| **x != 0 && x == y)
+            .fold(0, |mask, (r, _)| mask | (1 << r))
+    }
+}
+
 /// Everything a run returns.
 #[derive(Debug)]
 pub struct RunOutput {
@@ -453,31 +509,40 @@ pub fn run(
     // Grade every candidate pair and count patterns (with the rules that block each pair).
     let n_comp = comparisons.len();
     let total = cands.pairs.len();
-    let mut gammas = vec![0i8; total * n_comp];
+    let mut graded = Graded {
+        gammas: vec![0i8; total * n_comp],
+        masks: vec![0u32; total],
+    };
     let mut pattern_counts: FxHashMap<(u64, u32), u64> = FxHashMap::default();
     timed(&mut timings, "compare", || {
-        for (chunk_index, (pairs, out)) in cands
+        let rows = RowPack::new(&comparisons, &cands.row_keys, n);
+        for (chunk_index, ((pairs, out), masks)) in cands
             .pairs
             .chunks(CHUNK)
-            .zip(gammas.chunks_mut(CHUNK * n_comp.max(1)))
+            .zip(graded.gammas.chunks_mut(CHUNK * n_comp.max(1)))
+            .zip(graded.masks.chunks_mut(CHUNK))
             .enumerate()
         {
             let local = out
                 .par_chunks_mut(n_comp.max(1))
+                .zip(masks.par_iter_mut())
                 .zip(pairs.par_iter())
                 .with_min_len(1024)
-                .fold(FxHashMap::<(u64, u32), u64>::default, |mut acc, (g, &p)| {
-                    let (a, b) = unpack(p);
-                    let (a, b) = (a as usize, b as usize);
-                    let mut key = 0u64;
-                    for (c, comp) in comparisons.iter().enumerate() {
-                        g[c] = comp.level(a, b);
-                        key |= ((g[c] + 1) as u64) << (4 * c);
-                    }
-                    let mask = rule_mask(&cands.row_keys, a, b);
-                    *acc.entry((key, mask)).or_default() += 1;
-                    acc
-                })
+                .fold(
+                    FxHashMap::<(u64, u32), u64>::default,
+                    |mut acc, ((g, m), &p)| {
+                        let (a, b) = unpack(p);
+                        let (ra, rb) = (rows.row(a as usize), rows.row(b as usize));
+                        let mut key = 0u64;
+                        for (c, comp) in comparisons.iter().enumerate() {
+                            g[c] = comp.level_of_codes(ra[c], rb[c]);
+                            key |= ((g[c] + 1) as u64) << (4 * c);
+                        }
+                        *m = rows.mask(ra, rb);
+                        *acc.entry((key, *m)).or_default() += 1;
+                        acc
+                    },
+                )
                 .reduce(FxHashMap::default, |mut x, y| {
                     for (k, v) in y {
                         *x.entry(k).or_default() += v;
@@ -556,9 +621,9 @@ pub fn run(
             .enumerate()
             .with_min_len(4096)
             .filter_map(|(i, &p)| {
-                let (a, b) = unpack(p);
-                let g = &gammas[i * n_comp..(i + 1) * n_comp];
-                let mask = rule_mask(&cands.row_keys, a as usize, b as usize);
+                let a = unpack(p).0;
+                let g = &graded.gammas[i * n_comp..(i + 1) * n_comp];
+                let mask = graded.masks[i];
                 let skip = scorer.skipped(mask);
                 let mut w = scorer.model.prior_weight_for(mask);
                 for (c, &level) in g.iter().enumerate() {
@@ -616,7 +681,7 @@ pub fn run(
         &comparisons,
         &scorer,
         &cands,
-        &gammas,
+        &graded,
         &kept,
         &weights,
     )?;
@@ -734,7 +799,7 @@ fn pair_batch(
     comparisons: &[Comparison<'_>],
     scorer: &Scorer,
     cands: &blocking::Candidates,
-    gammas: &[i8],
+    graded: &Graded,
     kept: &[usize],
     weights: &[f64],
 ) -> Result<RecordBatch> {
@@ -788,7 +853,7 @@ fn pair_batch(
         )),
     ];
     for (c, comp) in comparisons.iter().enumerate() {
-        let level = |o: &(u32, u32, usize)| gammas[kept[o.2] * n_comp + c];
+        let level = |o: &(u32, u32, usize)| graded.gammas[kept[o.2] * n_comp + c];
         fields.push(Field::new(
             format!("gamma_{}", comp.spec.name),
             DataType::Int8,
@@ -804,7 +869,7 @@ fn pair_batch(
         ));
         columns.push(Arc::new(Float64Array::from_iter_values(order.iter().map(
             |o| {
-                let skip = scorer.skipped(rule_mask(&cands.row_keys, o.0 as usize, o.1 as usize));
+                let skip = scorer.skipped(graded.masks[kept[o.2]]);
                 let (base, adj) = scorer.weight(comparisons, c, level(o), o.0 as usize, skip);
                 base + adj
             },
