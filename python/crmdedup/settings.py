@@ -111,7 +111,9 @@ class EmSettings:
     tolerance
         EM stops when no probability moves by more than this.
     u_sample_size
-        Random record pairs drawn to estimate u.
+        At most this many random record pairs are drawn to estimate u. Small bases draw 20 per
+        record (at least 100,000, or every pair when there are fewer): the sample costs far
+        more than the rest of a run on a few thousand records.
     seed
         Seed of every random choice, so runs are reproducible.
     estimate_u

@@ -211,8 +211,17 @@ impl SplitMix {
     }
 }
 
+/// Random pairs drawn for u on `n` records: 20 per record, at least 100,000, at most
+/// `u_sample_size`. Small bases get a smaller sample: on a few thousand records a million pairs
+/// cost most of the run, and on FEBRL and the synthetic contacts the fitted model gives the
+/// same F1.
+#[must_use]
+pub fn u_sample_budget(em: &EmSettings, n: usize) -> u64 {
+    em.u_sample_size.min((20 * n as u64).max(100_000))
+}
+
 /// Estimate u from random pairs, starting from `model`'s u (worth [`PSEUDO_PAIRS`] pairs).
-/// `split = Some(n_left)` draws one row from each side.
+/// `split = Some(n_left)` draws one row from each side; [`u_sample_budget`] says how many.
 #[must_use]
 pub fn estimate_u(
     model: &Model,
@@ -221,30 +230,31 @@ pub fn estimate_u(
     split: Option<usize>,
     em: &EmSettings,
 ) -> (Vec<Vec<f64>>, u64) {
+    let budget = u_sample_budget(em, n);
     let pairs: Vec<(usize, usize)> = if let Some(cut) = split {
         let (nl, nr) = (cut as u64, (n - cut) as u64);
         if nl == 0 || nr == 0 {
             Vec::new()
-        } else if nl * nr <= em.u_sample_size {
+        } else if nl * nr <= budget {
             (0..cut)
                 .flat_map(|a| (cut..n).map(move |b| (a, b)))
                 .collect()
         } else {
             let mut rng = SplitMix::new(em.seed);
-            (0..em.u_sample_size)
+            (0..budget)
                 .map(|_| (rng.below(nl) as usize, cut + rng.below(nr) as usize))
                 .collect()
         }
     } else {
         let total = (n as u64) * (n as u64).saturating_sub(1) / 2;
-        if total <= em.u_sample_size {
+        if total <= budget {
             (0..n)
                 .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
                 .collect()
         } else {
             let mut rng = SplitMix::new(em.seed);
             let n = n as u64;
-            (0..em.u_sample_size)
+            (0..budget)
                 .map(|_| {
                     let a = rng.below(n);
                     let b = (a + 1 + rng.below(n - 1)) % n;
@@ -701,6 +711,25 @@ mod tests {
             prior(0b01),
             model.rule_priors
         );
+    }
+
+    #[test]
+    fn u_sample_grows_with_the_base_up_to_the_setting() {
+        let em = EmSettings {
+            max_iterations: 1,
+            tolerance: 1e-6,
+            u_sample_size: 1_000_000,
+            seed: 1,
+            estimate_u: true,
+        };
+        assert_eq!(u_sample_budget(&em, 1_000), 100_000);
+        assert_eq!(u_sample_budget(&em, 10_000), 200_000);
+        assert_eq!(u_sample_budget(&em, 10_000_000), 1_000_000);
+        let small = EmSettings {
+            u_sample_size: 5_000,
+            ..em
+        };
+        assert_eq!(u_sample_budget(&small, 10_000), 5_000);
     }
 
     #[test]

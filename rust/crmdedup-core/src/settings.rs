@@ -75,7 +75,8 @@ pub struct EmSettings {
     pub max_iterations: u32,
     /// EM stops when no parameter moves by more than this.
     pub tolerance: f64,
-    /// Random record pairs drawn to estimate u-probabilities.
+    /// At most this many random record pairs are drawn to estimate u-probabilities (see
+    /// [`crate::model::u_sample_budget`]).
     pub u_sample_size: u64,
     /// Seed of every random choice of the run.
     pub seed: u64,
