@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 import crmdedup
 
@@ -56,3 +57,23 @@ def test_same_seed_same_parameters_and_clusters() -> None:
     assert report["u_pairs_sampled"] > 0
     assert len(report["iterations"]) == len(a.settings.blocking_rules)
     assert all(report["converged"])
+
+
+def test_explanations_match_pair_weights_when_blocking_keys_are_in_the_prior() -> None:
+    data = crmdedup.datasets.generate_contacts(5000, seed=2).drop("entity_id")
+    settings = crmdedup.infer_settings(data).with_(threshold=0.05)
+    result = crmdedup.dedupe(data, settings, id_column="record_id")
+    assert result.report["fitted"]
+    pairs = result.pairs.sort("match_weight").gather_every(max(1, result.pairs.height // 40))
+    in_prior = 0
+    for row in pairs.iter_rows(named=True):
+        ex = result.explain(row["record_id_l"], row["record_id_r"])
+        assert ex["cumulative_weight"][-1] == pytest.approx(row["match_weight"])
+        for r in ex.filter(pl.col("comparison") != "prior").iter_rows(named=True):
+            # The pairs table and the explanation give each comparison the same weight.
+            got = r["weight"] + r["tf_adjustment"]
+            assert got == pytest.approx(row[f"weight_{r['comparison']}"])
+            if "blocking key" in r["level_label"]:
+                in_prior += 1
+                assert r["weight"] == 0.0
+    assert in_prior > 0
