@@ -370,12 +370,10 @@ pub struct Session {
     pub row_keys: Vec<Vec<u64>>,
 }
 
-/// Bit `r` set when rule `r` puts rows `a` and `b` in one block.
-fn rule_mask(row_keys: &[Vec<u64>], a: usize, b: usize) -> u32 {
-    row_keys
-        .iter()
-        .enumerate()
-        .filter(|(_, keys)| keys[a] != 0 && keys[a] == keys[b])
+/// Bit `r` set when the `r`-th pair of keys is equal and present (0 means no key).
+fn rule_mask<T: PartialEq + Default>(keys: impl Iterator<Item = (T, T)>) -> u32 {
+    keys.enumerate()
+        .filter(|(_, (x, y))| *x != T::default() && x == y)
         .fold(0, |mask, (r, _)| mask | (1 << r))
 }
 
@@ -426,12 +424,12 @@ impl RowPack {
 
     /// Bit `r` set when rule `r` gives both rows the same key.
     fn mask(&self, a: &[u32], b: &[u32]) -> u32 {
-        a[self.n_comp..]
-            .iter()
-            .zip(&b[self.n_comp..])
-            .enumerate()
-            .filter(|(_, (x, y))| **x != 0 && x == y)
-            .fold(0, |mask, (r, _)| mask | (1 << r))
+        rule_mask(
+            a[self.n_comp..]
+                .iter()
+                .copied()
+                .zip(b[self.n_comp..].iter().copied()),
+        )
     }
 }
 
@@ -896,7 +894,7 @@ impl Session {
         let comparisons = self.dataset.comparisons(&self.settings);
         let determines = rule_determines(&self.settings, &parse_rules(&self.settings)?);
         let scorer = Scorer::new(&self.model, &comparisons, determines);
-        let mask = rule_mask(&self.row_keys, a, b);
+        let mask = rule_mask(self.row_keys.iter().map(|k| (k[a], k[b])));
         let skip = scorer.skipped(mask);
         let mut total = self.model.prior_weight_for(mask);
         let mut rows = vec![ExplainRow {
