@@ -552,14 +552,6 @@ fn rule_priors(
 }
 
 impl Model {
-    /// Whether a prior was fitted for pairs satisfying exactly the blocking rules in `mask`.
-    #[must_use]
-    pub fn has_rule_prior(&self, mask: u32) -> bool {
-        self.rule_priors
-            .binary_search_by_key(&mask, |(m, _)| *m)
-            .is_ok()
-    }
-
     /// Prior weight (log2 odds) of a pair satisfying the blocking rules in `mask`.
     #[must_use]
     pub fn prior_weight_for(&self, mask: u32) -> f64 {

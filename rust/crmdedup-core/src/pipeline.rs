@@ -240,12 +240,13 @@ struct Scorer<'m> {
     weights: Vec<Vec<f64>>,
     /// `tf[c][code]`: added to the exact level's weight for that value.
     tf: Vec<Option<Vec<f64>>>,
-    /// Per blocking rule, the comparisons it determines (see [`rule_determines`]).
-    determines: Vec<u64>,
+    /// Per set of blocking rules with a fitted prior: its prior weight and the comparisons
+    /// left out of its pairs' weight (see [`Scorer::prior`]).
+    by_mask: FxHashMap<u32, (f64, u64)>,
 }
 
 impl<'m> Scorer<'m> {
-    fn new(model: &'m Model, comparisons: &[Comparison<'_>], determines: Vec<u64>) -> Self {
+    fn new(model: &'m Model, comparisons: &[Comparison<'_>], determines: &[u64]) -> Self {
         let tf = comparisons
             .iter()
             .zip(&model.comparisons)
@@ -284,20 +285,26 @@ impl<'m> Scorer<'m> {
                 .map(model::ComparisonParams::weights)
                 .collect(),
             tf,
-            determines,
+            by_mask: model
+                .rule_priors
+                .iter()
+                .map(|&(mask, _)| {
+                    let skip = model::determined(determines, mask, model.comparisons.len());
+                    (mask, (model.prior_weight_for(mask), skip))
+                })
+                .collect(),
         }
     }
 
-    /// Comparisons (bit `c`) left out of the weight of a pair blocked by the rules in `mask`:
-    /// those the rules determine, when the model has a prior fitted for that set of rules (it
-    /// holds their agreement). Without one (defaults, or a set unseen when fitting), the global
-    /// prior is used and every comparison counts.
-    fn skipped(&self, mask: u32) -> u64 {
-        if self.model.has_rule_prior(mask) {
-            model::determined(&self.determines, mask, self.weights.len())
-        } else {
-            0
-        }
+    /// Prior weight of a pair blocked by the rules in `mask`, and the comparisons (bit `c`) left
+    /// out of its weight: those the rules determine, when the model has a prior fitted for that
+    /// set of rules (it holds their agreement). Without one (defaults, or a set unseen when
+    /// fitting), the global prior is used and every comparison counts.
+    fn prior(&self, mask: u32) -> (f64, u64) {
+        self.by_mask
+            .get(&mask)
+            .copied()
+            .unwrap_or_else(|| (self.model.prior_weight_for(mask), 0))
     }
 
     /// Weight of comparison `c` at `level` for row `a` (whose value decides the TF adjustment);
@@ -610,7 +617,7 @@ pub fn run(
         })?,
     };
 
-    let scorer = Scorer::new(&model, &comparisons, determines);
+    let scorer = Scorer::new(&model, &comparisons, &determines);
     let min_weight = (settings.threshold / (1.0 - settings.threshold)).log2();
     let (kept, weights) = timed(&mut timings, "score", || {
         let scored: Vec<(usize, f64)> = cands
@@ -622,8 +629,7 @@ pub fn run(
                 let a = unpack(p).0;
                 let g = &graded.gammas[i * n_comp..(i + 1) * n_comp];
                 let mask = graded.masks[i];
-                let skip = scorer.skipped(mask);
-                let mut w = scorer.model.prior_weight_for(mask);
+                let (mut w, skip) = scorer.prior(mask);
                 for (c, &level) in g.iter().enumerate() {
                     let (base, adj) = scorer.weight(&comparisons, c, level, a as usize, skip);
                     w += base + adj;
@@ -867,7 +873,7 @@ fn pair_batch(
         ));
         columns.push(Arc::new(Float64Array::from_iter_values(order.iter().map(
             |o| {
-                let skip = scorer.skipped(graded.masks[kept[o.2]]);
+                let skip = scorer.prior(graded.masks[kept[o.2]]).1;
                 let (base, adj) = scorer.weight(comparisons, c, level(o), o.0 as usize, skip);
                 base + adj
             },
@@ -893,10 +899,9 @@ impl Session {
         }
         let comparisons = self.dataset.comparisons(&self.settings);
         let determines = rule_determines(&self.settings, &parse_rules(&self.settings)?);
-        let scorer = Scorer::new(&self.model, &comparisons, determines);
+        let scorer = Scorer::new(&self.model, &comparisons, &determines);
         let mask = rule_mask(self.row_keys.iter().map(|k| (k[a], k[b])));
-        let skip = scorer.skipped(mask);
-        let mut total = self.model.prior_weight_for(mask);
+        let (mut total, skip) = scorer.prior(mask);
         let mut rows = vec![ExplainRow {
             comparison: "prior".to_owned(),
             value_l: None,
