@@ -56,7 +56,9 @@ def test_same_seed_same_parameters_and_clusters() -> None:
     report = a.model.fit_report
     assert report["u_pairs_sampled"] > 0
     assert len(report["iterations"]) == len(a.settings.blocking_rules)
-    assert all(report["converged"])
+    # Sessions of rules that only find households (shared values) learn nothing: 0 iterations.
+    ran = [c for c, i in zip(report["converged"], report["iterations"], strict=True) if i]
+    assert ran and all(ran)
 
 
 def test_explanations_match_pair_weights_when_blocking_keys_are_in_the_prior() -> None:
@@ -69,7 +71,8 @@ def test_explanations_match_pair_weights_when_blocking_keys_are_in_the_prior() -
     for row in pairs.iter_rows(named=True):
         ex = result.explain(row["record_id_l"], row["record_id_r"])
         assert ex["cumulative_weight"][-1] == pytest.approx(row["match_weight"])
-        for r in ex.filter(pl.col("comparison") != "prior").iter_rows(named=True):
+        rows = ex.filter(~pl.col("comparison").is_in(["prior", "household cap"]))
+        for r in rows.iter_rows(named=True):
             # The pairs table and the explanation give each comparison the same weight.
             got = r["weight"] + r["tf_adjustment"]
             assert got == pytest.approx(row[f"weight_{r['comparison']}"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ import polars as pl
 from crmdedup import _core
 from crmdedup._arrow import TableLike, to_polars
 from crmdedup.errors import ConfigError, SchemaError
-from crmdedup.settings import BlockingRule, Comparison, Settings
+from crmdedup.settings import Settings
 
 __all__ = [
     "DedupeResult",
@@ -334,163 +333,19 @@ def link(
     return _result(LinkResult, run, resolved, id_col)
 
 
-# -- settings inference ------------------------------------------------------------------------
-
-_ROLES: dict[str, tuple[str, ...]] = {
-    "id": (
-        "id",
-        "record_id",
-        "contact_id",
-        "customer_id",
-        "client_id",
-        "uuid",
-        "identifiant",
-        "id_contact",
-        "id_client",
-        "rec_id",
-    ),
-    "first_name": (
-        "first_name",
-        "firstname",
-        "prenom",
-        "given_name",
-        "givenname",
-        "forename",
-        "first",
-    ),
-    "last_name": (
-        "last_name",
-        "lastname",
-        "nom",
-        "surname",
-        "family_name",
-        "nom_de_famille",
-        "nom_famille",
-        "last",
-    ),
-    "email": (
-        "email",
-        "e_mail",
-        "mail",
-        "courriel",
-        "email_address",
-        "adresse_email",
-        "adresse_mail",
-        "emailaddress",
-    ),
-    "phone": (
-        "phone",
-        "telephone",
-        "tel",
-        "mobile",
-        "portable",
-        "phone_number",
-        "gsm",
-        "cell",
-        "mobile_phone",
-        "numero_telephone",
-        "tel_mobile",
-        "phone_1",
-    ),
-    "company": (
-        "company",
-        "societe",
-        "raison_sociale",
-        "entreprise",
-        "organisation",
-        "organization",
-        "company_name",
-        "account_name",
-        "employer",
-    ),
-    "address": (
-        "address",
-        "adresse",
-        "street",
-        "rue",
-        "address_line_1",
-        "adresse_1",
-        "address_1",
-        "street_address",
-        "adresse_postale",
-        "address_1",
-    ),
-    "postcode": ("postcode", "zip", "zip_code", "zipcode", "postal_code", "code_postal", "cp"),
-    "city": ("city", "ville", "commune", "town", "localite", "suburb"),
-    "national_id": (
-        "soc_sec_id",
-        "ssn",
-        "social_security_number",
-        "national_id",
-        "nir",
-        "numero_secu",
-        "numero_securite_sociale",
-        "tax_id",
-        "passport",
-        "passport_number",
-    ),
-    "street_number": ("street_number", "house_number", "numero_rue", "numero", "num_voie"),
-    "region": ("state", "region", "province", "departement", "county"),
-    "date_of_birth": (
-        "date_of_birth",
-        "dob",
-        "birth_date",
-        "birthdate",
-        "date_naissance",
-        "date_de_naissance",
-        "naissance",
-    ),
-}
-
-
-def _slug(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    out = "".join(ch if ch.isalnum() else "_" for ch in folded.lower())
-    return "_".join(p for p in out.split("_") if p)
-
-
-def _find_roles(columns: Sequence[str]) -> dict[str, str]:
-    slugs = {_slug(c): c for c in columns}
-    found: dict[str, str] = {}
-    for role, names in _ROLES.items():
-        for n in names:
-            if n in slugs and slugs[n] not in found.values():
-                found[role] = slugs[n]
-                break
-    return found
-
-
-def _city_follows_postcode(frame: pl.DataFrame, roles: dict[str, str]) -> bool:
-    """Whether the city adds nothing to the postcode (most records hold their postcode's city).
-
-    Comparing both would count one fact twice, and EM would then mistake "same town" for "same
-    person".
-    """
-    if "postcode" not in roles:
-        return False
-    p, c = roles["postcode"], roles["city"]
-    d = frame.select(pl.col(p).cast(pl.String), pl.col(c).cast(pl.String).str.to_lowercase())
-    d = d.drop_nulls()
-    if d.height == 0:
-        return False
-    g = d.group_by(p, c).len().group_by(p).agg(pl.col("len").max().alias("top"))
-    return float(g["top"].sum()) / d.height >= CITY_FOLLOWS_POSTCODE
-
-
-CITY_FOLLOWS_POSTCODE = 0.65
-"""Share of records holding their postcode's most common city above which the city is not
-compared (it would repeat the postcode)."""
-
-
 def infer_settings(data: TableLike) -> Settings:
-    """Settings inferred from column names used by CRMs, in English and French.
+    """Settings inferred from a table's column names, content and profile.
 
-    Recognised (case, accents and separators ignored): first_name/prenom/given_name,
-    last_name/nom/surname, email/mail/courriel, phone/telephone/mobile/portable,
-    company/societe/raison_sociale, address/adresse, postcode/zip/code_postal, city/ville,
-    date_of_birth/date_naissance, national identifiers (ssn/nir/soc_sec_id), street numbers,
-    regions, and an id column (id/record_id/contact_id/customer_id…). The city is compared only
-    when the postcode does not already tell it (see ``CITY_FOLLOWS_POSTCODE``).
+    Roles come from column names used by CRMs and administrative files, in English and French
+    (first_name/prenom/given_name, middle_name/middle_initial, last_name/nom/surname,
+    email/courriel, phone/telephone and mobile/portable, company/societe, job_title/fonction,
+    address/adresse, street_name and street_number, unit_number, postcode/zip/code_postal,
+    city/ville, state/province/departement, country/pays, gender/civilite, national
+    identifiers, date_of_birth/date_naissance, an id column…); columns whose names say nothing
+    are recognised by their content (mostly emails, phones or dates). Near-constant and
+    mostly-null columns are not compared; blocking rules are chosen from a profile of a sample
+    so that each makes a bounded number of pairs per record. Every decision, with its reason,
+    is in the result's ``column_roles`` (and ``notes`` for the blocking rules left out).
 
     Raises
     ------
@@ -500,76 +355,13 @@ def infer_settings(data: TableLike) -> Settings:
     Examples
     --------
     >>> import polars as pl
-    >>> s = infer_settings(pl.DataFrame({"Prénom": ["a"], "NOM": ["b"], "Courriel": ["c"]}))
+    >>> s = infer_settings(pl.DataFrame({"Prénom": ["a"], "NOM": ["b"], "Courriel": ["c@d.fr"]}))
     >>> [c.column for c in s.comparisons]
     ['Prénom', 'NOM', 'Courriel']
+    >>> s.column_roles[2].reason
+    'name `courriel` is a known email column name'
     """
+    from crmdedup._infer import infer_settings as infer
+
     frame = data if isinstance(data, pl.DataFrame) else to_polars(data)
-    columns = frame.columns
-    roles = _find_roles(columns)
-    comparisons: list[Comparison] = []
-
-    def add(role: str, **kw: Any) -> None:
-        if role in roles:
-            comparisons.append(Comparison(roles[role], name=role, **kw))
-
-    add(
-        "first_name", method="name", normalizer="name", thresholds=(0.92, 0.85), term_frequency=True
-    )
-    add("last_name", method="name", normalizer="name", thresholds=(0.94, 0.85), term_frequency=True)
-    add("email", method="levenshtein", normalizer="email", thresholds=(1, 3))
-    add("phone", method="levenshtein", normalizer="phone", thresholds=(1, 2))
-    add("national_id", method="damerau_levenshtein", normalizer="postcode", thresholds=(1, 2))
-    add("date_of_birth", method="damerau_levenshtein", normalizer="date", thresholds=(1, 2))
-    add("company", method="token_jaccard", normalizer="company", thresholds=(0.8, 0.4))
-    add("address", method="token_jaccard", normalizer="address", thresholds=(0.9, 0.7))
-    add("postcode", method="levenshtein", normalizer="postcode", thresholds=(1,))
-    add("street_number", method="exact", normalizer="postcode")
-    if "city" in roles and not _city_follows_postcode(frame, roles):
-        add("city", method="jaro_winkler", normalizer="text", thresholds=(0.9,))
-    add("region", method="exact", normalizer="text")
-    if not comparisons:
-        raise ConfigError(
-            "could not infer settings: no column looks like a name, email, phone, company or "
-            f"address (columns: {', '.join(columns)})\n"
-            "hint: pass Settings(...) or a TOML file (see `crmdedup init-config`)"
-        )
-    r = roles
-    ln, fn, pc = r.get("last_name"), r.get("first_name"), r.get("postcode")
-    # Each rule pairs a name with something that does not grow with the base (an identifier,
-    # a date, a department), so blocks stay small at millions of rows: name-only keys give
-    # blocks of thousands of "Martin" and cost far more comparisons than they find duplicates.
-    rules: list[tuple[str, ...]] = []
-    if ln and fn:
-        if pc:
-            rules.append((ln, fn, f"{pc}[:2]"))
-            rules.append((f"phonetic({ln})", f"phonetic({fn})", f"{pc}[:2]"))
-        else:
-            rules.append((ln, fn))
-            rules.append((f"phonetic({ln})", f"phonetic({fn})"))
-    elif ln:
-        rules.append((ln, f"{pc}[:2]") if pc else (ln,))
-    for role in ("email", "phone", "national_id"):
-        if role in r:
-            rules.append((r[role],))
-    if "email" in r:
-        rules.append((f"email_local({r['email']})",))
-    if "date_of_birth" in r:
-        for name in (fn, ln):
-            if name:
-                rules.append((r["date_of_birth"], f"{name}[:1]"))
-        if not (fn or ln):
-            rules.append((r["date_of_birth"],))
-    if pc and "address" in r:
-        rules.append((r["address"], pc))
-    if pc and "street_number" in r:
-        rules.append((pc, r["street_number"]))
-    if "company" in r and ln:
-        rules.append((r["company"], ln))
-    if not rules:
-        rules.append((comparisons[0].column,))
-    return Settings(
-        comparisons=tuple(comparisons),
-        blocking_rules=tuple(BlockingRule(k) for k in rules),
-        id_column=roles.get("id"),
-    )
+    return infer(frame)

@@ -19,6 +19,7 @@ from crmdedup.errors import ConfigError
 
 __all__ = [
     "BlockingRule",
+    "ColumnRole",
     "Comparison",
     "EmSettings",
     "Method",
@@ -27,10 +28,19 @@ __all__ = [
 ]
 
 Method = Literal[
-    "exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_jaccard", "name"
+    "exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_jaccard", "name", "date"
 ]
 Normalizer = Literal[
-    "raw", "text", "name", "email", "phone", "company", "address", "postcode", "date"
+    "raw",
+    "text",
+    "name",
+    "email",
+    "phone",
+    "company",
+    "address",
+    "postcode",
+    "date",
+    "identifier",
 ]
 ClusterMethod = Literal["connected_components", "guarded"]
 
@@ -47,7 +57,9 @@ class Comparison:
         ``exact``; ``jaro_winkler`` or ``token_jaccard`` (thresholds are similarities in (0, 1),
         strictest first); ``levenshtein`` or ``damerau_levenshtein`` (thresholds are whole
         distances, strictest first); ``name``: exact, same canonical given name (Alex and
-        Alexandre), Jaro-Winkler thresholds, then same French phonetic key.
+        Alexandre), Jaro-Winkler thresholds, then same French phonetic key; ``date`` (with the
+        ``date`` normaliser, no thresholds): exact, day and month transposed, one of year,
+        month and day differs, same day and month a year apart.
     normalizer
         How values are cleaned before comparison and blocking.
     thresholds
@@ -56,6 +68,10 @@ class Comparison:
         Weigh agreement on rare values more than on common ones.
     name
         Output name (``gamma_<name>``); defaults to the column.
+    shared
+        Values people living or working together share (surname, address, landline,
+        company). Pairs found only through shared values are mostly households and
+        colleagues: the model does not learn the other comparisons from them.
 
     Examples
     --------
@@ -69,6 +85,7 @@ class Comparison:
     thresholds: tuple[float, ...] = ()
     term_frequency: bool = False
     name: str = ""
+    shared: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -129,6 +146,28 @@ class EmSettings:
 
 
 @dataclass(frozen=True)
+class ColumnRole:
+    """What :func:`~crmdedup.infer_settings` decided about one input column, and why.
+
+    Parameters
+    ----------
+    column
+        Input column.
+    role
+        Role found (``first_name``, ``email``, ``date_of_birth``…), or None when ignored.
+    compared
+        Whether a comparison reads the column.
+    reason
+        Why: the name or content that gave the role, or why the column is not used.
+    """
+
+    column: str
+    role: str | None
+    compared: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know.
 
@@ -159,6 +198,11 @@ class Settings:
         Model fitting parameters.
     id_column
         Id column used when none is passed to the call.
+    column_roles
+        Set by :func:`~crmdedup.infer_settings`: the decision about each input column, with
+        its reason (not part of the settings proper: ignored by equality and serialisation).
+    notes
+        Set by :func:`~crmdedup.infer_settings`: blocking rules it left out, and why.
 
     Examples
     --------
@@ -180,6 +224,8 @@ class Settings:
     default_region: str = "FR"
     em: EmSettings = field(default_factory=EmSettings)
     id_column: str | None = None
+    column_roles: tuple[ColumnRole, ...] = field(default=(), compare=False, repr=False)
+    notes: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "comparisons", tuple(self.comparisons))
@@ -200,6 +246,8 @@ class Settings:
         0.5
         """
         out = asdict(self)
+        out.pop("column_roles")
+        out.pop("notes")
         out["blocking_rules"] = [{"keys": list(r.keys)} for r in self.blocking_rules]
         for c in out["comparisons"]:
             c["thresholds"] = list(c["thresholds"])
@@ -284,8 +332,16 @@ class Settings:
 
     def to_toml(self) -> str:
         """TOML text that :meth:`from_toml` reads back to the same settings."""
-        lines = [
-            "# crmdedup settings",
+        lines = ["# crmdedup settings"]
+        if self.column_roles:
+            lines.append("#")
+            lines.append("# Columns, as inferred:")
+            for r in self.column_roles:
+                role = r.role or "-"
+                lines.append(f"#   {r.column}: {role}{' (compared)' if r.compared else ''}: {r.reason}")
+        lines += [f"# {n}" for n in self.notes]
+        lines += [
+            "",
             f"threshold = {self.threshold!r}",
             f"max_block_size = {self.max_block_size}",
             f'clustering = "{self.clustering}"',
@@ -307,6 +363,7 @@ class Settings:
                 f'normalizer = "{c.normalizer}"',
                 f"thresholds = {json.dumps(list(c.thresholds))}",
                 f"term_frequency = {str(c.term_frequency).lower()}",
+                f"shared = {str(c.shared).lower()}",
             ]
         for r in self.blocking_rules:
             lines += ["", "[[blocking_rules]]", f"keys = {json.dumps(list(r.keys))}"]
@@ -337,7 +394,7 @@ def _check_keys(data: Any, cls: type, key: str) -> dict[str, Any]:
     where = f"{key}." if key else ""
     if not isinstance(data, Mapping):
         raise ConfigError(f"`{key or 'settings'}`: expected a table, got {type(data).__name__}")
-    known = [f.name for f in fields(cls)]
+    known = [f.name for f in fields(cls) if f.compare]
     for k in data:
         if k not in known:
             raise ConfigError(f"`{where}{k}`: unknown key (known: {', '.join(known)})")
@@ -354,6 +411,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "u_sample_size": (int,),
     "seed": (int,),
     "term_frequency": (bool,),
+    "shared": (bool,),
     "estimate_u": (bool,),
     "column": (str,),
     "name": (str,),

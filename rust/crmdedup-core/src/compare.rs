@@ -86,6 +86,18 @@ pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
     let metric = match spec.method {
         Method::Exact => "",
         Method::JaroWinkler | Method::Name => "jaro_winkler >=",
+        Method::Date => {
+            return [
+                "else",
+                "year off by one",
+                "one part differs",
+                "day and month transposed",
+            ]
+            .into_iter()
+            .chain(["exact"])
+            .map(str::to_owned)
+            .collect();
+        }
         Method::Levenshtein => "levenshtein <=",
         Method::DamerauLevenshtein => "damerau_levenshtein <=",
         Method::TokenJaccard => "token_jaccard >=",
@@ -192,7 +204,11 @@ impl<'a> Comparison<'a> {
         } else {
             (Vec::new(), Vec::new())
         };
-        let extra = if spec.method == Method::Name { 2 } else { 0 };
+        let extra = match spec.method {
+            Method::Name => 2,
+            Method::Date => 3,
+            _ => 0,
+        };
         Self {
             spec,
             column,
@@ -242,8 +258,15 @@ impl<'a> Comparison<'a> {
             let phonetic = !va.is_empty() && self.phonetic[a] == self.phonetic[b];
             return i8::from(phonetic);
         }
+        if self.spec.method == Method::Date {
+            let parse = |code| crate::normalize::Ymd::from_iso(self.value(code));
+            return match (parse(a), parse(b)) {
+                (Some(x), Some(y)) => crate::normalize::date_agreement(x, y) as i8,
+                _ => 0,
+            };
+        }
         let met = match self.spec.method {
-            Method::Exact | Method::Name => None,
+            Method::Exact | Method::Name | Method::Date => None,
             Method::JaroWinkler => {
                 let s = jaro_winkler_similarity(self.value(a), self.value(b));
                 t.iter().position(|&x| s >= x)
@@ -286,6 +309,7 @@ mod tests {
             method,
             thresholds,
             term_frequency: false,
+            shared: false,
         }
     }
 

@@ -86,6 +86,15 @@ pub struct Model {
     /// a common surname. Sets not listed use `prior`.
     #[serde(default)]
     pub rule_priors: Vec<(u32, f64)>,
+    /// Comparisons (bit `c`) whose values people living or working together share (see
+    /// [`crate::settings::ComparisonSpec::shared`]).
+    #[serde(default)]
+    pub shared: u64,
+    /// Chance that two random records agree on every shared value they both hold (at least
+    /// two): the odds of "same household". Agreement on shared comparisons is one fact, not
+    /// one per column, so its summed weight is capped at [`Model::household_cap`].
+    #[serde(default)]
+    pub household_u: Option<f64>,
     /// How the model was obtained.
     pub fit: FitReport,
 }
@@ -126,8 +135,42 @@ impl Model {
             prior: 0.1,
             comparisons,
             rule_priors: Vec::new(),
+            shared: settings
+                .comparisons
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.shared)
+                .fold(0, |acc, (i, _)| acc | (1 << i)),
+            household_u: None,
             fit: FitReport::default(),
         }
+    }
+
+    /// Most weight (log2) that agreement on the shared comparisons may add to a pair: what
+    /// agreeing on all of them says, `m / household_u` with `m` the smallest exact-level m
+    /// among them. `None` without an estimate or with fewer than two shared comparisons.
+    #[must_use]
+    pub fn household_cap(&self) -> Option<f64> {
+        let m = self.m_shared(self.comparisons.iter().map(|c| c.m.as_slice()))?;
+        Some((m / self.household_u?.max(FLOOR)).log2().max(0.0))
+    }
+
+    fn m_shared<'a>(&self, m: impl Iterator<Item = &'a [f64]>) -> Option<f64> {
+        let tops: Vec<f64> = m
+            .enumerate()
+            .filter(|(c, _)| *c < 64 && self.shared & (1 << c) != 0)
+            .filter_map(|(_, m)| m.last().copied())
+            .collect();
+        (tops.len() >= 2).then(|| tops.iter().copied().fold(1.0, f64::min))
+    }
+
+    /// [`Model::household_cap`] for m values in the making (EM), in natural-log units.
+    fn household_cap_ln(&self, m: &[Vec<f64>]) -> Option<(u64, f64)> {
+        let top = self.m_shared(m.iter().map(Vec::as_slice))?;
+        Some((
+            self.shared,
+            (top / self.household_u?.max(FLOOR)).ln().max(0.0),
+        ))
     }
 
     /// Check the model has the comparisons and levels of `settings`.
@@ -220,50 +263,64 @@ pub fn u_sample_budget(em: &EmSettings, n: usize) -> u64 {
     em.u_sample_size.min((20 * n as u64).max(100_000))
 }
 
-/// Estimate u from random pairs, starting from `model`'s u (worth [`PSEUDO_PAIRS`] pairs).
-/// `split = Some(n_left)` draws one row from each side; [`u_sample_budget`] says how many.
+/// Random record pairs to estimate u from, as row pairs. Pairs are drawn as pairs of id ranks
+/// (`by_rank[r]` is the row of rank `r`; for linkage, left ranks come first), so the same
+/// records in any row order give the same sample. `split = Some(n_left)` draws one record from
+/// each side; [`u_sample_budget`] says how many.
 #[must_use]
-pub fn estimate_u(
-    model: &Model,
-    comparisons: &[Comparison<'_>],
+pub fn sample_pairs(
     n: usize,
     split: Option<usize>,
+    by_rank: &[u32],
     em: &EmSettings,
-) -> (Vec<Vec<f64>>, u64) {
+) -> Vec<(usize, usize)> {
     let budget = u_sample_budget(em, n);
-    let pairs: Vec<(usize, usize)> = if let Some(cut) = split {
+    let row = |r: u64| by_rank[r as usize] as usize;
+    if let Some(cut) = split {
         let (nl, nr) = (cut as u64, (n - cut) as u64);
         if nl == 0 || nr == 0 {
             Vec::new()
         } else if nl * nr <= budget {
-            (0..cut)
-                .flat_map(|a| (cut..n).map(move |b| (a, b)))
+            (0..nl)
+                .flat_map(|a| (nl..nl + nr).map(move |b| (a, b)))
+                .map(|(a, b)| (row(a), row(b)))
                 .collect()
         } else {
             let mut rng = SplitMix::new(em.seed);
             (0..budget)
-                .map(|_| (rng.below(nl) as usize, cut + rng.below(nr) as usize))
+                .map(|_| (row(rng.below(nl)), row(nl + rng.below(nr))))
                 .collect()
         }
     } else {
         let total = (n as u64) * (n as u64).saturating_sub(1) / 2;
+        let n = n as u64;
         if total <= budget {
             (0..n)
                 .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+                .map(|(a, b)| (row(a), row(b)))
                 .collect()
         } else {
             let mut rng = SplitMix::new(em.seed);
-            let n = n as u64;
             (0..budget)
                 .map(|_| {
                     let a = rng.below(n);
                     let b = (a + 1 + rng.below(n - 1)) % n;
-                    (a as usize, b as usize)
+                    (row(a), row(b))
                 })
                 .collect()
         }
-    };
-    let u = comparisons
+    }
+}
+
+/// Estimate u from random `pairs` (see [`sample_pairs`]), starting from `model`'s u (worth
+/// [`PSEUDO_PAIRS`] pairs).
+#[must_use]
+pub fn estimate_u(
+    model: &Model,
+    comparisons: &[Comparison<'_>],
+    pairs: &[(usize, usize)],
+) -> Vec<Vec<f64>> {
+    comparisons
         .iter()
         .zip(&model.comparisons)
         .map(|(c, params)| {
@@ -291,8 +348,44 @@ pub fn estimate_u(
                 .map(|(&k, u0)| (k as f64 + PSEUDO_PAIRS * u0) / total)
                 .collect()
         })
+        .collect()
+}
+
+/// The chance that two random records agree exactly on every shared comparison (bit `c` of
+/// `model.shared`) they both hold, among the `pairs` holding at least two (see
+/// [`Model::household_u`]); `None` with fewer than two shared comparisons.
+#[must_use]
+pub fn household_u(
+    model: &Model,
+    comparisons: &[Comparison<'_>],
+    pairs: &[(usize, usize)],
+) -> Option<f64> {
+    let shared: Vec<&Comparison<'_>> = comparisons
+        .iter()
+        .enumerate()
+        .filter(|(c, _)| *c < 64 && model.shared & (1 << c) != 0)
+        .map(|(_, comp)| comp)
         .collect();
-    (u, pairs.len() as u64)
+    if shared.len() < 2 {
+        return None;
+    }
+    let (agree, held) = pairs
+        .par_iter()
+        .with_min_len(4096)
+        .map(|&(a, b)| {
+            let mut held = 0;
+            let mut all = true;
+            for c in &shared {
+                let l = c.level(a, b);
+                if l != NULL_LEVEL {
+                    held += 1;
+                    all &= l as usize == c.n_levels - 1;
+                }
+            }
+            (u64::from(held >= 2 && all), u64::from(held >= 2))
+        })
+        .reduce(|| (0, 0), |x, y| (x.0 + y.0, x.1 + y.1));
+    Some((agree as f64 + 0.5) / (held as f64 + 1.0))
 }
 
 /// Histogram of comparison patterns: (levels, rules that block the pair) → pairs.
@@ -308,16 +401,31 @@ fn sorted(patterns: &Patterns) -> Vec<(&[i8], u32, f64)> {
     v
 }
 
-fn posterior(gamma: &[i8], active: &[bool], m: &[Vec<f64>], u: &[Vec<f64>], prior: f64) -> f64 {
-    let mut lm = prior.ln();
-    let mut lu = (1.0 - prior).ln();
+/// Match probability of a pattern; `household = Some((shared, cap))` caps the summed positive
+/// log-ratio of the shared comparisons at `cap` (natural log), as scoring does.
+fn posterior(
+    gamma: &[i8],
+    active: &[bool],
+    m: &[Vec<f64>],
+    u: &[Vec<f64>],
+    prior: f64,
+    household: Option<(u64, f64)>,
+) -> f64 {
+    let mut log_odds = prior.ln() - (1.0 - prior).ln();
+    let mut shared_gain = 0.0;
     for (c, &g) in gamma.iter().enumerate() {
         if g != NULL_LEVEL && active[c] {
-            lm += m[c][g as usize].max(FLOOR).ln();
-            lu += u[c][g as usize].max(FLOOR).ln();
+            let w = m[c][g as usize].max(FLOOR).ln() - u[c][g as usize].max(FLOOR).ln();
+            match household {
+                Some((shared, _)) if w > 0.0 && c < 64 && shared & (1 << c) != 0 => {
+                    shared_gain += w;
+                }
+                _ => log_odds += w,
+            }
         }
     }
-    1.0 / (1.0 + (lu - lm).exp())
+    log_odds += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
+    1.0 / (1.0 + (-log_odds).exp())
 }
 
 /// Fit m (per blocking-rule session) and the prior by EM over `patterns`.
@@ -370,7 +478,7 @@ pub fn fit_em(
             let mut den_u = vec![0.0; n_comp];
             let (mut matched, mut total) = (0.0, 0.0);
             for (gamma, _, n) in &session {
-                let p = posterior(gamma, &active, &m, &su, prior);
+                let p = posterior(gamma, &active, &m, &su, prior, model.household_cap_ln(&m));
                 matched += p * n;
                 total += n;
                 for (c, &g) in gamma.iter().enumerate() {
@@ -444,10 +552,11 @@ pub fn fit_em(
     let u: Vec<Vec<f64>> = model.comparisons.iter().map(|c| c.u.clone()).collect();
     let all = vec![true; n_comp];
     let mut prior = model.prior;
+    let household = model.household_cap_ln(&m);
     for _ in 0..em.max_iterations {
         let (mut matched, mut total) = (0.0, 0.0);
         for (gamma, _, n) in &rows {
-            matched += posterior(gamma, &all, &m, &u, prior) * n;
+            matched += posterior(gamma, &all, &m, &u, prior, household) * n;
             total += n;
         }
         if total == 0.0 {
@@ -468,15 +577,22 @@ pub fn fit_em(
         let base = (prior * candidates / all_pairs.max(1.0)).clamp(1e-15, 1.0 - FLOOR);
         let evidence = |skip: u64| -> f64 {
             let mut logit = (base / (1.0 - base)).ln();
+            let mut shared_gain = 0.0;
             for (c, params) in model.comparisons.iter().enumerate() {
                 if skip & (1 << c) != 0 {
                     let top = params.m.len() - 1;
-                    logit += (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln();
+                    let w = (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln();
+                    if household.is_some_and(|(shared, _)| shared & (1 << c) != 0) && w > 0.0 {
+                        shared_gain += w;
+                    } else {
+                        logit += w;
+                    }
                 }
             }
+            logit += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
             (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
         };
-        let priors = rule_priors(&rows, &m, &u, prior, &evidence, determines, em);
+        let priors = rule_priors(&rows, &m, &u, prior, &evidence, determines, em, household);
         model.prior = prior;
         model.rule_priors = priors;
     } else {
@@ -512,6 +628,7 @@ pub fn determined(determines: &[u64], mask: u32, n_comp: usize) -> u64 {
 /// agreement on the determined comparisons says by itself (or towards `global` when the set
 /// determines none). A set whose pairs leave nothing else
 /// to compare (all null) keeps that value instead of an average over unlike pairs.
+#[allow(clippy::too_many_arguments)] // the fitted model's parts, passed apart while they are fitted
 fn rule_priors(
     rows: &[(&[i8], u32, f64)],
     m: &[Vec<f64>],
@@ -520,6 +637,7 @@ fn rule_priors(
     target: &dyn Fn(u64) -> f64,
     determines: &[u64],
     em: &EmSettings,
+    household: Option<(u64, f64)>,
 ) -> Vec<(u32, f64)> {
     let mut masks: Vec<u32> = rows.iter().map(|r| r.1).collect();
     masks.sort_unstable();
@@ -536,7 +654,7 @@ fn rule_priors(
             for _ in 0..em.max_iterations {
                 let matched: f64 = group
                     .iter()
-                    .map(|(g, _, n)| posterior(g, &all, m, u, prior) * n)
+                    .map(|(g, _, n)| posterior(g, &all, m, u, prior, household) * n)
                     .sum();
                 let new = ((matched + RULE_PRIOR_PAIRS * start) / (total + RULE_PRIOR_PAIRS))
                     .clamp(FLOOR, 1.0 - FLOOR);

@@ -126,6 +126,38 @@ fn rule_determines(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<u64> {
         .collect()
 }
 
+/// Per blocking rule, the comparisons EM does not learn from its pairs: those reading a column
+/// the rule blocks on (they agree by construction), and, for a rule whose keys all read
+/// [`shared`](crate::settings::ComparisonSpec::shared) columns, every comparison. Such a rule
+/// (address and postcode, a landline) finds mostly people living or working together: learnt
+/// from, it would teach EM that a household is one person, and that a different given name
+/// or birth date is weak evidence. When every rule is of that kind, they all train as usual.
+fn training_masks(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<Vec<bool>> {
+    let shared_column = |column: &str| {
+        settings
+            .comparisons
+            .iter()
+            .filter(|c| c.column == column)
+            .all(|c| c.shared)
+    };
+    let household: Vec<bool> = exprs
+        .iter()
+        .map(|rule| rule.iter().all(|e| shared_column(&e.column)))
+        .collect();
+    let all_household = household.iter().all(|h| *h);
+    exprs
+        .iter()
+        .zip(&household)
+        .map(|(rule, &h)| {
+            settings
+                .comparisons
+                .iter()
+                .map(|c| (h && !all_household) || rule.iter().any(|e| e.column == c.column))
+                .collect()
+        })
+        .collect()
+}
+
 /// The settings' blocking rules, parsed.
 fn parse_rules(settings: &Settings) -> Result<Vec<Vec<KeyExpr>>> {
     settings
@@ -178,7 +210,13 @@ impl Dataset {
         for (i, (name, kind)) in wanted.iter().enumerate() {
             let mut parts = Vec::with_capacity(tables.len());
             for (batch, _) in tables {
-                parts.push(column::as_strings(name, column::column(batch, name)?)?);
+                let text = column::as_strings(name, column::column(batch, name)?)?;
+                // Dates are parsed per table: two sources may write them in different orders.
+                parts.push(if *kind == Normalizer::Date {
+                    normalize::date_column(&text, &opts.default_region)?
+                } else {
+                    text
+                });
             }
             let stacked = if parts.len() == 1 {
                 parts
@@ -190,8 +228,11 @@ impl Dataset {
                 let cat = arrow_select::concat::concat(&refs)?;
                 arrow_array::cast::AsArray::as_string_view(&cat).clone()
             };
-            let coded =
-                CodedColumn::encode(&stacked, |v| normalize::normalize_with(*kind, v, &opts));
+            let coded = if *kind == Normalizer::Date {
+                CodedColumn::encode(&stacked, |v| Some(v.to_owned()))
+            } else {
+                CodedColumn::encode(&stacked, |v| normalize::normalize_with(*kind, v, &opts))
+            };
             columns.insert((name.clone(), *kind), coded);
             progress.update("normalise", i as u64 + 1, wanted.len() as u64)?;
         }
@@ -243,6 +284,9 @@ struct Scorer<'m> {
     /// Per set of blocking rules with a fitted prior: its prior weight and the comparisons
     /// left out of its pairs' weight (see [`Scorer::prior`]).
     by_mask: FxHashMap<u32, (f64, u64)>,
+    /// Cap on the summed positive weight of the shared comparisons (see
+    /// [`Model::household_cap`]).
+    household_cap: Option<f64>,
 }
 
 impl<'m> Scorer<'m> {
@@ -293,7 +337,33 @@ impl<'m> Scorer<'m> {
                     (mask, (model.prior_weight_for(mask), skip))
                 })
                 .collect(),
+            household_cap: model.household_cap(),
         }
+    }
+
+    /// Match weight of a pair graded `gammas`, blocked by the rules in `mask`, and (apart, also
+    /// in the total) the household adjustment: agreement on the shared comparisons (surname,
+    /// address, landline…) is one fact, so their summed positive weight is capped.
+    fn pair_weight(
+        &self,
+        comparisons: &[Comparison<'_>],
+        gammas: &[i8],
+        mask: u32,
+        a: usize,
+    ) -> (f64, f64) {
+        let (mut w, skip) = self.prior(mask);
+        let mut shared_gain = 0.0;
+        for (c, &level) in gammas.iter().enumerate() {
+            let (base, adj) = self.weight(comparisons, c, level, a, skip);
+            w += base + adj;
+            if c < 64 && self.model.shared & (1 << c) != 0 && base + adj > 0.0 {
+                shared_gain += base + adj;
+            }
+        }
+        let cut = self
+            .household_cap
+            .map_or(0.0, |cap| (cap - shared_gain).min(0.0));
+        (w + cut, cut)
     }
 
     /// Prior weight of a pair blocked by the rules in `mask`, and the comparisons (bit `c`) left
@@ -571,7 +641,14 @@ pub fn run(
         Some(m) => m,
         None => timed(&mut timings, "fit", || {
             let mut m = Model::defaults(settings);
-            let (u, sampled) = model::estimate_u(&m, &comparisons, n, dataset.split, &settings.em);
+            let mut by_rank = vec![0u32; n];
+            for (row, &r) in dataset.rank.iter().enumerate() {
+                by_rank[r as usize] = row as u32;
+            }
+            let sample = model::sample_pairs(n, dataset.split, &by_rank, &settings.em);
+            let sampled = sample.len() as u64;
+            let u = model::estimate_u(&m, &comparisons, &sample);
+            m.household_u = model::household_u(&m, &comparisons, &sample);
             m.fit.u_pairs_sampled = sampled;
             if sampled < model::MIN_PAIRS_TO_FIT {
                 // Too few records to learn from: the documented defaults are safer than noise.
@@ -590,16 +667,7 @@ pub fn run(
                     ((g, mask), count)
                 })
                 .collect();
-            let blocked: Vec<Vec<bool>> = exprs
-                .iter()
-                .map(|rule| {
-                    settings
-                        .comparisons
-                        .iter()
-                        .map(|c| rule.iter().any(|e| e.column == c.column))
-                        .collect()
-                })
-                .collect();
+            let blocked = training_masks(settings, &exprs);
             let all_pairs = match dataset.split {
                 Some(cut) => cut as f64 * (n - cut) as f64,
                 None => n as f64 * n.saturating_sub(1) as f64 / 2.0,
@@ -628,12 +696,7 @@ pub fn run(
             .filter_map(|(i, &p)| {
                 let a = unpack(p).0;
                 let g = &graded.gammas[i * n_comp..(i + 1) * n_comp];
-                let mask = graded.masks[i];
-                let (mut w, skip) = scorer.prior(mask);
-                for (c, &level) in g.iter().enumerate() {
-                    let (base, adj) = scorer.weight(&comparisons, c, level, a as usize, skip);
-                    w += base + adj;
-                }
+                let (w, _) = scorer.pair_weight(&comparisons, g, graded.masks[i], a as usize);
                 (w >= min_weight).then_some((i, w))
             })
             .collect();
@@ -901,6 +964,8 @@ impl Session {
         let determines = rule_determines(&self.settings, &parse_rules(&self.settings)?);
         let scorer = Scorer::new(&self.model, &comparisons, &determines);
         let mask = rule_mask(self.row_keys.iter().map(|k| (k[a], k[b])));
+        let gammas: Vec<i8> = comparisons.iter().map(|c| c.level(a, b)).collect();
+        let (_, household) = scorer.pair_weight(&comparisons, &gammas, mask, a);
         let (mut total, skip) = scorer.prior(mask);
         let mut rows = vec![ExplainRow {
             comparison: "prior".to_owned(),
@@ -933,6 +998,20 @@ impl Session {
                 },
                 weight,
                 tf_adjustment: adj,
+                cumulative_weight: total,
+                probability: probability(total),
+            });
+        }
+        if household != 0.0 {
+            total += household;
+            rows.push(ExplainRow {
+                comparison: "household cap".to_owned(),
+                value_l: None,
+                value_r: None,
+                level: NULL_LEVEL,
+                level_label: "shared values (surname, address…) count once".to_owned(),
+                weight: household,
+                tf_adjustment: 0.0,
                 cumulative_weight: total,
                 probability: probability(total),
             });

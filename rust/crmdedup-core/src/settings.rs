@@ -29,6 +29,9 @@ pub enum Method {
     /// Alex/Alexandre); Jaro-Winkler at or above each threshold (descending), the weakest
     /// level being replaced by "same French phonetic key" when that is stronger.
     Name,
+    /// Dates (normalised with [`Normalizer::Date`]): exact; day and month transposed; one of
+    /// year, month and day differs; same day and month a year apart; else. No thresholds.
+    Date,
 }
 
 impl Method {
@@ -57,6 +60,12 @@ pub struct ComparisonSpec {
     /// Adjust the exact level's weight by how frequent the value is.
     #[serde(default)]
     pub term_frequency: bool,
+    /// Values that people living or working together share (surname, address, landline,
+    /// company). Candidate pairs found only through such values (a rule whose keys all read
+    /// shared columns) are mostly households and colleagues, so EM does not learn the other
+    /// comparisons' m from them (see [`crate::model::fit_em`]).
+    #[serde(default)]
+    pub shared: bool,
 }
 
 /// Blocking: rows whose keys are equal on every part of a rule become candidate pairs.
@@ -221,9 +230,17 @@ impl Settings {
 fn validate_thresholds(c: &ComparisonSpec, key: &str) -> Result<()> {
     let t = &c.thresholds;
     match c.method {
-        Method::Exact => {
+        Method::Exact | Method::Date => {
             if !t.is_empty() {
-                return Err(Error::settings(key, "method `exact` takes no thresholds"));
+                let name = if c.method == Method::Exact {
+                    "exact"
+                } else {
+                    "date"
+                };
+                return Err(Error::settings(
+                    key,
+                    format!("method `{name}` takes no thresholds"),
+                ));
             }
         }
         m if m.uses_similarity() => {
@@ -276,6 +293,7 @@ pub(crate) mod tests {
                     method: Method::JaroWinkler,
                     thresholds: vec![0.92, 0.8],
                     term_frequency: false,
+                    shared: false,
                 },
                 ComparisonSpec {
                     name: "last_name".into(),
@@ -284,6 +302,7 @@ pub(crate) mod tests {
                     method: Method::JaroWinkler,
                     thresholds: vec![0.92, 0.8],
                     term_frequency: true,
+                    shared: true,
                 },
                 ComparisonSpec {
                     name: "email".into(),
@@ -292,6 +311,7 @@ pub(crate) mod tests {
                     method: Method::Levenshtein,
                     thresholds: vec![1.0, 2.0],
                     term_frequency: false,
+                    shared: false,
                 },
             ],
             blocking_rules: vec![

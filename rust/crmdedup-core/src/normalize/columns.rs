@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use arrow_array::builder::{BooleanBuilder, StringViewBuilder};
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef};
+use arrow_array::{Array, ArrayRef, StringViewArray};
 use arrow_schema::{ArrowError, DataType};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::{
-    NormalizeOptions, Normalizer, address_parts, company_parts, double_metaphone, email_parts,
-    normalize_name, normalize_with, phone_info, phonetic_fr,
+    DateFormat, NormalizeOptions, Normalizer, address_parts, company_parts, double_metaphone,
+    email_parts, normalize_name, normalize_with, phone_info, phonetic_fr,
 };
 
 /// Per-column counts for a data-hygiene profile.
@@ -24,8 +24,8 @@ pub struct ProfileCounts {
     pub nulls: usize,
     /// Non-null values with nothing usable once normalised (blank, only punctuation).
     pub empty: usize,
-    /// Non-empty values that fail their kind's validity check (emails, phones); 0 for kinds
-    /// without one.
+    /// Non-empty values that fail their kind's validity check (emails, phones) or that are no
+    /// date (dates); 0 for kinds without one.
     pub invalid: usize,
     /// Distinct normalised values.
     pub distinct: usize,
@@ -145,6 +145,16 @@ fn derive(kind: Normalizer, value: &str, opts: &NormalizeOptions) -> Derived {
     }
 }
 
+/// The column's date format when `kind` is [`Normalizer::Date`].
+fn date_format(
+    kind: Normalizer,
+    distinct: &Distinct<'_>,
+    opts: &NormalizeOptions,
+) -> Option<DateFormat> {
+    (kind == Normalizer::Date)
+        .then(|| DateFormat::infer(distinct.values.iter().copied(), &opts.default_region))
+}
+
 /// Row → distinct-value index (`None` for nulls), and the distinct values.
 struct Distinct<'a> {
     rows: Vec<Option<u32>>,
@@ -189,6 +199,28 @@ fn string_column<'a>(rows: &[Option<u32>], get: impl Fn(usize) -> Option<&'a str
     Arc::new(builder.finish())
 }
 
+/// A date column as `YYYY-MM-DD` text, the order of day and month inferred from its own values
+/// (see [`DateFormat::infer`]); values that are no date become nulls.
+///
+/// # Errors
+///
+/// [`ArrowError::InvalidArgumentError`] when `values` is not `Utf8`, `LargeUtf8` or `Utf8View`.
+pub fn date_column(values: &dyn Array, region: &str) -> Result<StringViewArray, ArrowError> {
+    let distinct = distinct_values(values)?;
+    let fmt = DateFormat::infer(distinct.values.iter().copied(), region);
+    let parsed: Vec<Option<String>> = distinct
+        .values
+        .par_iter()
+        .with_min_len(256)
+        .map(|v| fmt.normalize(v))
+        .collect();
+    let mut builder = StringViewBuilder::with_capacity(distinct.rows.len());
+    for row in &distinct.rows {
+        builder.append_option(row.and_then(|i| parsed[i as usize].as_deref()));
+    }
+    Ok(builder.finish())
+}
+
 /// Normalised and derived columns of a string column, as `(suffix, column)` pairs in a fixed
 /// order per kind. All kinds give `norm`; emails add `valid`, `local`, `domain`; phones `valid`,
 /// `e164`, `kind`; names `phonetic_fr`, `dmetaphone`, `dmetaphone_alt`; companies `legal_form`;
@@ -204,10 +236,17 @@ pub fn derived_columns(
     opts: &NormalizeOptions,
 ) -> Result<Vec<(String, ArrayRef)>, ArrowError> {
     let distinct = distinct_values(values)?;
+    let date = date_format(kind, &distinct, opts);
     let derived: Vec<Derived> = distinct
         .values
         .par_iter()
-        .map(|v| derive(kind, v, opts))
+        .map(|v| match &date {
+            Some(fmt) => Derived {
+                norm: fmt.normalize(v),
+                ..Derived::default()
+            },
+            None => derive(kind, v, opts),
+        })
         .collect();
     let rows = &distinct.rows;
     let mut out = Vec::with_capacity(6);
@@ -240,11 +279,17 @@ pub fn profile_counts(
     opts: &NormalizeOptions,
 ) -> Result<ProfileCounts, ArrowError> {
     let distinct = distinct_values(values)?;
+    let date = date_format(kind, &distinct, opts);
     let derived: Vec<(Option<String>, Option<bool>)> = distinct
         .values
         .par_iter()
         .map(|v| {
-            if has_validity(kind) {
+            if let Some(fmt) = &date {
+                // A value that is not blank but no date is counted as invalid, not as empty.
+                let norm = fmt.normalize(v);
+                let valid = (norm.is_some() || !v.trim().is_empty()).then_some(norm.is_some());
+                (norm, valid)
+            } else if has_validity(kind) {
                 let d = derive(kind, v, opts);
                 (d.norm, d.valid)
             } else {
@@ -261,6 +306,7 @@ pub fn profile_counts(
         };
         let (norm, valid) = &derived[*i as usize];
         match norm {
+            None if *valid == Some(false) => counts.invalid += 1,
             None => counts.empty += 1,
             Some(norm) => {
                 if *valid == Some(false) {

@@ -7,6 +7,7 @@
 mod address;
 mod columns;
 mod company;
+pub mod date;
 mod email;
 mod given_names;
 mod name;
@@ -15,8 +16,9 @@ pub mod phonetic;
 mod text;
 
 pub use address::{AddressParts, address_parts, normalize_address, normalize_postcode};
-pub use columns::{ProfileCounts, derived_columns, profile_counts};
+pub use columns::{ProfileCounts, date_column, derived_columns, profile_counts};
 pub use company::{CompanyParts, company_parts, normalize_company, siren_siret_valid};
+pub use date::{DateAgreement, DateFormat, Ymd, date_agreement};
 pub use email::{EmailParts, email_parts};
 pub use given_names::canonical_given_name;
 pub use name::{is_particle, normalize_name, strip_particles};
@@ -48,8 +50,12 @@ pub enum Normalizer {
     Address,
     /// Postcodes cleaned for [`NormalizeOptions::default_region`] (see [`normalize_postcode`]).
     Postcode,
-    /// Dates: digits only (`1980-02-03` and `03/02/1980` are left in their order).
+    /// Dates as `YYYY-MM-DD`, from the common written forms (see [`date`]); the order of day
+    /// and month is inferred per column, so a value alone is read with the region's default.
     Date,
+    /// Identifiers (national ids, customer numbers): letters and digits only, upper case, so
+    /// that `1 85 05 78 006 084 36` and `185057800608436` agree but no two different ids do.
+    Identifier,
 }
 
 /// Settings shared by the normalisers.
@@ -100,7 +106,12 @@ pub fn normalize_with(kind: Normalizer, value: &str, opts: &NormalizeOptions) ->
         Normalizer::Company => return normalize_company(value),
         Normalizer::Address => return normalize_address(value),
         Normalizer::Postcode => return normalize_postcode(value, &opts.default_region),
-        Normalizer::Date => value.chars().filter(char::is_ascii_digit).collect(),
+        Normalizer::Identifier => value
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_uppercase)
+            .collect(),
+        Normalizer::Date => return DateFormat::for_region(&opts.default_region).normalize(value),
     };
     if out.is_empty() { None } else { Some(out) }
 }

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 use super::*;
 
-const KINDS: [Normalizer; 9] = [
+const KINDS: [Normalizer; 10] = [
     Normalizer::Raw,
     Normalizer::Text,
     Normalizer::Name,
@@ -14,6 +14,7 @@ const KINDS: [Normalizer; 9] = [
     Normalizer::Address,
     Normalizer::Postcode,
     Normalizer::Date,
+    Normalizer::Identifier,
 ];
 
 #[test]
@@ -40,7 +41,7 @@ fn email_and_phone_basics() {
     assert_eq!(normalize(Normalizer::Raw, " x ").as_deref(), Some(" x "));
     assert_eq!(
         normalize(Normalizer::Date, "03/02/1980").as_deref(),
-        Some("03021980")
+        Some("1980-02-03")
     );
     assert_eq!(
         normalize(Normalizer::Company, "SARL Dupont & Fils").as_deref(),

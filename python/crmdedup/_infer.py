@@ -1,0 +1,559 @@
+"""Settings inferred from a table: column roles from names and content, rules from a profile.
+
+1. **Roles.** Each column's name is matched against English and French vocabularies (case,
+   accents and separators ignored; whole names first, then telling words such as ``email`` in
+   ``work_email``). Columns whose names say nothing are tried on their content: mostly valid
+   emails, phones or dates make an email, phone or date column. Typed roles found by name are
+   checked on content too (an ``email_opt_in`` flag is no email column).
+2. **Profile.** The engine profiles a sample of the rows (chosen by a hash of their content,
+   so the same records in any order give the same sample): null rate, distinct values and the
+   share of the most frequent value. Near-constant columns (one value in
+   ``NEAR_CONSTANT`` of the rows or more) and mostly-null ones are not compared, and never
+   used as blocking keys.
+3. **Blocking rules** come from a list of candidates (a name with a place, a date or an
+   initial; an email, phone or identifier; an address with its postcode…). Each candidate's
+   pairs per record are estimated on the sample; candidates over ``PAIRS_PER_RECORD`` are
+   dropped, with the reason kept.
+
+Every decision is kept in ``Settings.column_roles`` (and printed by the CLI).
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from crmdedup import _core
+from crmdedup.errors import ConfigError
+from crmdedup.settings import BlockingRule, ColumnRole, Comparison, Settings
+
+__all__ = ["infer_settings"]
+
+NEAR_CONSTANT = 0.9
+"""Share of non-null rows holding one value above which a column is neither compared nor used
+to block."""
+
+MOSTLY_NULL = 0.98
+"""Null share above which a column is ignored."""
+
+PAIRS_PER_RECORD = 8.0
+"""Largest estimated number of candidate pairs per record a default blocking rule may make."""
+
+CONTENT_SHARE = 0.8
+"""Share of a column's sampled distinct values that must be valid emails, phones or dates for
+the column to take that role from its content."""
+
+CITY_FOLLOWS_POSTCODE = 0.65
+"""Share of records holding their postcode's most common city above which the city is not
+compared (it would repeat the postcode)."""
+
+SAMPLE_ROWS = 20_000
+"""Rows profiled to choose comparisons and blocking rules."""
+
+# Role → exact column names (as slugs: lower case, no accents, `_` between words).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "id": (
+        "id", "record_id", "contact_id", "customer_id", "client_id", "uuid", "identifiant",
+        "id_contact", "id_client", "rec_id", "person_id", "row_id", "crm_id", "lead_id",
+        "account_id", "numero_client", "num_client", "code_client", "key", "pk",
+    ),
+    "first_name": (
+        "first_name", "firstname", "prenom", "given_name", "givenname", "forename", "first",
+        "fname", "first_names", "given_names", "vorname", "nombre", "voornaam", "prenoms",
+        "contact_first_name",
+    ),
+    "middle_name": (
+        "middle_name", "middle_initial", "middlename", "middle", "mi", "middle_names",
+        "second_name", "deuxieme_prenom", "second_prenom", "autres_prenoms", "initial",
+    ),
+    "last_name": (
+        "last_name", "lastname", "nom", "surname", "family_name", "nom_de_famille",
+        "nom_famille", "last", "lname", "nachname", "apellido", "apellidos", "achternaam",
+        "nom_usage", "nom_naissance", "maiden_name", "contact_last_name",
+    ),
+    "full_name": (
+        "name", "full_name", "fullname", "contact_name", "nom_complet", "person_name",
+        "customer_name", "client_name", "display_name",
+    ),
+    "email": (
+        "email", "e_mail", "mail", "courriel", "email_address", "adresse_email", "adresse_mail",
+        "emailaddress", "e_mail_address", "mail_address", "contact_email", "work_email",
+    ),
+    "phone": (
+        "phone", "telephone", "tel", "phone_number", "numero_telephone", "phone_1", "tel_1",
+        "telephone_1", "landline", "tel_fixe", "fixe", "work_phone", "home_phone",
+        "business_phone", "office_phone", "numero_de_telephone", "telefon", "telefono",
+    ),
+    "mobile": (
+        "mobile", "portable", "gsm", "cell", "mobile_phone", "tel_mobile", "cell_phone",
+        "cellphone", "phone_2", "tel_2", "telephone_2", "mobile_number", "tel_portable",
+        "handy", "movil",
+    ),
+    "company": (
+        "company", "societe", "raison_sociale", "entreprise", "organisation", "organization",
+        "company_name", "account_name", "employer", "org", "organisation_name", "firm",
+        "business_name", "denomination", "enseigne", "account", "firma",
+    ),
+    "job_title": (
+        "job_title", "title_job", "job", "position", "fonction", "poste", "role",
+        "occupation", "profession", "jobtitle", "intitule_poste", "designation",
+    ),
+    "address": (
+        "address", "adresse", "street", "rue", "address_line_1", "adresse_1", "address_1",
+        "street_address", "adresse_postale", "address_line", "addr", "address1", "line_1",
+        "ligne_1", "adresse_ligne_1", "voie", "street_line", "strasse", "direccion",
+    ),
+    "street_name": ("street_name", "nom_voie", "nom_rue", "libelle_voie", "streetname"),
+    "street_number": (
+        "street_number", "house_number", "numero_rue", "numero", "num_voie", "numero_voie",
+        "street_no", "house_no", "no", "num", "building_number", "hausnummer",
+    ),
+    "unit_number": (
+        "unit_number", "unit", "apartment", "apt", "flat", "suite", "appartement", "appt",
+        "address_line_2", "address_2", "adresse_2", "complement_adresse", "line_2",
+    ),
+    "postcode": (
+        "postcode", "zip", "zip_code", "zipcode", "postal_code", "code_postal", "cp", "plz",
+        "postleitzahl", "codigo_postal", "cap", "post_code",
+    ),
+    "city": (
+        "city", "ville", "commune", "town", "localite", "suburb", "locality", "stadt", "ort",
+        "ciudad", "citta", "municipality", "town_city",
+    ),
+    "region": (
+        "state", "region", "province", "departement", "county", "state_code", "province_code",
+        "region_code", "dept", "code_departement", "bundesland", "provincia", "state_province",
+    ),
+    "country": (
+        "country", "pays", "country_code", "code_pays", "country_iso", "nation", "land",
+        "iso_country", "country_name",
+    ),
+    "gender": ("gender", "sex", "sexe", "genre", "civilite", "salutation", "title", "civility"),
+    "national_id": (
+        "soc_sec_id", "ssn", "social_security_number", "national_id", "nir", "numero_secu",
+        "numero_securite_sociale", "tax_id", "passport", "passport_number", "nin", "nino",
+        "national_insurance_number", "personal_id", "id_number", "bsn", "dni", "nie", "pesel",
+        "codice_fiscale", "steuer_id", "tin", "insee", "siret", "siren", "vat", "vat_number",
+    ),
+    "date_of_birth": (
+        "date_of_birth", "dob", "birth_date", "birthdate", "date_naissance",
+        "date_de_naissance", "naissance", "birthday", "born", "geburtsdatum",
+        "fecha_nacimiento", "date_birth", "birth",
+    ),
+}
+
+# Role → words that give it away inside a longer name (`contact_email`, `mobile_phone_2`).
+_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("date_of_birth", ("dob", "birth", "naissance", "birthday", "birthdate")),
+    ("email", ("email", "mail", "courriel", "emailaddress")),
+    ("mobile", ("mobile", "portable", "gsm", "cell", "cellphone")),
+    ("phone", ("phone", "telephone", "tel", "telefon", "fax")),
+    ("postcode", ("postcode", "zip", "zipcode", "postal", "plz")),
+    ("middle_name", ("middle",)),
+    ("first_name", ("firstname", "prenom", "forename", "givenname")),
+    ("last_name", ("lastname", "surname", "familyname")),
+    ("company", ("company", "societe", "organisation", "organization", "employer")),
+    ("job_title", ("job", "jobtitle", "fonction", "occupation")),
+    ("city", ("city", "ville", "town", "commune")),
+    ("country", ("country", "pays")),
+    ("address", ("address", "adresse", "street")),
+)
+
+# Words that make a column something else than its role word says (`email_opt_in`,
+# `phone_consent`, `date_created`).
+_NOT_A_VALUE = {
+    "opt", "optin", "optout", "consent", "consentement", "flag", "is", "has", "status",
+    "verified", "valid", "bounce", "bounced", "type", "count", "nb", "created", "updated",
+    "modified", "source", "date", "at", "ts", "timestamp", "allowed", "ok", "unsubscribed",
+}
+
+_CONTENT_KINDS = (("email", "email"), ("phone", "phone"), ("date_of_birth", "date"))
+
+# Role → (comparison name, method, normaliser, thresholds, term frequency), in priority order:
+# past 16 comparisons the last ones are dropped.
+_COMPARE: tuple[tuple[str, str, str, tuple[float, ...], bool], ...] = (
+    ("first_name", "name", "name", (0.92, 0.85), True),
+    ("last_name", "name", "name", (0.94, 0.85), True),
+    ("full_name", "token_jaccard", "name", (0.99, 0.5), True),
+    ("date_of_birth", "date", "date", (), False),
+    ("email", "levenshtein", "email", (1, 3), False),
+    ("phone", "levenshtein", "phone", (1, 2), False),
+    ("mobile", "levenshtein", "phone", (1, 2), False),
+    ("national_id", "damerau_levenshtein", "identifier", (1, 2), False),
+    ("middle_name", "name", "name", (0.9,), True),
+    ("company", "token_jaccard", "company", (0.8, 0.4), False),
+    ("address", "token_jaccard", "address", (0.9, 0.7), False),
+    ("street_name", "token_jaccard", "address", (0.9, 0.6), False),
+    ("street_number", "exact", "identifier", (), False),
+    ("postcode", "levenshtein", "postcode", (1,), False),
+    ("city", "jaro_winkler", "text", (0.9,), False),
+    ("unit_number", "exact", "identifier", (), False),
+    ("gender", "exact", "text", (), False),
+    ("region", "exact", "text", (), False),
+    ("job_title", "token_jaccard", "text", (0.8, 0.4), False),
+    ("country", "exact", "text", (), False),
+)
+
+_MAX_COMPARISONS = 16
+
+_SHARED = {
+    "last_name", "address", "street_name", "street_number", "unit_number", "postcode", "city",
+    "region", "country", "phone", "company",
+}
+"""Roles whose values people living or working together share (see ``Comparison.shared``)."""
+
+
+def _slug(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    # camelCase → camel_case, before lower-casing.
+    spaced = "".join(f"_{c}" if c.isupper() and i and folded[i - 1].islower() else c
+                     for i, c in enumerate(folded))
+    out = "".join(ch if ch.isalnum() else "_" for ch in spaced.lower())
+    return "_".join(p for p in out.split("_") if p)
+
+
+def _role_by_name(slug: str) -> tuple[str, str] | None:
+    for role, names in _NAMES.items():
+        if slug in names:
+            return role, f"name `{slug}` is a known {role.replace('_', ' ')} column name"
+    words = slug.split("_")
+    meta = _NOT_A_VALUE.intersection(words)
+    if meta and not {"dob", "birth", "naissance"} & set(words):
+        return "", f"ignored: `{sorted(meta)[0]}` in its name tells a flag or record metadata"
+    joined = "".join(words)
+    for role, hints in _WORDS:
+        for h in hints:
+            if h in words or (len(h) >= 6 and h in joined):
+                return role, f"name contains `{h}`"
+    return None
+
+
+@dataclass
+class _Column:
+    name: str
+    role: str | None = None
+    reason: str = ""
+    compared: bool = False
+
+
+def _flat(frame: pl.DataFrame) -> list[str]:
+    """Columns whose values can be read as text (not lists, structs or objects)."""
+    return [c for c, t in frame.schema.items() if not t.is_nested() and t != pl.Object]
+
+
+def _sample(frame: pl.DataFrame) -> pl.DataFrame:
+    """At most `SAMPLE_ROWS` rows of the flat columns, chosen by a hash of their content (not
+    their position), as text."""
+    flat = frame.select(pl.col(c).cast(pl.String) for c in _flat(frame))
+    if frame.height <= SAMPLE_ROWS or not flat.width:
+        return flat
+    key = pl.struct(pl.all()).hash(seed=17)
+    return flat.with_columns(key.alias("__h")).sort("__h").head(SAMPLE_ROWS).drop("__h")
+
+
+_Profiles = dict[tuple[str, str], dict[str, Any]]
+
+
+def _profile(sample: pl.DataFrame, specs: list[tuple[str, str]]) -> _Profiles:
+    """The engine's profile of each (column, normaliser) on `sample`."""
+    if not specs:
+        return {}
+    text = sample.select(pl.col(c).cast(pl.String) for c in dict(specs))
+    rows = json.loads(_core.profile_columns(text, json.dumps(specs)))
+    return {(r["column"], r["normalizer"]): r for r in rows}
+
+
+def _content_role(sample: pl.DataFrame, name: str) -> tuple[str, str] | None:
+    """The typed role most of the column's distinct values fit, if any."""
+    values = sample.get_column(name).cast(pl.String).drop_nulls().unique()
+    values = values.filter(values.str.strip_chars() != "")
+    if values.len() < 3:
+        return None
+    frame = pl.DataFrame({name: values})
+    for role, kind in _CONTENT_KINDS:
+        prof = _profile(frame, [(name, kind)]).get((name, kind))
+        if prof is None:
+            continue
+        share = 1 - (prof["invalid"] + prof["empty"]) / values.len()
+        if kind == "phone":
+            # Digit runs alone (ids, amounts) parse as phones too: ask for phone punctuation or a +.
+            looks = values.str.contains(r"^\+|[ ().\-/]").mean() or 0.0
+            share = min(share, float(looks) + 0.2)
+        if share >= CONTENT_SHARE:
+            return role, f"{share:.0%} of its values are valid {kind}s"
+    return None
+
+
+def _find_roles(frame: pl.DataFrame, sample: pl.DataFrame) -> list[_Column]:
+    cols = [_Column(c) for c in frame.columns]
+    taken: set[str] = set()
+    for col in cols:
+        found = _role_by_name(_slug(col.name))
+        if found is None:
+            continue
+        role, reason = found
+        if not role:
+            col.reason = reason
+            continue
+        if role == "gender" and _slug(col.name) == "title":
+            # `title` is a civility (Mr, Mme) in some exports and a job title in others.
+            if sample.get_column(col.name).drop_nulls().n_unique() > 12:
+                role, reason = "job_title", "name `title` with many distinct values"
+        if role in taken:
+            col.reason = f"ignored: {role.replace('_', ' ')} already taken by another column"
+            if role == "phone" and "mobile" not in taken:
+                role, reason = "mobile", reason + " (second phone column)"
+            else:
+                continue
+        col.role, col.reason = role, reason
+        taken.add(role)
+    if "mobile" in taken and "phone" not in taken:
+        # One phone column, whatever it is called, is the phone.
+        for col in cols:
+            if col.role == "mobile":
+                col.role = "phone"
+                taken = (taken - {"mobile"}) | {"phone"}
+    string_like = {c for c, t in frame.schema.items() if t == pl.String or t.is_integer()}
+    string_like &= set(sample.columns)
+    for col in cols:
+        if col.role is None and col.name in string_like and not col.reason:
+            found = _content_role(sample, col.name)
+            if found is not None and found[0] not in taken:
+                col.role, col.reason = found
+                taken.add(found[0])
+        elif col.role in ("email", "phone", "mobile", "date_of_birth"):
+            kind = {"email": "email", "date_of_birth": "date"}.get(col.role, "phone")
+            checked = _content_role(sample, col.name) if col.name in string_like else None
+            nonnull = sample.get_column(col.name).drop_nulls().len() if checked else 0
+            if col.name in string_like and checked is None:
+                nonnull = sample.get_column(col.name).drop_nulls().len()
+            if nonnull >= 20 and (checked is None or checked[0] not in (col.role, "phone")):
+                if not (kind == "phone" and checked is None and col.role == "mobile"):
+                    col.reason = f"ignored: named like {kind}s, but most values are not"
+                    taken.discard(col.role)
+                    col.role = None
+    return cols
+
+
+def _city_follows_postcode(frame: pl.DataFrame, postcode: str, city: str) -> bool:
+    d = frame.select(
+        pl.col(postcode).cast(pl.String), pl.col(city).cast(pl.String).str.to_lowercase()
+    ).drop_nulls()
+    if d.height == 0:
+        return False
+    g = d.group_by(postcode, city).len().group_by(postcode).agg(pl.col("len").max().alias("top"))
+    return float(g["top"].sum()) / d.height >= CITY_FOLLOWS_POSTCODE
+
+
+def _choose_comparisons(
+    frame: pl.DataFrame, sample: pl.DataFrame, cols: list[_Column]
+) -> tuple[list[Comparison], dict[str, dict[str, Any]]]:
+    by_role = {c.role: c for c in cols if c.role and c.role != "id"}
+    specs = [
+        (by_role[r].name, norm)
+        for r, _, norm, _, _ in _COMPARE
+        if r in by_role and by_role[r].name in sample.columns
+    ]
+    prof = _profile(sample, specs)
+    out: list[Comparison] = []
+    stats: dict[str, dict[str, Any]] = {}
+    for role, method, norm, thresholds, tf in _COMPARE:
+        col = by_role.get(role)
+        if col is None:
+            continue
+        p = prof.get((col.name, norm))
+        if p is not None and p["rows"]:
+            usable = p["rows"] - p["nulls"] - p["empty"] - p["invalid"]
+            top = p["top"][0][1] if p["top"] else 0
+            stats[role] = {"usable": usable, "rows": p["rows"], "top": top, "profile": p}
+            if usable <= (1 - MOSTLY_NULL) * p["rows"] and sample.height >= 50:
+                col.reason += f"; not compared: {usable / p['rows']:.1%} of rows have a value"
+                continue
+            if usable >= 50 and top >= NEAR_CONSTANT * usable and role not in ("gender",):
+                col.reason += f"; not compared: one value in {top / usable:.0%} of rows"
+                continue
+        if role == "city" and "postcode" in by_role:
+            if _city_follows_postcode(frame, by_role["postcode"].name, col.name):
+                col.reason += "; not compared: the postcode already tells the city"
+                continue
+        if role == "middle_name" and p is not None and p["top"]:
+            if all(len(v) == 1 for v, _ in p["top"]):
+                method, thresholds, tf = "exact", (), False
+        if len(out) == _MAX_COMPARISONS:
+            col.reason += f"; not compared: at most {_MAX_COMPARISONS} comparisons"
+            continue
+        out.append(
+            Comparison(
+                col.name,
+                name=role,
+                method=method,  # type: ignore[arg-type]
+                normalizer=norm,  # type: ignore[arg-type]
+                thresholds=thresholds,
+                term_frequency=tf,
+                shared=role in _SHARED,
+            )
+        )
+        col.compared = True
+    return out, stats
+
+
+def _key_values(sample: pl.DataFrame, key: str, norms: dict[str, str]) -> pl.Expr | None:
+    """An estimate of a blocking key on the sample's normalised columns (plain or sliced)."""
+    name, _, rest = key.partition("[")
+    func = None
+    if "(" in name:
+        func, _, name = name.rstrip(")").partition("(")
+    col = norms.get(name)
+    if col is None:
+        return None
+    e = pl.col(col)
+    if func == "email_local":
+        e = e.str.split("@").list.first()
+    elif func == "email_domain":
+        e = e.str.split("@").list.last()
+    elif func is not None:
+        # Phonetic and token keys group at least as much as the value itself.
+        e = e.str.slice(0, 4)
+    if rest:
+        a, _, b = rest.rstrip("]").partition(":")
+        if a == "" and b:
+            e = e.str.slice(0, int(b))
+        elif a.startswith("-"):
+            e = e.str.slice(int(a))
+    return e
+
+
+def _pairs_per_record(sample: pl.DataFrame, keys: Sequence[str], norms: dict[str, str],
+                      rows: int) -> float:
+    exprs = [_key_values(sample, k, norms) for k in keys]
+    if any(e is None for e in exprs) or sample.height < 2:
+        return 0.0
+    blocks = (
+        sample.select([e.alias(f"k{i}") for i, e in enumerate(exprs) if e is not None])
+        .drop_nulls()
+        .group_by(pl.all())
+        .len()
+    )
+    m = sample.height
+    pairs = float((blocks["len"] * (blocks["len"] - 1) / 2).sum())
+    scale = (rows * (rows - 1)) / (m * (m - 1))
+    return pairs * scale / max(rows, 1)
+
+
+def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
+    """Blocking rules to try, most telling first."""
+    fn, ln, full = r.get("first_name"), r.get("last_name"), r.get("full_name")
+    place = [
+        f"{r['postcode']}[:2]" if "postcode" in r else None,
+        r.get("region"),
+        r.get("city"),
+    ]
+    rules: list[tuple[str, ...]] = []
+    if ln and fn:
+        for p in place:
+            if p:
+                rules.append((ln, fn, p))
+                rules.append((f"phonetic({ln})", f"phonetic({fn})", p))
+                break
+        rules.append((ln, fn))
+        rules.append((f"phonetic({ln})", f"phonetic({fn})"))
+        if "date_of_birth" in r:
+            rules.append((ln, f"{fn}[:1]", r["date_of_birth"]))
+    elif ln:
+        rules.append((ln,))
+    if full:
+        rules.append((f"sorted_tokens({full})",))
+    for role in ("email", "phone", "mobile", "national_id"):
+        if role in r:
+            rules.append((r[role],))
+    if "email" in r:
+        rules.append((f"email_local({r['email']})",))
+        if ln:
+            rules.append((f"email_domain({r['email']})", f"{ln}[:3]"))
+    if "phone" in r and "mobile" in r:
+        rules.append((f"digits({r['phone']})[-8:]",))
+    if "date_of_birth" in r:
+        names = [n for n in (fn, ln) if n]
+        for name in names:
+            rules.append((r["date_of_birth"], f"{name}[:1]"))
+        if not names:
+            rules.append((r["date_of_birth"],))
+        if "postcode" in r:
+            rules.append((r["date_of_birth"], r["postcode"]))
+    if "address" in r:
+        for p in (r.get("postcode"), r.get("city")):
+            if p:
+                rules.append((r["address"], p))
+                break
+    if "street_name" in r and "street_number" in r:
+        rules.append((r["street_name"], r["street_number"]))
+    elif "street_number" in r and "postcode" in r:
+        rules.append((r["postcode"], r["street_number"]))
+    if "company" in r and ln:
+        rules.append((r["company"], ln))
+    if "company" in r and fn:
+        rules.append((r["company"], fn))
+    return [tuple(k for k in rule if k) for rule in rules if rule and all(rule)]
+
+
+def _choose_rules(
+    sample: pl.DataFrame, rows: int, cols: list[_Column], comparisons: list[Comparison]
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    compared = {c.name: c.column for c in comparisons}
+    r = {role: compared[role] for role in compared}
+    flat = [c for c in comparisons if c.column in sample.columns]
+    normed = pl.DataFrame(
+        _core.normalize_columns(
+            sample.select(c.column for c in flat),
+            json.dumps(list({c.column: c.normalizer for c in flat}.items())),
+        )
+    )
+    norms = {c.column: f"{c.column}_norm" for c in comparisons if f"{c.column}_norm" in normed.columns}
+    kept: list[tuple[str, ...]] = []
+    notes: list[str] = []
+    for rule in _candidate_rules(r):
+        if rule in kept:
+            continue
+        ppr = _pairs_per_record(normed, rule, norms, rows)
+        if ppr > PAIRS_PER_RECORD:
+            notes.append(f"blocking rule {', '.join(rule)} left out: ~{ppr:.0f} pairs per record")
+            continue
+        kept.append(rule)
+    if not kept:
+        kept.append((comparisons[0].column,))
+    return kept[:32], notes
+
+
+def infer_settings(data: pl.DataFrame) -> Settings:
+    """Settings inferred from a table's column names, content and profile (see the module)."""
+    frame = data
+    sample = _sample(frame)
+    cols = _find_roles(frame, sample)
+    comparisons, _ = _choose_comparisons(frame, sample, cols)
+    if not comparisons:
+        raise ConfigError(
+            "could not infer settings: no column looks like a name, email, phone, company or "
+            f"address (columns: {', '.join(frame.columns)})\n"
+            "hint: pass Settings(...) or a TOML file (see `crmdedup init-config`)"
+        )
+    rules, notes = _choose_rules(sample, frame.height, cols, comparisons)
+    for col in cols:
+        if col.role is None and not col.reason:
+            col.reason = "ignored: neither its name nor its content tells a role"
+    roles = tuple(
+        ColumnRole(column=c.name, role=c.role, compared=c.compared, reason=c.reason)
+        for c in cols
+    )
+    id_col = next((c.name for c in cols if c.role == "id"), None)
+    return Settings(
+        comparisons=tuple(comparisons),
+        blocking_rules=tuple(BlockingRule(k) for k in rules),
+        id_column=id_col,
+        column_roles=roles,
+        notes=tuple(notes),
+    )
