@@ -165,7 +165,8 @@ mob: 70:7 72:7 73:7 76:7 79:7
 COUNTRIES = {
     "US": ("1", "", "{n} {s}", "com", "sp sh sd ip ih", {},
            "Inc.|Inc|Incorporated;LLC|L.L.C.;Corp.|Corporation"),
-    "CA": ("1", "", "{n} {s}", "ca", "sp sh sd ip ih", {}, "Inc.|Inc|Incorporated;Ltd.|Ltd|Limited"),
+    "CA": ("1", "", "{n} {s}", "ca", "sp sh sd ip ih", {},
+           "Inc.|Inc|Incorporated;Ltd.|Ltd|Limited"),
     "GB": ("44", "0", "{n} {s}", "co.uk", "sp sf ip iz if", {8: (4, 4), 7: (3, 4)},
            "Ltd|Limited|Ltd.;PLC|plc;LLP"),
     "DE": ("49", "0", "{s} {n}", "de", "sp sl pa sh ip iz i0", {},
@@ -220,8 +221,8 @@ LOCAL_TITLES = {
         ("SE", "VD Försäljningschef Inköpschef Marknadschef Projektledare Ekonomichef"),
     )
 }
-TITLE_ABBR = _kv("""Senior:Sr. Manager:Mgr Vice_President,:VP Director:Dir. Chief_Executive_Officer:CEO
-    Chief_Financial_Officer:CFO Human_Resources:HR Business_Development:BD Head_of_Sales:Sales_Head""")
+TITLE_ABBR = _kv("""Senior:Sr. Manager:Mgr Vice_President,:VP Director:Dir. Human_Resources:HR
+    Chief_Executive_Officer:CEO Chief_Financial_Officer:CFO Business_Development:BD""")
 ADDR_ABBR = _kv("""Street:St Avenue:Ave Boulevard:Blvd Road:Rd Drive:Dr Suite:Ste straße:str.
     Straße:Str. rue_:r._ avenue:av. boulevard:bd straat:str. Calle:C/ Avenida:Avda. Via_:V._
     Piazza:P.zza Corso:C.so Viale:V.le ul._:_ gatan:g. vägen:v. West:W""")
@@ -328,7 +329,8 @@ def _company(rng: random.Random, cc: str, domains: set[str]) -> dict:
     ind = rng.choice(INDUSTRY[lang] + INDUSTRY["en"][:4])
 
     def sur() -> str:
-        return _pick(rng, V[cc]["s"]).split()[-1].capitalize()
+        s = _pick(rng, V[cc]["s"])
+        return s[0].upper() + s[1:]
 
     kind = rng.random()
     if kind < 0.3:
@@ -338,7 +340,7 @@ def _company(rng: random.Random, cc: str, domains: set[str]) -> dict:
     elif kind < 0.6:
         base = f"{sur()} & {sur()}"
     elif kind < 0.7:
-        base = f"{_pick(rng, V[cc]['c'])[0]} {ind}"
+        base = f"{_pick(rng, V[cc]['c'])[0].split('=')[0]} {ind}"
     else:
         base = rng.choice(STEMS) + rng.choice(("", "", "tech", "soft", "line", "works", "ia"))
     legal = [f.split("|") for f in COUNTRIES[cc][-1].split(";")]
@@ -364,12 +366,16 @@ def _office(rng: random.Random, cc: str) -> dict:
     return {"cc": cc, "city": city, "line": line, "base": str(rng.randint(2, 9)) + base[1:]}
 
 
-def _mobile(rng: random.Random, cc: str, office: dict) -> tuple[str, str]:
+def _mobile(rng: random.Random, cc: str, office: dict) -> tuple[str, str, str]:
     prefixes = V[cc]["mob"]
     area, n = rng.choice(prefixes) if prefixes else (office["city"][-2], "7")
     if cc in ("US", "CA") and rng.random() < 0.4:
         area = rng.choice(V[cc]["c"])[-2]
-    return area, str(rng.randint(2, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(int(n) - 1))
+    return (
+        cc,
+        area,
+        str(rng.randint(2, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(int(n) - 1)),
+    )
 
 
 def _person(rng: random.Random, cc: str) -> tuple[str, str, str]:
@@ -393,12 +399,13 @@ def _title(rng: random.Random, cc: str) -> str:
     return rng.choice(LEVELS).format(f=rng.choice(FUNCS))
 
 
-def _email(rng: random.Random, first: str, last: str, company: dict, used: set[str]) -> str:
+def _email(first: str, last: str, company: dict, used: set[str]) -> str:
     f, ln = _slug(first), _slug(last.split()[0])
     local = company["pattern"].format(f=f, l=ln, i=f[:1])
-    e = f"{local}@{company['domain']}"
+    e, n = f"{local}@{company['domain']}", 1
     while e in used:
-        e = f"{local}{rng.randint(2, 9)}@{company['domain']}"
+        n += 1
+        e = f"{local}{n}@{company['domain']}"
     used.add(e)
     return e
 
@@ -422,8 +429,11 @@ def _vary_company(rng: random.Random, c: dict) -> str:
 
 
 def _record(rng: random.Random, e: dict, heavy: bool) -> dict:
-    m = 1.0 if heavy else 0.25
-    chance = lambda p: rng.random() < p * m  # noqa: E731
+    m = 1.0 if heavy else 0.25  # the first record of a contact is the cleanest
+
+    def chance(p: float) -> bool:
+        return rng.random() < p * m
+
     c, off, cc = e["company"], e["office"], e["office"]["cc"]
     first, last = e["first"], e["last"]
     if heavy and " " in last and e["name_cc"] == "ES" and rng.random() < 0.4:
@@ -465,8 +475,8 @@ def _record(rng: random.Random, e: dict, heavy: bool) -> dict:
         email = _typo(rng, email)
     elif heavy and r < 0.22:
         email = e["private"]
-    styles = COUNTRIES[cc][4].split() or ["sp"]
-    style = rng.choice(styles) if chance(0.4) else e["style"]
+    styles = COUNTRIES[cc][4].split()
+    style = e["style"] if e["style"] in styles and not chance(0.4) else rng.choice(styles)
     sub = off["base"] + e["ext"]
     r = rng.random() / m
     if r < 0.12 and e["ext"]:
@@ -478,14 +488,17 @@ def _record(rng: random.Random, e: dict, heavy: bool) -> dict:
     elif r < 0.2:
         phone = _phone(cc, off["city"][-2], off["base"] + "00", style)
     elif r < 0.24 and e["mobile"]:
-        phone = _phone(cc, *e["mobile"], style)
+        phone = _phone(*e["mobile"], rng.choice(COUNTRIES[e["mobile"][0]][4].split()))
     else:
         phone = _phone(cc, off["city"][-2], sub if e["ext"] else off["base"] + "00", style)
-    mobile = e["mobile"] and _phone(cc, *e["mobile"], rng.choice(styles))
+    mobile = e["mobile"] and _phone(*e["mobile"], rng.choice(COUNTRIES[e["mobile"][0]][4].split()))
     city = off["city"][0].split("=")
     title = e["title"]
     if chance(0.2):
-        if rng.random() < 0.5:
+        funcs = [f for f in FUNCS if f in title]
+        if funcs and rng.random() < 0.4:  # promoted or moved sideways in the same function
+            title = rng.choice(LEVELS).format(f=funcs[0])
+        elif rng.random() < 0.3:
             title = _title(rng, cc)
         else:
             for a, b in rng.sample(TITLE_ABBR, len(TITLE_ABBR)):
@@ -531,18 +544,18 @@ def generate(
     while len(entities) < n_contacts:
         cc = rng.choices(list(COUNTRIES), COUNTRY_W)[0]
         size = min(int(rng.paretovariate(1.05)), 150, n_contacts - len(entities))
-        comp = _company(rng, cc, domains) | {"id": len(companies)}
         offices = [_office(rng, cc)]
         for _ in range((size > 15) + (size > 50)):
             other = cc if rng.random() < 0.6 else rng.choices(list(COUNTRIES), COUNTRY_W)[0]
             offices.append(_office(rng, other))
+        comp = _company(rng, cc, domains) | {"id": len(companies), "offices": offices}
         companies.append(comp)
         for _ in range(size):
             off = offices[0] if rng.random() < 0.7 else rng.choice(offices)
             first, last, name_cc = _person(rng, off["cc"])
             freelance = size == 1 and rng.random() < 0.15
             e = {"first": first, "last": last, "company": comp, "office": off, "name_cc": name_cc}
-            e["email"] = _email(rng, first, last, comp, used)
+            e["email"] = _email(first, last, comp, used)
             e["private"] = (
                 f"{_slug(first)}.{_slug(last)}{rng.randint(1, 99)}@{rng.choice(FREEMAIL)}"
             )
@@ -552,7 +565,7 @@ def generate(
             e["title"] = _title(rng, off["cc"])
             e["ext"] = f"{rng.randint(1, 99):02d}" if rng.random() < 0.7 else ""
             e["mobile"] = _mobile(rng, off["cc"], off) if rng.random() < 0.65 else None
-            e["style"] = rng.choice(COUNTRIES[off["cc"]][4].split() or ["sp"])
+            e["style"] = rng.choice(COUNTRIES[off["cc"]][4].split())
             e["company_id"] = f"K{comp['id']:05d}"
             entities.append(e)
     rows = []
@@ -564,9 +577,9 @@ def generate(
                 e = dict(e)
                 comp = rng.choice(companies)
                 e["company"], e["company_id"] = comp, f"K{comp['id']:05d}"
-                e["office"] = _office(rng, e["office"]["cc"])
+                e["office"] = rng.choice(comp["offices"])
                 e["email"], e["title"] = (
-                    _email(rng, e["first"], e["last"], comp, used),
+                    _email(e["first"], e["last"], comp, used),
                     _title(rng, "en"),
                 )
             rows.append(_record(rng, e, heavy=j > 0) | {"entity_id": f"E{pid:06d}"})
@@ -590,26 +603,17 @@ if __name__ == "__main__":
     pl.Config(tbl_cols=14, tbl_width_chars=260, fmt_str_lengths=40, tbl_rows=30)
     n = df["entity_id"].value_counts()["count"]
     comp = df.unique("entity_id", keep="first", maintain_order=True)["company_id"].value_counts()
-    key = (pl.col("first_name").str.strip_chars().str.to_lowercase() + " ") + pl.col(
-        "last_name"
-    ).str.strip_chars().str.to_lowercase()
-    same = df.with_columns(key=key).drop_nulls("key").group_by("key", "entity_id").len()
-    by_key = same.group_by("key").agg(
-        t=pl.col("len").sum(), s=(pl.col("len") * (pl.col("len") - 1) // 2).sum()
-    )
-    hard = int((by_key["t"] * (by_key["t"] - 1) // 2 - by_key["s"]).sum())
+    norm = [pl.col(c).str.strip_chars().str.to_lowercase() for c in ("first_name", "last_name")]
+    names = df.with_columns(key=norm[0] + " " + norm[1]).drop_nulls("key")
+    per = names.group_by("key", "entity_id").len().group_by("key")
+    per = per.agg(t=pl.col("len").sum(), s=(pl.col("len") * (pl.col("len") - 1) // 2).sum())
     print(f"records {df.height}, entities {n.len()}, with duplicates {int((n > 1).sum())}")
     print(f"true duplicate pairs {int((n * (n - 1) // 2).sum())}")
-    print(
-        f"companies {comp.height}, contacts at companies of 2+ {int(comp.filter(pl.col('count') > 1)['count'].sum())}"
-    )
-    print(f"pairs of different people with the same (normalised) name {hard}")
-    print(
-        df.group_by("country_code")
-        .len()
-        .sort("len", descending=True)
-        .transpose(include_header=False)
-    )
+    shared = int(comp.filter(pl.col("count") > 1)["count"].sum())
+    print(f"companies {comp.height}, contacts at companies of 2+ people {shared}")
+    hard = int((per["t"] * (per["t"] - 1) // 2 - per["s"]).sum())
+    print(f"record pairs of different people with the same normalised name {hard}")
+    print(dict(df.group_by("country_code").len().sort("len", descending=True).iter_rows()))
     print(df.head(8).drop("company_id"))
     big = comp.sort("count", "company_id", descending=[True, False])[3, 0]
     print(f"\ncompany {big}:")

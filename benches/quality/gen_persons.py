@@ -386,7 +386,8 @@ def _household(w: _World, hid: int, size: int) -> list[dict]:
             r, own = rng.random(), w.name(culture, 3)
             mother = add(other if r > 0.04 else first["gender"], _date(rng, y - 2, y + 7), own)
             if mother["gender"] == "F" and r < 0.77:  # took the partner's name on marriage
-                mother["maiden"], mother["surname"] = mother["surname"], first["surname"]
+                mother["maiden"] = mother["surname"]
+                mother["surname"] = _feminine(first["surname"], culture)
                 if r > 0.7:
                     mother["surname"] = f"{mother['maiden']}-{_feminine(sur, culture)}"
         n_kids = size - len(members)
