@@ -203,7 +203,7 @@ _MAX_COMPARISONS = 16
 
 _SHARED = {
     "last_name", "address", "street_name", "street_number", "unit_number", "postcode", "city",
-    "region", "country", "phone", "company",
+    "region", "country", "phone", "company", "email",
 }
 """Roles whose values people living or working together share (see ``Comparison.shared``)."""
 
@@ -259,24 +259,67 @@ def _sample(frame: pl.DataFrame) -> pl.DataFrame:
 _Profiles = dict[tuple[str, str], dict[str, Any]]
 
 
-def _profile(sample: pl.DataFrame, specs: list[tuple[str, str]]) -> _Profiles:
+def _profile(
+    sample: pl.DataFrame, specs: list[tuple[str, str]], region: str = "FR"
+) -> _Profiles:
     """The engine's profile of each (column, normaliser) on `sample`."""
     if not specs:
         return {}
     text = sample.select(pl.col(c).cast(pl.String) for c in dict(specs))
-    rows = json.loads(_core.profile_columns(text, json.dumps(specs)))
+    rows = json.loads(_core.profile_columns(text, json.dumps(specs), default_region=region))
     return {(r["column"], r["normalizer"]): r for r in rows}
 
 
-def _content_role(sample: pl.DataFrame, name: str) -> tuple[str, str] | None:
-    """The typed role most of the column's distinct values fit, if any."""
+REGIONS = ("FR", "US", "GB", "DE", "ES", "IT", "NL", "BE", "CH", "CA", "AU", "PL", "SE", "PT",
+           "IE", "AT", "DK", "NO", "FI")
+"""Regions tried for phone numbers written without a country code."""
+
+
+def _distinct_sample(sample: pl.DataFrame, name: str, limit: int = 2000) -> pl.DataFrame:
+    """Up to `limit` distinct non-blank values of a column, chosen by hash (not position)."""
     values = sample.get_column(name).cast(pl.String).drop_nulls().unique()
     values = values.filter(values.str.strip_chars() != "")
+    frame = pl.DataFrame({name: values})
+    if frame.height > limit:
+        frame = frame.sort(pl.col(name).hash(seed=3)).head(limit)
+    return frame
+
+
+def _infer_region(sample: pl.DataFrame, cols: list[_Column]) -> tuple[str, str]:
+    """The region assumed for national phone numbers: the country column's most common ISO
+    code, else the region under which most phone values are valid (France on a tie)."""
+    for col in cols:
+        if col.role == "country" and col.name in sample.columns:
+            top = sample.get_column(col.name).drop_nulls().str.strip_chars().str.to_uppercase()
+            top = top.filter(top.str.contains(r"^[A-Z]{2}$"))
+            if top.len():
+                code = str(top.mode().sort()[0])
+                return code, f"most common value of `{col.name}`"
+    phones = [c.name for c in cols if c.role in ("phone", "mobile") and c.name in sample.columns]
+    if not phones:
+        return "FR", "default"
+    values = _distinct_sample(sample, phones[0])
+    if values.height < 3:
+        return "FR", "default"
+    best, best_valid = "FR", -1
+    for region in REGIONS:
+        prof = _profile(values, [(phones[0], "phone")], region)[(phones[0], "phone")]
+        valid = values.height - prof["invalid"] - prof["empty"]
+        if valid > best_valid:
+            best, best_valid = region, valid
+    return best, f"most values of `{phones[0]}` are valid numbers there"
+
+
+def _content_role(
+    sample: pl.DataFrame, name: str, region: str = "FR"
+) -> tuple[str, str] | None:
+    """The typed role most of the column's distinct values fit, if any."""
+    frame = _distinct_sample(sample, name)
+    values = frame.get_column(name)
     if values.len() < 3:
         return None
-    frame = pl.DataFrame({name: values})
     for role, kind in _CONTENT_KINDS:
-        prof = _profile(frame, [(name, kind)]).get((name, kind))
+        prof = _profile(frame, [(name, kind)], region).get((name, kind))
         if prof is None:
             continue
         share = 1 - (prof["invalid"] + prof["empty"]) / values.len()
@@ -289,7 +332,10 @@ def _content_role(sample: pl.DataFrame, name: str) -> tuple[str, str] | None:
     return None
 
 
-def _find_roles(frame: pl.DataFrame, sample: pl.DataFrame) -> list[_Column]:
+def _find_roles(
+    frame: pl.DataFrame, sample: pl.DataFrame
+) -> tuple[list[_Column], tuple[str, str]]:
+    """Each column's role, and the region for phone numbers (with its reason)."""
     cols = [_Column(c) for c in frame.columns]
     taken: set[str] = set()
     for col in cols:
@@ -320,24 +366,23 @@ def _find_roles(frame: pl.DataFrame, sample: pl.DataFrame) -> list[_Column]:
                 taken = (taken - {"mobile"}) | {"phone"}
     string_like = {c for c, t in frame.schema.items() if t == pl.String or t.is_integer()}
     string_like &= set(sample.columns)
+    region, region_reason = _infer_region(sample, cols)
     for col in cols:
         if col.role is None and col.name in string_like and not col.reason:
-            found = _content_role(sample, col.name)
+            found = _content_role(sample, col.name, region)
             if found is not None and found[0] not in taken:
                 col.role, col.reason = found
                 taken.add(found[0])
-        elif col.role in ("email", "phone", "mobile", "date_of_birth"):
-            kind = {"email": "email", "date_of_birth": "date"}.get(col.role, "phone")
-            checked = _content_role(sample, col.name) if col.name in string_like else None
-            nonnull = sample.get_column(col.name).drop_nulls().len() if checked else 0
-            if col.name in string_like and checked is None:
-                nonnull = sample.get_column(col.name).drop_nulls().len()
-            if nonnull >= 20 and (checked is None or checked[0] not in (col.role, "phone")):
-                if not (kind == "phone" and checked is None and col.role == "mobile"):
-                    col.reason = f"ignored: named like {kind}s, but most values are not"
-                    taken.discard(col.role)
-                    col.role = None
-    return cols
+        elif col.role in ("email", "date_of_birth") and col.name in string_like:
+            # A typed column by name must hold that type (an `email_status` flag is no email).
+            checked = _content_role(sample, col.name, region)
+            many = sample.get_column(col.name).drop_nulls().len() >= 20
+            if many and (checked is None or checked[0] != col.role):
+                kind = "email" if col.role == "email" else "date"
+                col.reason = f"ignored: named like {kind}s, but most values are not"
+                taken.discard(col.role)
+                col.role = None
+    return cols, (region, region_reason)
 
 
 def _city_follows_postcode(frame: pl.DataFrame, postcode: str, city: str) -> bool:
@@ -351,7 +396,7 @@ def _city_follows_postcode(frame: pl.DataFrame, postcode: str, city: str) -> boo
 
 
 def _choose_comparisons(
-    frame: pl.DataFrame, sample: pl.DataFrame, cols: list[_Column]
+    frame: pl.DataFrame, sample: pl.DataFrame, cols: list[_Column], region: str
 ) -> tuple[list[Comparison], dict[str, dict[str, Any]]]:
     by_role = {c.role: c for c in cols if c.role and c.role != "id"}
     specs = [
@@ -359,7 +404,7 @@ def _choose_comparisons(
         for r, _, norm, _, _ in _COMPARE
         if r in by_role and by_role[r].name in sample.columns
     ]
-    prof = _profile(sample, specs)
+    prof = _profile(sample, specs, region)
     out: list[Comparison] = []
     stats: dict[str, dict[str, Any]] = {}
     for role, method, norm, thresholds, tf in _COMPARE:
@@ -502,7 +547,7 @@ def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
 
 
 def _choose_rules(
-    sample: pl.DataFrame, rows: int, cols: list[_Column], comparisons: list[Comparison]
+    sample: pl.DataFrame, rows: int, comparisons: list[Comparison], region: str
 ) -> tuple[list[tuple[str, ...]], list[str]]:
     compared = {c.name: c.column for c in comparisons}
     r = {role: compared[role] for role in compared}
@@ -511,6 +556,7 @@ def _choose_rules(
         _core.normalize_columns(
             sample.select(c.column for c in flat),
             json.dumps(list({c.column: c.normalizer for c in flat}.items())),
+            default_region=region,
         )
     )
     norms = {c.column: f"{c.column}_norm" for c in comparisons if f"{c.column}_norm" in normed.columns}
@@ -533,15 +579,17 @@ def infer_settings(data: pl.DataFrame) -> Settings:
     """Settings inferred from a table's column names, content and profile (see the module)."""
     frame = data
     sample = _sample(frame)
-    cols = _find_roles(frame, sample)
-    comparisons, _ = _choose_comparisons(frame, sample, cols)
+    cols, (region, region_reason) = _find_roles(frame, sample)
+    comparisons, _ = _choose_comparisons(frame, sample, cols, region)
     if not comparisons:
         raise ConfigError(
             "could not infer settings: no column looks like a name, email, phone, company or "
             f"address (columns: {', '.join(frame.columns)})\n"
             "hint: pass Settings(...) or a TOML file (see `crmdedup init-config`)"
         )
-    rules, notes = _choose_rules(sample, frame.height, cols, comparisons)
+    rules, notes = _choose_rules(sample, frame.height, comparisons, region)
+    if region != "FR" or region_reason != "default":
+        notes.insert(0, f"default_region {region}: {region_reason}")
     for col in cols:
         if col.role is None and not col.reason:
             col.reason = "ignored: neither its name nor its content tells a role"
@@ -556,4 +604,5 @@ def infer_settings(data: pl.DataFrame) -> Settings:
         id_column=id_col,
         column_roles=roles,
         notes=tuple(notes),
+        default_region=region,
     )

@@ -243,9 +243,16 @@ def _settings(frame: pl.DataFrame, config: Path | None, input_path: Path) -> Any
 
     if config is None:
         try:
-            return crmdedup.infer_settings(frame)
+            inferred = crmdedup.infer_settings(frame)
         except ConfigError as e:
             raise ConfigError(f"`{input_path}`: {e}") from None
+        _say("columns, as inferred (pass --config to choose; see `crmdedup init-config`):")
+        for r in inferred.column_roles:
+            used = " (compared)" if r.compared else ""
+            _say(f"  {r.column}: {r.role or '-'}{used}: {r.reason}")
+        for note in inferred.notes:
+            _say(f"  {note}")
+        return inferred
     settings = crmdedup.Settings.from_toml(config)
     for c in settings.comparisons:
         if c.column not in frame.columns:

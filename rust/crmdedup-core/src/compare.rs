@@ -103,6 +103,7 @@ pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
         Method::TokenJaccard => "token_jaccard >=",
     };
     if spec.method == Method::Name {
+        labels.push("initial or prefix".to_owned());
         labels.push("same phonetic key".to_owned());
     }
     for t in spec.thresholds.iter().rev() {
@@ -205,7 +206,7 @@ impl<'a> Comparison<'a> {
             (Vec::new(), Vec::new())
         };
         let extra = match spec.method {
-            Method::Name => 2,
+            Method::Name => 3,
             Method::Date => 3,
             _ => 0,
         };
@@ -255,8 +256,16 @@ impl<'a> Comparison<'a> {
             if let Some(i) = t.iter().position(|&x| s >= x) {
                 return (top - 2 - i) as i8;
             }
-            let phonetic = !va.is_empty() && self.phonetic[a] == self.phonetic[b];
-            return i8::from(phonetic);
+            if !va.is_empty() && self.phonetic[a] == self.phonetic[b] {
+                return 2;
+            }
+            // A truncated or initialised name (`ca` for `caroline`, `s` for `scott`).
+            let (short, long) = if va.len() <= vb.len() {
+                (va, vb)
+            } else {
+                (vb, va)
+            };
+            return i8::from(!short.is_empty() && long.starts_with(short));
         }
         if self.spec.method == Method::Date {
             let parse = |code| crate::normalize::Ymd::from_iso(self.value(code));

@@ -412,7 +412,7 @@ fn posterior(
     household: Option<(u64, f64)>,
 ) -> f64 {
     let mut log_odds = prior.ln() - (1.0 - prior).ln();
-    let mut shared_gain = 0.0;
+    let (mut shared_gain, mut personal) = (0.0, 0.0);
     for (c, &g) in gamma.iter().enumerate() {
         if g != NULL_LEVEL && active[c] {
             let w = m[c][g as usize].max(FLOOR).ln() - u[c][g as usize].max(FLOOR).ln();
@@ -420,10 +420,16 @@ fn posterior(
                 Some((shared, _)) if w > 0.0 && c < 64 && shared & (1 << c) != 0 => {
                     shared_gain += w;
                 }
-                _ => log_odds += w,
+                _ => {
+                    log_odds += w;
+                    personal += w;
+                }
             }
         }
     }
+    // Only the cap here: the guard on personal evidence would feed back into EM, pushing
+    // duplicates with a mistyped name into the non-match class (and their agreement into u).
+    let _ = personal;
     log_odds += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
     1.0 / (1.0 + (-log_odds).exp())
 }
@@ -541,6 +547,9 @@ pub fn fit_em(
                 .iter()
                 .map(|s| s / f64::from(sessions[c]))
                 .collect();
+            if c < 64 && model.shared & (1 << c) != 0 {
+                floor_change(&mut params.m);
+            }
             params.u = sum_u[c]
                 .iter()
                 .map(|s| s / f64::from(sessions[c]))
@@ -598,6 +607,36 @@ pub fn fit_em(
     } else {
         let candidates: f64 = rows.iter().map(|r| r.2).sum();
         model.prior = (prior * candidates / all_pairs.max(1.0)).clamp(1e-15, 1.0 - FLOOR);
+    }
+}
+
+/// What agreement on shared comparisons adds to a pair (the household guard): their summed
+/// gain capped at `cap` (sharing a household's values is one fact), and nothing when the
+/// pair's other evidence (its personal comparisons and its disagreements) says two people:
+/// shared values can confirm a person, never make one.
+#[must_use]
+pub fn household_gain(shared_gain: f64, personal: f64, cap: f64) -> f64 {
+    if personal < 0.0 {
+        0.0
+    } else {
+        shared_gain.min(cap)
+    }
+}
+
+/// Smallest m of "else" for a shared comparison: people move, marry, change jobs, so a
+/// disagreeing address or surname is never near-certain proof of two people.
+const SHARED_CHANGE: f64 = 0.05;
+
+/// Raise `m[0]` (else) to [`SHARED_CHANGE`], scaling the other levels to keep the sum.
+fn floor_change(m: &mut [f64]) {
+    if m.len() < 2 || m[0] >= SHARED_CHANGE {
+        return;
+    }
+    let rest: f64 = m[1..].iter().sum();
+    let scale = (1.0 - SHARED_CHANGE) / rest.max(FLOOR);
+    m[0] = SHARED_CHANGE;
+    for v in &mut m[1..] {
+        *v *= scale;
     }
 }
 

@@ -352,17 +352,25 @@ impl<'m> Scorer<'m> {
         a: usize,
     ) -> (f64, f64) {
         let (mut w, skip) = self.prior(mask);
-        let mut shared_gain = 0.0;
+        let (mut shared_gain, mut personal) = (0.0, 0.0);
         for (c, &level) in gammas.iter().enumerate() {
+            if level == NULL_LEVEL {
+                continue;
+            }
             let (base, adj) = self.weight(comparisons, c, level, a, skip);
             w += base + adj;
-            if c < 64 && self.model.shared & (1 << c) != 0 && base + adj > 0.0 {
+            // A determined comparison's agreement is in the prior, but it is evidence of the
+            // same kind all the same.
+            let full = self.weights[c][level as usize] + adj;
+            if c < 64 && self.model.shared & (1 << c) != 0 && full > 0.0 {
                 shared_gain += base + adj;
+            } else {
+                personal += full;
             }
         }
-        let cut = self
-            .household_cap
-            .map_or(0.0, |cap| (cap - shared_gain).min(0.0));
+        let cut = self.household_cap.map_or(0.0, |cap| {
+            model::household_gain(shared_gain, personal, cap) - shared_gain
+        });
         (w + cut, cut)
     }
 
@@ -1009,7 +1017,9 @@ impl Session {
                 value_l: None,
                 value_r: None,
                 level: NULL_LEVEL,
-                level_label: "shared values (surname, address…) count once".to_owned(),
+                level_label: "shared values (surname, address…): counted once, and only for a \
+                              pair whose other evidence is not against it"
+                    .to_owned(),
                 weight: household,
                 tf_adjustment: 0.0,
                 cumulative_weight: total,

@@ -26,8 +26,8 @@ pub enum Method {
     /// Exact, then Jaccard similarity of word sets at or above each threshold (descending).
     TokenJaccard,
     /// Person names: exact; same canonical given name (short forms and diminutives such as
-    /// Alex/Alexandre); Jaro-Winkler at or above each threshold (descending), the weakest
-    /// level being replaced by "same French phonetic key" when that is stronger.
+    /// Alex/Alexandre); Jaro-Winkler at or above each threshold (descending); same French
+    /// phonetic key; one an initial or prefix of the other (`s` and `scott`); else.
     Name,
     /// Dates (normalised with [`Normalizer::Date`]): exact; day and month transposed; one of
     /// year, month and day differs; same day and month a year apart; else. No thresholds.
