@@ -32,9 +32,10 @@ import crmdedup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality import gen_persons  # noqa: E402
+from quality import gen_persons
+
 try:
-    from quality import gen_b2b  # noqa: E402
+    from quality import gen_b2b
 except ImportError:
     gen_b2b = None
 
@@ -90,7 +91,9 @@ def score_link(
     seconds = time.perf_counter() - start
     c = result.clusters.select(
         pl.col(id_col).cast(pl.String).alias("id"),
-        pl.when(pl.col("source_dataset") == "left").then(pl.lit("l")).otherwise(pl.lit("r"))
+        pl.when(pl.col("source_dataset") == "left")
+        .then(pl.lit("l"))
+        .otherwise(pl.lit("r"))
         .alias("side"),
         "cluster_id",
     )
@@ -191,9 +194,7 @@ def main() -> None:
     ap.add_argument("--only", help="run datasets whose name contains this")
     args = ap.parse_args()
     scores = run(args.scale, args.seed, args.only)
-    print(
-        "| dataset | task | rows | candidate pairs | true pairs | precision | recall | F1 | s |"
-    )
+    print("| dataset | task | rows | candidate pairs | true pairs | precision | recall | F1 | s |")
     print("|---|---|---|---|---|---|---|---|---|")
     for s in scores:
         print(

@@ -12,15 +12,73 @@ import pytest
 import crmdedup
 
 GIVEN = [
-    "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hugo", "Ines", "Jonas", "Karl",
-    "Lena", "Marco", "Nora", "Oscar", "Paula", "Quentin", "Rosa", "Simon", "Tara", "Ugo",
-    "Vera", "Walter", "Xenia", "Yann", "Zoe", "Alice", "Bruno", "Chloe", "Denis", "Elise",
-    "Fabien", "Gilles", "Helene", "Igor", "Julie", "Kevin", "Louise", "Mathis", "Nadia",
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Emma",
+    "Felix",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Karl",
+    "Lena",
+    "Marco",
+    "Nora",
+    "Oscar",
+    "Paula",
+    "Quentin",
+    "Rosa",
+    "Simon",
+    "Tara",
+    "Ugo",
+    "Vera",
+    "Walter",
+    "Xenia",
+    "Yann",
+    "Zoe",
+    "Alice",
+    "Bruno",
+    "Chloe",
+    "Denis",
+    "Elise",
+    "Fabien",
+    "Gilles",
+    "Helene",
+    "Igor",
+    "Julie",
+    "Kevin",
+    "Louise",
+    "Mathis",
+    "Nadia",
 ]
 SURNAMES = [
-    "Keller", "Novak", "Bauer", "Moreau", "Rossi", "Kowalski", "Jansen", "Garcia", "Olsen",
-    "Fischer", "Laurent", "Marino", "Wagner", "Dubois", "Costa", "Horvat", "Lindqvist",
-    "Peeters", "Schmitt", "Fontaine", "Bianchi", "Nowak", "Berg", "Vidal", "Roux",
+    "Keller",
+    "Novak",
+    "Bauer",
+    "Moreau",
+    "Rossi",
+    "Kowalski",
+    "Jansen",
+    "Garcia",
+    "Olsen",
+    "Fischer",
+    "Laurent",
+    "Marino",
+    "Wagner",
+    "Dubois",
+    "Costa",
+    "Horvat",
+    "Lindqvist",
+    "Peeters",
+    "Schmitt",
+    "Fontaine",
+    "Bianchi",
+    "Nowak",
+    "Berg",
+    "Vidal",
+    "Roux",
 ]
 STREETS = ["Main Street", "Church Road", "Rue de la Paix", "Station Road", "Park Lane", "Mill Way"]
 
@@ -102,7 +160,9 @@ def test_rare_rule_set_gets_no_extreme_prior() -> None:
     assert clusters["wf1"] != clusters["wf2"]
     # Whatever rule set brought them together, its prior is no certainty.
     prior = crmdedup.dedupe(
-        df.drop("entity_id"), result.settings.with_(threshold=1e-6), id_column="record_id",
+        df.drop("entity_id"),
+        result.settings.with_(threshold=1e-6),
+        id_column="record_id",
         model=result.model,
     ).explain("wf1", "wf2")["weight"][0]
     assert prior < 9.0  # log2 odds: a prior below 0.998
@@ -159,9 +219,7 @@ def suite() -> object:
     return quality_suite
 
 
-@pytest.mark.parametrize(
-    ("dataset", "floor"), [("persons", 0.9), ("b2b", 0.9), ("french", 0.8)]
-)
+@pytest.mark.parametrize(("dataset", "floor"), [("persons", 0.9), ("b2b", 0.9), ("french", 0.8)])
 def test_suite_floors(suite: object, dataset: str, floor: float) -> None:
     scores = suite.run(scale=0.25, only=dataset)  # type: ignore[attr-defined]
     assert scores

@@ -58,92 +58,321 @@ SAMPLE_ROWS = 20_000
 # Role → exact column names (as slugs: lower case, no accents, `_` between words).
 _NAMES: dict[str, tuple[str, ...]] = {
     "id": (
-        "id", "record_id", "contact_id", "customer_id", "client_id", "uuid", "identifiant",
-        "id_contact", "id_client", "rec_id", "person_id", "row_id", "crm_id", "lead_id",
-        "account_id", "numero_client", "num_client", "code_client", "key", "pk",
+        "id",
+        "record_id",
+        "contact_id",
+        "customer_id",
+        "client_id",
+        "uuid",
+        "identifiant",
+        "id_contact",
+        "id_client",
+        "rec_id",
+        "person_id",
+        "row_id",
+        "crm_id",
+        "lead_id",
+        "account_id",
+        "numero_client",
+        "num_client",
+        "code_client",
+        "key",
+        "pk",
     ),
     "first_name": (
-        "first_name", "firstname", "prenom", "given_name", "givenname", "forename", "first",
-        "fname", "first_names", "given_names", "vorname", "nombre", "voornaam", "prenoms",
+        "first_name",
+        "firstname",
+        "prenom",
+        "given_name",
+        "givenname",
+        "forename",
+        "first",
+        "fname",
+        "first_names",
+        "given_names",
+        "vorname",
+        "nombre",
+        "voornaam",
+        "prenoms",
         "contact_first_name",
     ),
     "middle_name": (
-        "middle_name", "middle_initial", "middlename", "middle", "mi", "middle_names",
-        "second_name", "deuxieme_prenom", "second_prenom", "autres_prenoms", "initial",
+        "middle_name",
+        "middle_initial",
+        "middlename",
+        "middle",
+        "mi",
+        "middle_names",
+        "second_name",
+        "deuxieme_prenom",
+        "second_prenom",
+        "autres_prenoms",
+        "initial",
     ),
     "last_name": (
-        "last_name", "lastname", "nom", "surname", "family_name", "nom_de_famille",
-        "nom_famille", "last", "lname", "nachname", "apellido", "apellidos", "achternaam",
-        "nom_usage", "nom_naissance", "maiden_name", "contact_last_name",
+        "last_name",
+        "lastname",
+        "nom",
+        "surname",
+        "family_name",
+        "nom_de_famille",
+        "nom_famille",
+        "last",
+        "lname",
+        "nachname",
+        "apellido",
+        "apellidos",
+        "achternaam",
+        "nom_usage",
+        "nom_naissance",
+        "maiden_name",
+        "contact_last_name",
     ),
     "full_name": (
-        "name", "full_name", "fullname", "contact_name", "nom_complet", "person_name",
-        "customer_name", "client_name", "display_name",
+        "name",
+        "full_name",
+        "fullname",
+        "contact_name",
+        "nom_complet",
+        "person_name",
+        "customer_name",
+        "client_name",
+        "display_name",
     ),
     "email": (
-        "email", "e_mail", "mail", "courriel", "email_address", "adresse_email", "adresse_mail",
-        "emailaddress", "e_mail_address", "mail_address", "contact_email", "work_email",
+        "email",
+        "e_mail",
+        "mail",
+        "courriel",
+        "email_address",
+        "adresse_email",
+        "adresse_mail",
+        "emailaddress",
+        "e_mail_address",
+        "mail_address",
+        "contact_email",
+        "work_email",
     ),
     "phone": (
-        "phone", "telephone", "tel", "phone_number", "numero_telephone", "phone_1", "tel_1",
-        "telephone_1", "landline", "tel_fixe", "fixe", "work_phone", "home_phone",
-        "business_phone", "office_phone", "numero_de_telephone", "telefon", "telefono",
+        "phone",
+        "telephone",
+        "tel",
+        "phone_number",
+        "numero_telephone",
+        "phone_1",
+        "tel_1",
+        "telephone_1",
+        "landline",
+        "tel_fixe",
+        "fixe",
+        "work_phone",
+        "home_phone",
+        "business_phone",
+        "office_phone",
+        "numero_de_telephone",
+        "telefon",
+        "telefono",
     ),
     "mobile": (
-        "mobile", "portable", "gsm", "cell", "mobile_phone", "tel_mobile", "cell_phone",
-        "cellphone", "phone_2", "tel_2", "telephone_2", "mobile_number", "tel_portable",
-        "handy", "movil",
+        "mobile",
+        "portable",
+        "gsm",
+        "cell",
+        "mobile_phone",
+        "tel_mobile",
+        "cell_phone",
+        "cellphone",
+        "phone_2",
+        "tel_2",
+        "telephone_2",
+        "mobile_number",
+        "tel_portable",
+        "handy",
+        "movil",
     ),
     "company": (
-        "company", "societe", "raison_sociale", "entreprise", "organisation", "organization",
-        "company_name", "account_name", "employer", "org", "organisation_name", "firm",
-        "business_name", "denomination", "enseigne", "account", "firma",
+        "company",
+        "societe",
+        "raison_sociale",
+        "entreprise",
+        "organisation",
+        "organization",
+        "company_name",
+        "account_name",
+        "employer",
+        "org",
+        "organisation_name",
+        "firm",
+        "business_name",
+        "denomination",
+        "enseigne",
+        "account",
+        "firma",
     ),
     "job_title": (
-        "job_title", "title_job", "job", "position", "fonction", "poste", "role",
-        "occupation", "profession", "jobtitle", "intitule_poste", "designation",
+        "job_title",
+        "title_job",
+        "job",
+        "position",
+        "fonction",
+        "poste",
+        "role",
+        "occupation",
+        "profession",
+        "jobtitle",
+        "intitule_poste",
+        "designation",
     ),
     "address": (
-        "address", "adresse", "street", "rue", "address_line_1", "adresse_1", "address_1",
-        "street_address", "adresse_postale", "address_line", "addr", "address1", "line_1",
-        "ligne_1", "adresse_ligne_1", "voie", "street_line", "strasse", "direccion",
+        "address",
+        "adresse",
+        "street",
+        "rue",
+        "address_line_1",
+        "adresse_1",
+        "address_1",
+        "street_address",
+        "adresse_postale",
+        "address_line",
+        "addr",
+        "address1",
+        "line_1",
+        "ligne_1",
+        "adresse_ligne_1",
+        "voie",
+        "street_line",
+        "strasse",
+        "direccion",
     ),
     "street_name": ("street_name", "nom_voie", "nom_rue", "libelle_voie", "streetname"),
     "street_number": (
-        "street_number", "house_number", "numero_rue", "numero", "num_voie", "numero_voie",
-        "street_no", "house_no", "no", "num", "building_number", "hausnummer",
+        "street_number",
+        "house_number",
+        "numero_rue",
+        "numero",
+        "num_voie",
+        "numero_voie",
+        "street_no",
+        "house_no",
+        "no",
+        "num",
+        "building_number",
+        "hausnummer",
     ),
     "unit_number": (
-        "unit_number", "unit", "apartment", "apt", "flat", "suite", "appartement", "appt",
-        "address_line_2", "address_2", "adresse_2", "complement_adresse", "line_2",
+        "unit_number",
+        "unit",
+        "apartment",
+        "apt",
+        "flat",
+        "suite",
+        "appartement",
+        "appt",
+        "address_line_2",
+        "address_2",
+        "adresse_2",
+        "complement_adresse",
+        "line_2",
     ),
     "postcode": (
-        "postcode", "zip", "zip_code", "zipcode", "postal_code", "code_postal", "cp", "plz",
-        "postleitzahl", "codigo_postal", "cap", "post_code",
+        "postcode",
+        "zip",
+        "zip_code",
+        "zipcode",
+        "postal_code",
+        "code_postal",
+        "cp",
+        "plz",
+        "postleitzahl",
+        "codigo_postal",
+        "cap",
+        "post_code",
     ),
     "city": (
-        "city", "ville", "commune", "town", "localite", "suburb", "locality", "stadt", "ort",
-        "ciudad", "citta", "municipality", "town_city",
+        "city",
+        "ville",
+        "commune",
+        "town",
+        "localite",
+        "suburb",
+        "locality",
+        "stadt",
+        "ort",
+        "ciudad",
+        "citta",
+        "municipality",
+        "town_city",
     ),
     "region": (
-        "state", "region", "province", "departement", "county", "state_code", "province_code",
-        "region_code", "dept", "code_departement", "bundesland", "provincia", "state_province",
+        "state",
+        "region",
+        "province",
+        "departement",
+        "county",
+        "state_code",
+        "province_code",
+        "region_code",
+        "dept",
+        "code_departement",
+        "bundesland",
+        "provincia",
+        "state_province",
     ),
     "country": (
-        "country", "pays", "country_code", "code_pays", "country_iso", "nation", "land",
-        "iso_country", "country_name",
+        "country",
+        "pays",
+        "country_code",
+        "code_pays",
+        "country_iso",
+        "nation",
+        "land",
+        "iso_country",
+        "country_name",
     ),
     "gender": ("gender", "sex", "sexe", "genre", "civilite", "salutation", "title", "civility"),
     "national_id": (
-        "soc_sec_id", "ssn", "social_security_number", "national_id", "nir", "numero_secu",
-        "numero_securite_sociale", "tax_id", "passport", "passport_number", "nin", "nino",
-        "national_insurance_number", "personal_id", "id_number", "bsn", "dni", "nie", "pesel",
-        "codice_fiscale", "steuer_id", "tin", "insee", "siret", "siren", "vat", "vat_number",
+        "soc_sec_id",
+        "ssn",
+        "social_security_number",
+        "national_id",
+        "nir",
+        "numero_secu",
+        "numero_securite_sociale",
+        "tax_id",
+        "passport",
+        "passport_number",
+        "nin",
+        "nino",
+        "national_insurance_number",
+        "personal_id",
+        "id_number",
+        "bsn",
+        "dni",
+        "nie",
+        "pesel",
+        "codice_fiscale",
+        "steuer_id",
+        "tin",
+        "insee",
+        "siret",
+        "siren",
+        "vat",
+        "vat_number",
     ),
     "date_of_birth": (
-        "date_of_birth", "dob", "birth_date", "birthdate", "date_naissance",
-        "date_de_naissance", "naissance", "birthday", "born", "geburtsdatum",
-        "fecha_nacimiento", "date_birth", "birth",
+        "date_of_birth",
+        "dob",
+        "birth_date",
+        "birthdate",
+        "date_naissance",
+        "date_de_naissance",
+        "naissance",
+        "birthday",
+        "born",
+        "geburtsdatum",
+        "fecha_nacimiento",
+        "date_birth",
+        "birth",
     ),
 }
 
@@ -167,9 +396,33 @@ _WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Words that make a column something else than its role word says (`email_opt_in`,
 # `phone_consent`, `date_created`).
 _NOT_A_VALUE = {
-    "opt", "optin", "optout", "consent", "consentement", "flag", "is", "has", "status",
-    "verified", "valid", "bounce", "bounced", "type", "count", "nb", "created", "updated",
-    "modified", "source", "date", "at", "ts", "timestamp", "allowed", "ok", "unsubscribed",
+    "opt",
+    "optin",
+    "optout",
+    "consent",
+    "consentement",
+    "flag",
+    "is",
+    "has",
+    "status",
+    "verified",
+    "valid",
+    "bounce",
+    "bounced",
+    "type",
+    "count",
+    "nb",
+    "created",
+    "updated",
+    "modified",
+    "source",
+    "date",
+    "at",
+    "ts",
+    "timestamp",
+    "allowed",
+    "ok",
+    "unsubscribed",
 }
 
 _CONTENT_KINDS = (("email", "email"), ("phone", "phone"), ("date_of_birth", "date"))
@@ -202,8 +455,18 @@ _COMPARE: tuple[tuple[str, str, str, tuple[float, ...], bool], ...] = (
 _MAX_COMPARISONS = 16
 
 _SHARED = {
-    "last_name", "address", "street_name", "street_number", "unit_number", "postcode", "city",
-    "region", "country", "phone", "company", "email",
+    "last_name",
+    "address",
+    "street_name",
+    "street_number",
+    "unit_number",
+    "postcode",
+    "city",
+    "region",
+    "country",
+    "phone",
+    "company",
+    "email",
 }
 """Roles whose values people living or working together share (see ``Comparison.shared``)."""
 
@@ -211,8 +474,10 @@ _SHARED = {
 def _slug(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     # camelCase → camel_case, before lower-casing.
-    spaced = "".join(f"_{c}" if c.isupper() and i and folded[i - 1].islower() else c
-                     for i, c in enumerate(folded))
+    spaced = "".join(
+        f"_{c}" if c.isupper() and i and folded[i - 1].islower() else c
+        for i, c in enumerate(folded)
+    )
     out = "".join(ch if ch.isalnum() else "_" for ch in spaced.lower())
     return "_".join(p for p in out.split("_") if p)
 
@@ -247,8 +512,7 @@ def _flat(frame: pl.DataFrame) -> list[str]:
 
 
 def _sample(frame: pl.DataFrame) -> pl.DataFrame:
-    """At most `SAMPLE_ROWS` rows of the flat columns, chosen by a hash of their content (not
-    their position), as text."""
+    """At most `SAMPLE_ROWS` rows of the flat columns, as text, chosen by content hash."""
     flat = frame.select(pl.col(c).cast(pl.String) for c in _flat(frame))
     if frame.height <= SAMPLE_ROWS or not flat.width:
         return flat
@@ -259,9 +523,7 @@ def _sample(frame: pl.DataFrame) -> pl.DataFrame:
 _Profiles = dict[tuple[str, str], dict[str, Any]]
 
 
-def _profile(
-    sample: pl.DataFrame, specs: list[tuple[str, str]], region: str = "FR"
-) -> _Profiles:
+def _profile(sample: pl.DataFrame, specs: list[tuple[str, str]], region: str = "FR") -> _Profiles:
     """The engine's profile of each (column, normaliser) on `sample`."""
     if not specs:
         return {}
@@ -270,8 +532,27 @@ def _profile(
     return {(r["column"], r["normalizer"]): r for r in rows}
 
 
-REGIONS = ("FR", "US", "GB", "DE", "ES", "IT", "NL", "BE", "CH", "CA", "AU", "PL", "SE", "PT",
-           "IE", "AT", "DK", "NO", "FI")
+REGIONS = (
+    "FR",
+    "US",
+    "GB",
+    "DE",
+    "ES",
+    "IT",
+    "NL",
+    "BE",
+    "CH",
+    "CA",
+    "AU",
+    "PL",
+    "SE",
+    "PT",
+    "IE",
+    "AT",
+    "DK",
+    "NO",
+    "FI",
+)
 """Regions tried for phone numbers written without a country code."""
 
 
@@ -286,8 +567,11 @@ def _distinct_sample(sample: pl.DataFrame, name: str, limit: int = 2000) -> pl.D
 
 
 def _infer_region(sample: pl.DataFrame, cols: list[_Column]) -> tuple[str, str]:
-    """The region assumed for national phone numbers: the country column's most common ISO
-    code, else the region under which most phone values are valid (France on a tie)."""
+    """The region for national phone numbers: a country column's, else the phones' own.
+
+    The country column's most common ISO code, else the region under which clearly more phone
+    values are valid than in France (the default).
+    """
     for col in cols:
         if col.role == "country" and col.name in sample.columns:
             top = sample.get_column(col.name).drop_nulls().str.strip_chars().str.to_uppercase()
@@ -299,20 +583,21 @@ def _infer_region(sample: pl.DataFrame, cols: list[_Column]) -> tuple[str, str]:
     if not phones:
         return "FR", "default"
     values = _distinct_sample(sample, phones[0])
-    if values.height < 3:
+    if values.height < 20:
         return "FR", "default"
-    best, best_valid = "FR", -1
+    valid: dict[str, int] = {}
     for region in REGIONS:
         prof = _profile(values, [(phones[0], "phone")], region)[(phones[0], "phone")]
-        valid = values.height - prof["invalid"] - prof["empty"]
-        if valid > best_valid:
-            best, best_valid = region, valid
+        valid[region] = values.height - prof["invalid"] - prof["empty"]
+    best = max(REGIONS, key=lambda r: (valid[r], r == "FR"))
+    # Numbering plans overlap (a French 06 number is a valid Italian one): leave the default
+    # only for a clear majority.
+    if best == "FR" or valid[best] < valid["FR"] + max(3, values.height // 10):
+        return "FR", "default"
     return best, f"most values of `{phones[0]}` are valid numbers there"
 
 
-def _content_role(
-    sample: pl.DataFrame, name: str, region: str = "FR"
-) -> tuple[str, str] | None:
+def _content_role(sample: pl.DataFrame, name: str, region: str = "FR") -> tuple[str, str] | None:
     """The typed role most of the column's distinct values fit, if any."""
     frame = _distinct_sample(sample, name)
     values = frame.get_column(name)
@@ -325,16 +610,14 @@ def _content_role(
         share = 1 - (prof["invalid"] + prof["empty"]) / values.len()
         if kind == "phone":
             # Digit runs alone (ids, amounts) parse as phones too: ask for phone punctuation or a +.
-            looks = values.str.contains(r"^\+|[ ().\-/]").mean() or 0.0
-            share = min(share, float(looks) + 0.2)
+            punctuated = values.str.contains(r"^\+|[ ().\-/]").sum()
+            share = min(share, int(punctuated) / values.len() + 0.2)
         if share >= CONTENT_SHARE:
             return role, f"{share:.0%} of its values are valid {kind}s"
     return None
 
 
-def _find_roles(
-    frame: pl.DataFrame, sample: pl.DataFrame
-) -> tuple[list[_Column], tuple[str, str]]:
+def _find_roles(frame: pl.DataFrame, sample: pl.DataFrame) -> tuple[list[_Column], tuple[str, str]]:
     """Each column's role, and the region for phone numbers (with its reason)."""
     cols = [_Column(c) for c in frame.columns]
     taken: set[str] = set()
@@ -346,10 +629,10 @@ def _find_roles(
         if not role:
             col.reason = reason
             continue
-        if role == "gender" and _slug(col.name) == "title":
-            # `title` is a civility (Mr, Mme) in some exports and a job title in others.
-            if sample.get_column(col.name).drop_nulls().n_unique() > 12:
-                role, reason = "job_title", "name `title` with many distinct values"
+        # `title` is a civility (Mr, Mme) in some exports and a job title in others.
+        many = col.name in sample.columns and sample.get_column(col.name).n_unique() > 13
+        if role == "gender" and _slug(col.name) == "title" and many:
+            role, reason = "job_title", "name `title` with many distinct values"
         if role in taken:
             col.reason = f"ignored: {role.replace('_', ' ')} already taken by another column"
             if role == "phone" and "mobile" not in taken:
@@ -422,13 +705,13 @@ def _choose_comparisons(
             if usable >= 50 and top >= NEAR_CONSTANT * usable and role not in ("gender",):
                 col.reason += f"; not compared: one value in {top / usable:.0%} of rows"
                 continue
-        if role == "city" and "postcode" in by_role:
-            if _city_follows_postcode(frame, by_role["postcode"].name, col.name):
-                col.reason += "; not compared: the postcode already tells the city"
-                continue
-        if role == "middle_name" and p is not None and p["top"]:
-            if all(len(v) == 1 for v, _ in p["top"]):
-                method, thresholds, tf = "exact", (), False
+        postcode = by_role.get("postcode")
+        if role == "city" and postcode and _city_follows_postcode(frame, postcode.name, col.name):
+            col.reason += "; not compared: the postcode already tells the city"
+            continue
+        initials = p is not None and p["top"] and all(len(v) == 1 for v, _ in p["top"])
+        if role == "middle_name" and initials:
+            method, thresholds, tf = "exact", (), False
         if len(out) == _MAX_COMPARISONS:
             col.reason += f"; not compared: at most {_MAX_COMPARISONS} comparisons"
             continue
@@ -473,8 +756,9 @@ def _key_values(sample: pl.DataFrame, key: str, norms: dict[str, str]) -> pl.Exp
     return e
 
 
-def _pairs_per_record(sample: pl.DataFrame, keys: Sequence[str], norms: dict[str, str],
-                      rows: int) -> float:
+def _pairs_per_record(
+    sample: pl.DataFrame, keys: Sequence[str], norms: dict[str, str], rows: int
+) -> float:
     exprs = [_key_values(sample, k, norms) for k in keys]
     if any(e is None for e in exprs) or sample.height < 2:
         return 0.0
@@ -559,7 +843,9 @@ def _choose_rules(
             default_region=region,
         )
     )
-    norms = {c.column: f"{c.column}_norm" for c in comparisons if f"{c.column}_norm" in normed.columns}
+    norms = {
+        c.column: f"{c.column}_norm" for c in comparisons if f"{c.column}_norm" in normed.columns
+    }
     kept: list[tuple[str, ...]] = []
     notes: list[str] = []
     for rule in _candidate_rules(r):
@@ -594,8 +880,7 @@ def infer_settings(data: pl.DataFrame) -> Settings:
         if col.role is None and not col.reason:
             col.reason = "ignored: neither its name nor its content tells a role"
     roles = tuple(
-        ColumnRole(column=c.name, role=c.role, compared=c.compared, reason=c.reason)
-        for c in cols
+        ColumnRole(column=c.name, role=c.role, compared=c.compared, reason=c.reason) for c in cols
     )
     id_col = next((c.name for c in cols if c.role == "id"), None)
     return Settings(

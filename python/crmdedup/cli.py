@@ -7,6 +7,7 @@ and reports bad input as one ``error:`` line (plus a ``hint:`` when a fix exists
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -246,12 +247,6 @@ def _settings(frame: pl.DataFrame, config: Path | None, input_path: Path) -> Any
             inferred = crmdedup.infer_settings(frame)
         except ConfigError as e:
             raise ConfigError(f"`{input_path}`: {e}") from None
-        _say("columns, as inferred (pass --config to choose; see `crmdedup init-config`):")
-        for r in inferred.column_roles:
-            used = " (compared)" if r.compared else ""
-            _say(f"  {r.column}: {r.role or '-'}{used}: {r.reason}")
-        for note in inferred.notes:
-            _say(f"  {note}")
         return inferred
     settings = crmdedup.Settings.from_toml(config)
     for c in settings.comparisons:
@@ -398,6 +393,8 @@ def _dedupe_run(
             "seconds": round(time.perf_counter() - started, 2),
         },
         "engine_report": report,
+        "column_roles": [dataclasses.asdict(r) for r in settings.column_roles],
+        "inference_notes": list(settings.notes),
     }
     atomic_write_text(outdir / RUN_FILE, json.dumps(run, indent=2, default=str))
     return run
@@ -511,6 +508,13 @@ def dedupe(
     )
     if _flag("json"):
         _emit_json({"outdir": str(outdir), **run["summary"], "decisions": run["decisions"]})
+    if run["column_roles"]:
+        _say("columns, as inferred (pass --config to choose; see `crmdedup init-config`):")
+        for r in run["column_roles"]:
+            used = " (compared)" if r["compared"] else ""
+            _say(f"  {r['column']}: {r['role'] or '-'}{used}: {r['reason']}")
+        for note in run["inference_notes"]:
+            _say(f"  {note}")
     _print_summary(f"crmdedup dedupe {input_path.name}", run["summary"], outdir)
 
 

@@ -336,9 +336,11 @@ class Settings:
         if self.column_roles:
             lines.append("#")
             lines.append("# Columns, as inferred:")
-            for r in self.column_roles:
-                role = r.role or "-"
-                lines.append(f"#   {r.column}: {role}{' (compared)' if r.compared else ''}: {r.reason}")
+            for cr in self.column_roles:
+                role = cr.role or "-"
+                lines.append(
+                    f"#   {cr.column}: {role}{' (compared)' if cr.compared else ''}: {cr.reason}"
+                )
         lines += [f"# {n}" for n in self.notes]
         lines += [
             "",

@@ -656,7 +656,6 @@ pub fn run(
             let sample = model::sample_pairs(n, dataset.split, &by_rank, &settings.em);
             let sampled = sample.len() as u64;
             let u = model::estimate_u(&m, &comparisons, &sample);
-            m.household_u = model::household_u(&m, &comparisons, &sample);
             m.fit.u_pairs_sampled = sampled;
             if sampled < model::MIN_PAIRS_TO_FIT {
                 // Too few records to learn from: the documented defaults are safer than noise.
@@ -666,6 +665,7 @@ pub fn run(
             for (p, u) in m.comparisons.iter_mut().zip(u) {
                 p.u = u;
             }
+            m.household_u = model::household_u(&m, &comparisons, &sample);
             let patterns: Patterns = pattern_counts
                 .iter()
                 .map(|(&(key, mask), &count)| {
