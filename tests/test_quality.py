@@ -219,7 +219,7 @@ def suite() -> object:
     return quality_suite
 
 
-@pytest.mark.parametrize(("dataset", "floor"), [("persons", 0.9), ("b2b", 0.9), ("french", 0.8)])
+@pytest.mark.parametrize(("dataset", "floor"), [("persons", 0.85), ("b2b", 0.75), ("french", 0.8)])
 def test_suite_floors(suite: object, dataset: str, floor: float) -> None:
     scores = suite.run(scale=0.25, only=dataset)  # type: ignore[attr-defined]
     assert scores
