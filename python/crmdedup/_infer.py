@@ -566,6 +566,18 @@ def _distinct_sample(sample: pl.DataFrame, name: str, limit: int = 2000) -> pl.D
     return frame
 
 
+def _region_column(sample: pl.DataFrame, cols: list[_Column]) -> str | None:
+    """A country column of ISO codes, when there are phones to read with it."""
+    if not any(c.role in ("phone", "mobile") and c.compared for c in cols):
+        return None
+    for col in cols:
+        if col.role == "country" and col.name in sample.columns:
+            values = sample.get_column(col.name).drop_nulls().str.strip_chars()
+            if values.len() and values.str.contains(r"^[A-Za-z]{2}$").mean() >= 0.5:  # type: ignore[operator]
+                return col.name
+    return None
+
+
 def _infer_region(sample: pl.DataFrame, cols: list[_Column]) -> tuple[str, str]:
     """The region for national phone numbers: a country column's, else the phones' own.
 
@@ -883,6 +895,9 @@ def infer_settings(data: pl.DataFrame) -> Settings:
         ColumnRole(column=c.name, role=c.role, compared=c.compared, reason=c.reason) for c in cols
     )
     id_col = next((c.name for c in cols if c.role == "id"), None)
+    region_col = _region_column(sample, cols)
+    if region_col is not None:
+        notes.insert(0, f"region_column {region_col}: each record's phones read in its country")
     return Settings(
         comparisons=tuple(comparisons),
         blocking_rules=tuple(BlockingRule(k) for k in rules),
@@ -890,4 +905,5 @@ def infer_settings(data: pl.DataFrame) -> Settings:
         column_roles=roles,
         notes=tuple(notes),
         default_region=region,
+        region_column=region_col,
     )

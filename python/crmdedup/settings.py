@@ -194,6 +194,10 @@ class Settings:
         Clusters larger than this are reported as suspicious.
     default_region
         Region assumed for phone numbers without a country code.
+    region_column
+        Column of ISO 3166 alpha-2 codes giving each record's region for its phone numbers
+        without a country code (``UK`` is read as ``GB``); rows without one use
+        ``default_region``.
     em
         Model fitting parameters.
     id_column
@@ -222,6 +226,7 @@ class Settings:
     guard_probability: float = 0.999
     max_cluster_size: int = 50
     default_region: str = "FR"
+    region_column: str | None = None
     em: EmSettings = field(default_factory=EmSettings)
     id_column: str | None = None
     column_roles: tuple[ColumnRole, ...] = field(default=(), compare=False, repr=False)
@@ -351,6 +356,8 @@ class Settings:
             f"max_cluster_size = {self.max_cluster_size}",
             f'default_region = "{self.default_region}"',
         ]
+        if self.region_column is not None:
+            lines.append(f"region_column = {json.dumps(self.region_column)}")
         if self.id_column is not None:
             lines.append(f"id_column = {json.dumps(self.id_column)}")
         lines += ["", "[em]"]
@@ -419,6 +426,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "name": (str,),
     "default_region": (str,),
     "id_column": (str, type(None)),
+    "region_column": (str, type(None)),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "method": get_args(Method),

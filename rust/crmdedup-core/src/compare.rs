@@ -206,8 +206,7 @@ impl<'a> Comparison<'a> {
             (Vec::new(), Vec::new())
         };
         let extra = match spec.method {
-            Method::Name => 3,
-            Method::Date => 3,
+            Method::Name | Method::Date => 3,
             _ => 0,
         };
         Self {
@@ -270,7 +269,7 @@ impl<'a> Comparison<'a> {
         if self.spec.method == Method::Date {
             let parse = |code| crate::normalize::Ymd::from_iso(self.value(code));
             return match (parse(a), parse(b)) {
-                (Some(x), Some(y)) => crate::normalize::date_agreement(x, y) as i8,
+                (Some(left), Some(right)) => crate::normalize::date_agreement(left, right) as i8,
                 _ => 0,
             };
         }
@@ -378,6 +377,7 @@ mod tests {
             labels,
             vec![
                 "else",
+                "initial or prefix",
                 "same phonetic key",
                 "jaro_winkler >= 0.92",
                 "same given name (short form)",
@@ -385,11 +385,28 @@ mod tests {
             ]
         );
         assert_eq!(c.n_levels, labels.len());
-        assert_eq!(c.level(0, 1), 3);
-        assert_eq!(c.level(2, 3), 1);
+        assert_eq!(c.level(0, 1), 4);
+        assert_eq!(c.level(2, 3), 2);
         assert_eq!(c.level(0, 4), 0);
-        assert_eq!(c.level(0, 0), 4);
-        assert_eq!(c.level(0, 5), 2);
+        assert_eq!(c.level(0, 0), 5);
+        assert_eq!(c.level(0, 5), 3);
+    }
+
+    #[test]
+    fn truncated_and_initial_names_are_a_level_of_their_own() {
+        let col = column(&[
+            Some("Caroline"),
+            Some("Ca"),
+            Some("C."),
+            Some("Scott"),
+            Some("Bob"),
+        ]);
+        let s = spec(Method::Name, vec![0.92]);
+        let c = Comparison::new(&s, &col);
+        assert_eq!(c.level(0, 1), 1);
+        assert_eq!(c.level(0, 2), 1);
+        assert_eq!(c.level(0, 3), 0);
+        assert_eq!(c.level(3, 4), 0);
     }
 
     #[test]

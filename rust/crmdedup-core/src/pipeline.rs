@@ -96,6 +96,41 @@ pub struct Dataset {
     normalize: normalize::NormalizeOptions,
 }
 
+/// Separates a row's region from its phone number in [`with_regions`].
+const REGION_SEP: char = '\u{1f}';
+
+/// Each phone value prefixed with its row's region code (`GB\u{1f}020 7946 0958`), so that
+/// distinct (region, number) pairs are normalised once each. Codes that are not two letters
+/// are dropped (the default region applies); `UK` is read as `GB`.
+fn with_regions(
+    values: &arrow_array::StringViewArray,
+    regions: &arrow_array::StringViewArray,
+) -> arrow_array::StringViewArray {
+    use arrow_array::Array;
+    let mut out = arrow_array::builder::StringViewBuilder::with_capacity(values.len());
+    let mut buf = String::new();
+    for i in 0..values.len() {
+        if values.is_null(i) {
+            out.append_null();
+            continue;
+        }
+        buf.clear();
+        let code = if regions.is_null(i) {
+            ""
+        } else {
+            regions.value(i).trim()
+        };
+        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            let upper = code.to_ascii_uppercase();
+            buf.push_str(if upper == "UK" { "GB" } else { &upper });
+        }
+        buf.push(REGION_SEP);
+        buf.push_str(values.value(i));
+        out.append_value(&buf);
+    }
+    out.finish()
+}
+
 /// Normaliser a column goes through: the one of the first comparison reading it, else text.
 fn normalizer_of(settings: &Settings, column: &str) -> Normalizer {
     settings
@@ -209,8 +244,13 @@ impl Dataset {
         let mut columns = FxHashMap::default();
         for (i, (name, kind)) in wanted.iter().enumerate() {
             let mut parts = Vec::with_capacity(tables.len());
+            let by_region = *kind == Normalizer::Phone && settings.region_column.is_some();
             for (batch, _) in tables {
-                let text = column::as_strings(name, column::column(batch, name)?)?;
+                let mut text = column::as_strings(name, column::column(batch, name)?)?;
+                if let (true, Some(rc)) = (by_region, &settings.region_column) {
+                    let regions = column::as_strings(rc, column::column(batch, rc)?)?;
+                    text = with_regions(&text, &regions);
+                }
                 // Dates are parsed per table: two sources may write them in different orders.
                 parts.push(if *kind == Normalizer::Date {
                     normalize::date_column(&text, &opts.default_region)?
@@ -230,6 +270,18 @@ impl Dataset {
             };
             let coded = if *kind == Normalizer::Date {
                 CodedColumn::encode(&stacked, |v| Some(v.to_owned()))
+            } else if by_region {
+                CodedColumn::encode(&stacked, |v| {
+                    let (region, value) = v.split_once(REGION_SEP).unwrap_or(("", v));
+                    if region.is_empty() {
+                        return normalize::normalize_with(*kind, value, &opts);
+                    }
+                    let row_opts = normalize::NormalizeOptions {
+                        default_region: region.to_owned(),
+                        ..opts.clone()
+                    };
+                    normalize::normalize_with(*kind, value, &row_opts)
+                })
             } else {
                 CodedColumn::encode(&stacked, |v| normalize::normalize_with(*kind, v, &opts))
             };
@@ -363,7 +415,7 @@ impl<'m> Scorer<'m> {
             // same kind all the same.
             let full = self.weights[c][level as usize] + adj;
             if c < 64 && self.model.shared & (1 << c) != 0 && full > 0.0 {
-                shared_gain += base + adj;
+                shared_gain += (base + adj).max(0.0);
             } else {
                 personal += full;
             }

@@ -128,6 +128,11 @@ pub struct Settings {
     pub max_cluster_size: usize,
     /// Region assumed for phone numbers without a country code (ISO 3166 alpha-2).
     pub default_region: String,
+    /// A column of ISO 3166 alpha-2 codes (`FR`, `gb`, `UK` for GB) giving each record's region
+    /// for its phone numbers without a country code; rows without a code use
+    /// `default_region`.
+    #[serde(default)]
+    pub region_column: Option<String>,
 }
 
 impl Settings {
@@ -302,7 +307,7 @@ pub(crate) mod tests {
                     method: Method::JaroWinkler,
                     thresholds: vec![0.92, 0.8],
                     term_frequency: true,
-                    shared: true,
+                    shared: false,
                 },
                 ComparisonSpec {
                     name: "email".into(),
@@ -335,6 +340,7 @@ pub(crate) mod tests {
             guard_probability: 0.99,
             max_cluster_size: 50,
             default_region: "FR".into(),
+            region_column: None,
         }
     }
 

@@ -82,7 +82,9 @@ impl Ymd {
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -250,15 +252,15 @@ fn num(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
-fn resolve(shape: &Shape<'_>, fmt: &DateFormat) -> Option<Ymd> {
+fn resolve(shape: &Shape<'_>, fmt: DateFormat) -> Option<Ymd> {
     match *shape {
         Shape::YearFirst(y, m, d) => Ymd::new(full_year(y)?, num(m)?, num(d)?),
-        Shape::YearLast(a, b, y) => {
-            let (d, m) = match fmt.separated {
-                FieldOrder::MonthDayYear => (b, a),
-                _ => (a, b),
+        Shape::YearLast(first, second, year) => {
+            let (day, month) = match fmt.separated {
+                FieldOrder::MonthDayYear => (second, first),
+                _ => (first, second),
             };
-            Ymd::new(full_year(y)?, num(m)?, num(d)?)
+            Ymd::new(full_year(year)?, num(month)?, num(day)?)
         }
         Shape::Digits(s) => {
             let (order, ylen) = if s.len() == 8 {
@@ -324,7 +326,7 @@ impl DateFormat {
             match s {
                 Shape::YearLast(..) => {
                     for (k, o) in orders[..2].iter().enumerate() {
-                        separated[k] += usize::from(resolve(&s, &candidates(*o)).is_some());
+                        separated[k] += usize::from(resolve(&s, candidates(*o)).is_some());
                     }
                 }
                 Shape::Digits(d) => {
@@ -334,7 +336,7 @@ impl DateFormat {
                         &mut digits6
                     };
                     for (k, o) in orders.iter().enumerate() {
-                        tally[k] += usize::from(resolve(&s, &candidates(*o)).is_some());
+                        tally[k] += usize::from(resolve(&s, candidates(*o)).is_some());
                     }
                 }
                 _ => {}
@@ -375,7 +377,7 @@ impl DateFormat {
     /// Parse one value under this format.
     #[must_use]
     pub fn parse(&self, value: &str) -> Option<Ymd> {
-        resolve(&shape(value)?, self)
+        resolve(&shape(value)?, *self)
     }
 
     /// `YYYY-MM-DD`, or `None` when `value` is no valid date under this format.

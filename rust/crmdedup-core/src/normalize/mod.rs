@@ -108,8 +108,8 @@ pub fn normalize_with(kind: Normalizer, value: &str, opts: &NormalizeOptions) ->
         Normalizer::Postcode => return normalize_postcode(value, &opts.default_region),
         Normalizer::Identifier => value
             .chars()
-            .filter(|c| c.is_alphanumeric())
             .flat_map(char::to_uppercase)
+            .filter(|c| c.is_alphanumeric())
             .collect(),
         Normalizer::Date => return DateFormat::for_region(&opts.default_region).normalize(value),
     };
