@@ -470,6 +470,18 @@ _SHARED = {
 }
 """Roles whose values people living or working together share (see ``Comparison.shared``)."""
 
+_ADDRESS = {
+    "address",
+    "street_name",
+    "street_number",
+    "unit_number",
+    "postcode",
+    "city",
+    "region",
+    "country",
+}
+"""Roles that describe where a record lives: one fact (``Comparison.group``)."""
+
 
 def _slug(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -736,6 +748,7 @@ def _choose_comparisons(
                 thresholds=thresholds,
                 term_frequency=tf,
                 shared=role in _SHARED,
+                group="address" if role in _ADDRESS else "",
             )
         )
         col.compared = True

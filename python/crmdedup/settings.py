@@ -72,6 +72,9 @@ class Comparison:
         Values people living or working together share (surname, address, landline,
         company). Pairs found only through shared values are mostly households and
         colleagues: the model does not learn the other comparisons from them.
+    group
+        Comparisons of one group (e.g. ``address`` for street, number, postcode and city)
+        describe one fact: when several disagree, only the strongest disagreement counts.
 
     Examples
     --------
@@ -86,6 +89,7 @@ class Comparison:
     term_frequency: bool = False
     name: str = ""
     shared: bool = False
+    group: str = ""
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -373,6 +377,7 @@ class Settings:
                 f"thresholds = {json.dumps(list(c.thresholds))}",
                 f"term_frequency = {str(c.term_frequency).lower()}",
                 f"shared = {str(c.shared).lower()}",
+                f"group = {json.dumps(c.group)}",
             ]
         for r in self.blocking_rules:
             lines += ["", "[[blocking_rules]]", f"keys = {json.dumps(list(r.keys))}"]
@@ -421,6 +426,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "seed": (int,),
     "term_frequency": (bool,),
     "shared": (bool,),
+    "group": (str,),
     "estimate_u": (bool,),
     "column": (str,),
     "name": (str,),

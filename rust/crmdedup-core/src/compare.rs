@@ -318,6 +318,7 @@ mod tests {
             thresholds,
             term_frequency: false,
             shared: false,
+            group: String::new(),
         }
     }
 

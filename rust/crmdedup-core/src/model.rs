@@ -95,6 +95,11 @@ pub struct Model {
     /// one per column, so its summed weight is capped at [`Model::household_cap`].
     #[serde(default)]
     pub household_u: Option<f64>,
+    /// Groups of comparisons that describe one fact (bit `c` = comparison `c`; see
+    /// [`crate::settings::ComparisonSpec::group`]): of their disagreements only the strongest
+    /// counts.
+    #[serde(default)]
+    pub groups: Vec<u64>,
     /// How the model was obtained.
     pub fit: FitReport,
 }
@@ -142,6 +147,7 @@ impl Model {
                 .filter(|(_, c)| c.shared)
                 .fold(0, |acc, (i, _)| acc | (1 << i)),
             household_u: None,
+            groups: groups_of(settings),
             fit: FitReport::default(),
         }
     }
@@ -226,6 +232,43 @@ impl Model {
     pub fn prior_weight(&self) -> f64 {
         (self.prior / (1.0 - self.prior)).log2()
     }
+}
+
+/// One bit mask per distinct non-empty comparison group, in order of first appearance.
+fn groups_of(settings: &Settings) -> Vec<u64> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut masks: Vec<u64> = Vec::new();
+    for (c, spec) in settings.comparisons.iter().enumerate() {
+        if spec.group.is_empty() || c >= 64 {
+            continue;
+        }
+        match names.iter().position(|n| *n == spec.group) {
+            Some(i) => masks[i] |= 1 << c,
+            None => {
+                names.push(&spec.group);
+                masks.push(1 << c);
+            }
+        }
+    }
+    masks
+}
+
+/// Sum of `weights` (one per comparison, 0 for missing) where, within each group of
+/// `groups`, the negative weights count as their minimum alone.
+#[must_use]
+pub fn grouped_sum(weights: &[f64], groups: &[u64]) -> f64 {
+    let mut total: f64 = weights.iter().sum();
+    for &g in groups {
+        let (mut sum, mut min) = (0.0, 0.0f64);
+        for (c, &w) in weights.iter().enumerate() {
+            if c < 64 && g & (1 << c) != 0 && w < 0.0 {
+                sum += w;
+                min = min.min(w);
+            }
+        }
+        total += min - sum;
+    }
+    total
 }
 
 /// Deterministic 64-bit generator (splitmix64): the same seed gives the same sample everywhere.
@@ -410,27 +453,27 @@ fn posterior(
     u: &[Vec<f64>],
     prior: f64,
     household: Option<(u64, f64)>,
+    groups: &[u64],
 ) -> f64 {
-    let mut log_odds = prior.ln() - (1.0 - prior).ln();
-    let (mut shared_gain, mut personal) = (0.0, 0.0);
+    let mut counted = [0.0f64; crate::settings::MAX_COMPARISONS];
+    let mut gain = 0.0;
     for (c, &g) in gamma.iter().enumerate() {
         if g != NULL_LEVEL && active[c] {
             let w = m[c][g as usize].max(FLOOR).ln() - u[c][g as usize].max(FLOOR).ln();
             match household {
-                Some((shared, _)) if w > 0.0 && c < 64 && shared & (1 << c) != 0 => {
-                    shared_gain += w;
-                }
-                _ => {
-                    log_odds += w;
-                    personal += w;
-                }
+                Some((shared, _)) if w > 0.0 && c < 64 && shared & (1 << c) != 0 => gain += w,
+                _ => counted[c] = w,
             }
         }
     }
-    // Only the cap here: the guard on personal evidence would feed back into EM, pushing
-    // duplicates with a mistyped name into the non-match class (and their agreement into u).
-    let _ = personal;
-    log_odds += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
+    // The cap and the groups as in scoring, but not the guard on personal evidence: it would
+    // feed back into EM, pushing duplicates with a mistyped name into the non-match class
+    // (and their agreement into u).
+    let mut log_odds =
+        prior.ln() - (1.0 - prior).ln() + grouped_sum(&counted[..gamma.len()], groups);
+    if let Some((_, cap)) = household {
+        log_odds += gain.min(cap);
+    }
     1.0 / (1.0 + (-log_odds).exp())
 }
 
@@ -484,7 +527,15 @@ pub fn fit_em(
             let mut den_u = vec![0.0; n_comp];
             let (mut matched, mut total) = (0.0, 0.0);
             for (gamma, _, n) in &session {
-                let p = posterior(gamma, &active, &m, &su, prior, model.household_cap_ln(&m));
+                let p = posterior(
+                    gamma,
+                    &active,
+                    &m,
+                    &su,
+                    prior,
+                    model.household_cap_ln(&m),
+                    &model.groups,
+                );
                 matched += p * n;
                 total += n;
                 for (c, &g) in gamma.iter().enumerate() {
@@ -565,7 +616,7 @@ pub fn fit_em(
     for _ in 0..em.max_iterations {
         let (mut matched, mut total) = (0.0, 0.0);
         for (gamma, _, n) in &rows {
-            matched += posterior(gamma, &all, &m, &u, prior, household) * n;
+            matched += posterior(gamma, &all, &m, &u, prior, household, &model.groups) * n;
             total += n;
         }
         if total == 0.0 {
@@ -601,7 +652,17 @@ pub fn fit_em(
             logit += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
             (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
         };
-        let priors = rule_priors(&rows, &m, &u, prior, &evidence, determines, em, household);
+        let priors = rule_priors(
+            &rows,
+            &m,
+            &u,
+            prior,
+            &evidence,
+            determines,
+            em,
+            household,
+            &model.groups,
+        );
         model.prior = prior;
         model.rule_priors = priors;
     } else {
@@ -677,6 +738,7 @@ fn rule_priors(
     determines: &[u64],
     em: &EmSettings,
     household: Option<(u64, f64)>,
+    groups: &[u64],
 ) -> Vec<(u32, f64)> {
     let mut masks: Vec<u32> = rows.iter().map(|r| r.1).collect();
     masks.sort_unstable();
@@ -693,7 +755,7 @@ fn rule_priors(
             for _ in 0..em.max_iterations {
                 let matched: f64 = group
                     .iter()
-                    .map(|(g, _, n)| posterior(g, &all, m, u, prior, household) * n)
+                    .map(|(g, _, n)| posterior(g, &all, m, u, prior, household, groups) * n)
                     .sum();
                 let new = ((matched + RULE_PRIOR_PAIRS * start) / (total + RULE_PRIOR_PAIRS))
                     .clamp(FLOOR, 1.0 - FLOOR);

@@ -18,6 +18,7 @@ use crate::compare::{Comparison, NULL_LEVEL};
 use crate::error::{Error, Result};
 use crate::model::{self, Model, Patterns};
 use crate::normalize::{self, Normalizer};
+use crate::settings::MAX_COMPARISONS;
 use crate::settings::Settings;
 
 /// Receives progress and may ask the run to stop.
@@ -403,27 +404,37 @@ impl<'m> Scorer<'m> {
         mask: u32,
         a: usize,
     ) -> (f64, f64) {
-        let (mut w, skip) = self.prior(mask);
-        let (mut shared_gain, mut personal) = (0.0, 0.0);
+        let (prior, skip) = self.prior(mask);
+        let mut raw = prior;
+        // Each comparison's weight, and its weight as evidence about the person (a determined
+        // comparison's agreement is in the prior, but it is evidence of the same kind).
+        let mut counted = [0.0f64; MAX_COMPARISONS];
+        let mut evidence = [0.0f64; MAX_COMPARISONS];
+        let mut gain = 0.0;
         for (c, &level) in gammas.iter().enumerate() {
             if level == NULL_LEVEL {
                 continue;
             }
             let (base, adj) = self.weight(comparisons, c, level, a, skip);
-            w += base + adj;
-            // A determined comparison's agreement is in the prior, but it is evidence of the
-            // same kind all the same.
+            raw += base + adj;
             let full = self.weights[c][level as usize] + adj;
-            if c < 64 && self.model.shared & (1 << c) != 0 && full > 0.0 {
-                shared_gain += (base + adj).max(0.0);
+            let shared = c < 64 && self.model.shared & (1 << c) != 0;
+            if self.household_cap.is_some() && shared && full > 0.0 {
+                gain += (base + adj).max(0.0);
+                counted[c] = (base + adj).min(0.0);
             } else {
-                personal += full;
+                counted[c] = base + adj;
+                evidence[c] = full;
             }
         }
-        let cut = self.household_cap.map_or(0.0, |cap| {
-            model::household_gain(shared_gain, personal, cap) - shared_gain
-        });
-        (w + cut, cut)
+        let groups = &self.model.groups;
+        let n = gammas.len();
+        let mut w = prior + model::grouped_sum(&counted[..n], groups);
+        if let Some(cap) = self.household_cap {
+            let personal = model::grouped_sum(&evidence[..n], groups);
+            w += model::household_gain(gain, personal, cap);
+        }
+        (w, w - raw)
     }
 
     /// Prior weight of a pair blocked by the rules in `mask`, and the comparisons (bit `c`) left

@@ -66,6 +66,11 @@ pub struct ComparisonSpec {
     /// comparisons' m from them (see [`crate::model::fit_em`]).
     #[serde(default)]
     pub shared: bool,
+    /// Comparisons of one group (non-empty name, e.g. `address` for street, number, postcode
+    /// and city) describe one fact: when several of them disagree, only the strongest
+    /// disagreement counts (a move changes every address field at once).
+    #[serde(default)]
+    pub group: String,
 }
 
 /// Blocking: rows whose keys are equal on every part of a rule become candidate pairs.
@@ -299,6 +304,7 @@ pub(crate) mod tests {
                     thresholds: vec![0.92, 0.8],
                     term_frequency: false,
                     shared: false,
+                    group: String::new(),
                 },
                 ComparisonSpec {
                     name: "last_name".into(),
@@ -308,6 +314,7 @@ pub(crate) mod tests {
                     thresholds: vec![0.92, 0.8],
                     term_frequency: true,
                     shared: false,
+                    group: String::new(),
                 },
                 ComparisonSpec {
                     name: "email".into(),
@@ -317,6 +324,7 @@ pub(crate) mod tests {
                     thresholds: vec![1.0, 2.0],
                     term_frequency: false,
                     shared: false,
+                    group: String::new(),
                 },
             ],
             blocking_rules: vec![
