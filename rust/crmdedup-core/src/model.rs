@@ -95,11 +95,10 @@ pub struct Model {
     /// one per column, so its summed weight is capped at [`Model::household_cap`].
     #[serde(default)]
     pub household_u: Option<f64>,
-    /// Groups of comparisons that describe one fact (bit `c` = comparison `c`; see
-    /// [`crate::settings::ComparisonSpec::group`]): of their disagreements only the strongest
-    /// counts.
+    /// Groups of comparisons that describe one fact (see
+    /// [`crate::settings::ComparisonSpec::group`]).
     #[serde(default)]
-    pub groups: Vec<u64>,
+    pub groups: Vec<Group>,
     /// How the model was obtained.
     pub fit: FitReport,
 }
@@ -234,8 +233,24 @@ impl Model {
     }
 }
 
-/// One bit mask per distinct non-empty comparison group, in order of first appearance.
-fn groups_of(settings: &Settings) -> Vec<u64> {
+/// Comparisons that describe one fact (an address: street, number, postcode, city).
+///
+/// Under the independence of Fellegi–Sunter, a record that moved disagrees on four fields and
+/// is four times unlikely. How often matches disagree on the whole group at once is measured
+/// instead (`floor`), and a pair's summed disagreement over the group is never weighed below
+/// it: where moves are common (one source is years older) a move costs what it costs; where
+/// fields are mistyped independently, the floor is far below and changes nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Group {
+    /// Bit `c` for comparison `c`.
+    pub comparisons: u64,
+    /// log2 of P(every field of the group disagrees | match) / P(... | non-match), measured
+    /// when fitting; `None` before.
+    pub floor: Option<f64>,
+}
+
+/// One group per distinct non-empty comparison group name, in order of first appearance.
+fn groups_of(settings: &Settings) -> Vec<Group> {
     let mut names: Vec<&str> = Vec::new();
     let mut masks: Vec<u64> = Vec::new();
     for (c, spec) in settings.comparisons.iter().enumerate() {
@@ -251,24 +266,67 @@ fn groups_of(settings: &Settings) -> Vec<u64> {
         }
     }
     masks
+        .into_iter()
+        .map(|comparisons| Group {
+            comparisons,
+            floor: None,
+        })
+        .collect()
 }
 
-/// Sum of `weights` (one per comparison, 0 for missing) where, within each group of
-/// `groups`, the negative weights count as their minimum alone.
+/// Sum of `weights` (one per comparison, 0 for missing) where each measured group's summed
+/// negative weight is raised to its floor (`scale` converts the floor's log2 units, e.g.
+/// `ln 2` for natural logs).
 #[must_use]
-pub fn grouped_sum(weights: &[f64], groups: &[u64]) -> f64 {
+pub fn grouped_sum(weights: &[f64], groups: &[Group], scale: f64) -> f64 {
     let mut total: f64 = weights.iter().sum();
-    for &g in groups {
-        let (mut sum, mut min) = (0.0, 0.0f64);
-        for (c, &w) in weights.iter().enumerate() {
-            if c < 64 && g & (1 << c) != 0 && w < 0.0 {
-                sum += w;
-                min = min.min(w);
-            }
-        }
-        total += min - sum;
+    for group in groups {
+        let Some(floor) = group.floor else { continue };
+        let loss: f64 = weights
+            .iter()
+            .enumerate()
+            .filter(|&(c, &w)| c < 64 && group.comparisons & (1 << c) != 0 && w < 0.0)
+            .map(|(_, w)| w)
+            .sum();
+        total += (floor * scale - loss).max(0.0);
     }
     total
+}
+
+/// Measure each group's floor (see [`Group`]) on the candidates: among pairs holding at least
+/// two of its fields, weighted by their match probability from the other comparisons, how
+/// often every field disagrees (shrunk towards what independence predicts, by 10 pairs).
+fn measure_groups(
+    groups: &mut [Group],
+    rows: &[(&[i8], u32, f64)],
+    m: &[Vec<f64>],
+    u: &[Vec<f64>],
+    prior: f64,
+) {
+    for group in groups.iter_mut() {
+        let member = |c: usize| c < 64 && group.comparisons & (1 << c) != 0;
+        let others: Vec<bool> = (0..m.len()).map(|c| !member(c)).collect();
+        let (mut all, mut held) = (0.0, 0.0);
+        for (gamma, _, n) in rows {
+            let levels: Vec<i8> = (0..gamma.len())
+                .filter(|&c| member(c) && gamma[c] != NULL_LEVEL)
+                .map(|c| gamma[c])
+                .collect();
+            if levels.len() < 2 {
+                continue;
+            }
+            let p = posterior(gamma, &others, m, u, prior, None, &[]) * n;
+            held += p;
+            if levels.iter().all(|&l| l == 0) {
+                all += p;
+            }
+        }
+        let members = (0..m.len()).filter(|&c| member(c));
+        let independent: f64 = members.clone().map(|c| m[c][0].max(FLOOR)).product();
+        let u_all: f64 = members.map(|c| u[c][0].max(FLOOR)).product();
+        let joint = (all + 10.0 * independent) / (held + 10.0);
+        group.floor = Some((joint.max(FLOOR) / u_all.max(FLOOR)).log2());
+    }
 }
 
 /// Deterministic 64-bit generator (splitmix64): the same seed gives the same sample everywhere.
@@ -453,7 +511,7 @@ fn posterior(
     u: &[Vec<f64>],
     prior: f64,
     household: Option<(u64, f64)>,
-    groups: &[u64],
+    groups: &[Group],
 ) -> f64 {
     let mut counted = [0.0f64; crate::settings::MAX_COMPARISONS];
     let mut gain = 0.0;
@@ -469,8 +527,8 @@ fn posterior(
     // The cap and the groups as in scoring, but not the guard on personal evidence: it would
     // feed back into EM, pushing duplicates with a mistyped name into the non-match class
     // (and their agreement into u).
-    let mut log_odds =
-        prior.ln() - (1.0 - prior).ln() + grouped_sum(&counted[..gamma.len()], groups);
+    let mut log_odds = prior.ln() - (1.0 - prior).ln()
+        + grouped_sum(&counted[..gamma.len()], groups, std::f64::consts::LN_2);
     if let Some((_, cap)) = household {
         log_odds += gain.min(cap);
     }
@@ -534,7 +592,7 @@ pub fn fit_em(
                     &su,
                     prior,
                     model.household_cap_ln(&m),
-                    &model.groups,
+                    &[],
                 );
                 matched += p * n;
                 total += n;
@@ -616,7 +674,7 @@ pub fn fit_em(
     for _ in 0..em.max_iterations {
         let (mut matched, mut total) = (0.0, 0.0);
         for (gamma, _, n) in &rows {
-            matched += posterior(gamma, &all, &m, &u, prior, household, &model.groups) * n;
+            matched += posterior(gamma, &all, &m, &u, prior, household, &[]) * n;
             total += n;
         }
         if total == 0.0 {
@@ -630,6 +688,7 @@ pub fn fit_em(
             break;
         }
     }
+    measure_groups(&mut model.groups, &rows, &m, &u, prior);
     if em.estimate_u {
         // What agreeing on the determined comparisons says by itself, from the chance that two
         // random records match and the random-pair u: the starting point of each set's prior.
@@ -738,7 +797,7 @@ fn rule_priors(
     determines: &[u64],
     em: &EmSettings,
     household: Option<(u64, f64)>,
-    groups: &[u64],
+    groups: &[Group],
 ) -> Vec<(u32, f64)> {
     let mut masks: Vec<u32> = rows.iter().map(|r| r.1).collect();
     masks.sort_unstable();

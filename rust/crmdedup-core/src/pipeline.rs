@@ -429,9 +429,9 @@ impl<'m> Scorer<'m> {
         }
         let groups = &self.model.groups;
         let n = gammas.len();
-        let mut w = prior + model::grouped_sum(&counted[..n], groups);
+        let mut w = prior + model::grouped_sum(&counted[..n], groups, 1.0);
         if let Some(cap) = self.household_cap {
-            let personal = model::grouped_sum(&evidence[..n], groups);
+            let personal = model::grouped_sum(&evidence[..n], groups, 1.0);
             w += model::household_gain(gain, personal, cap);
         }
         (w, w - raw)
