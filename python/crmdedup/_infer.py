@@ -466,9 +466,16 @@ _SHARED = {
     "country",
     "phone",
     "company",
-    "email",
 }
 """Roles whose values people living or working together share (see ``Comparison.shared``)."""
+
+_SOMETIMES_SHARED = ("email", "mobile")
+"""Roles personal in some files and shared by households or teams in others (a family's
+email, `info@` addresses): shared when the data says so (see ``_shared_in_data``)."""
+
+SHARED_BY_OTHERS = 0.2
+"""Share of a value's repeated groups holding different given names above which the value is
+taken as shared by several people."""
 
 _ADDRESS = {
     "address",
@@ -702,6 +709,35 @@ def _city_follows_postcode(frame: pl.DataFrame, postcode: str, city: str) -> boo
     return float(g["top"].sum()) / d.height >= CITY_FOLLOWS_POSTCODE
 
 
+def _shared_in_data(
+    sample: pl.DataFrame, by_role: dict[str, _Column], role: str, region: str
+) -> bool:
+    """Whether records sharing this column's value often have different given names."""
+    first = by_role.get("first_name")
+    col = by_role[role]
+    if first is None or first.name not in sample.columns or col.name not in sample.columns:
+        return False
+    kind = "email" if role == "email" else "phone"
+    specs = [(col.name, kind), (first.name, "name")]
+    normed = pl.DataFrame(
+        _core.normalize_columns(
+            sample.select(col.name, first.name), json.dumps(specs), default_region=region
+        )
+    )
+    value, given = f"{col.name}_norm", f"{first.name}_norm"
+    groups = (
+        normed.select(value, pl.col(given).str.slice(0, 1).alias("initial"))
+        .drop_nulls()
+        .group_by(value)
+        .agg(pl.len().alias("n"), pl.col("initial").n_unique().alias("names"))
+        .filter(pl.col("n") >= 2)
+    )
+    if groups.height < 5:
+        return False
+    share = float((groups["names"] > 1).mean() or 0.0)  # type: ignore[arg-type]
+    return share > SHARED_BY_OTHERS
+
+
 def _choose_comparisons(
     frame: pl.DataFrame, sample: pl.DataFrame, cols: list[_Column], region: str
 ) -> tuple[list[Comparison], dict[str, dict[str, Any]]]:
@@ -712,6 +748,11 @@ def _choose_comparisons(
         if r in by_role and by_role[r].name in sample.columns
     ]
     prof = _profile(sample, specs, region)
+    shared_here = {
+        role
+        for role in _SOMETIMES_SHARED
+        if role in by_role and _shared_in_data(sample, by_role, role, region)
+    }
     out: list[Comparison] = []
     stats: dict[str, dict[str, Any]] = {}
     for role, method, norm, thresholds, tf in _COMPARE:
@@ -747,7 +788,7 @@ def _choose_comparisons(
                 normalizer=norm,  # type: ignore[arg-type]
                 thresholds=thresholds,
                 term_frequency=tf,
-                shared=role in _SHARED,
+                shared=role in _SHARED or role in shared_here,
                 group="address" if role in _ADDRESS else "",
             )
         )
@@ -809,11 +850,12 @@ def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
     ]
     rules: list[tuple[str, ...]] = []
     if ln and fn:
-        for p in place:
-            if p:
-                rules.append((ln, fn, p))
-                rules.append((f"phonetic({ln})", f"phonetic({fn})", p))
-                break
+        # A name with a place; the name alone only where no place is known (homonyms across
+        # a country outnumber the duplicates that moved, which other rules still find).
+        where = next((p for p in place if p), None)
+        if where:
+            rules.append((ln, fn, where))
+            rules.append((f"phonetic({ln})", f"phonetic({fn})", where))
         rules.append((ln, fn))
         rules.append((f"phonetic({ln})", f"phonetic({fn})"))
         if "date_of_birth" in r:

@@ -294,38 +294,50 @@ pub fn grouped_sum(weights: &[f64], groups: &[Group], scale: f64) -> f64 {
 }
 
 /// Measure each group's floor (see [`Group`]) on the candidates: among pairs holding at least
-/// two of its fields, weighted by their match probability from the other comparisons, how
-/// often every field disagrees (shrunk towards what independence predicts, by 10 pairs).
+/// two of its fields, weighted by their match probability, how often every field disagrees
+/// (shrunk towards what independence predicts, by 10 pairs). The match probabilities use the
+/// floors being measured, starting from independence, for a few rounds: weighing pairs by
+/// the other comparisons alone would count homonyms that live apart as moved matches.
 fn measure_groups(
     groups: &mut [Group],
     rows: &[(&[i8], u32, f64)],
     m: &[Vec<f64>],
     u: &[Vec<f64>],
     prior: f64,
+    household: Option<(u64, f64)>,
 ) {
-    for group in groups.iter_mut() {
-        let member = |c: usize| c < 64 && group.comparisons & (1 << c) != 0;
-        let others: Vec<bool> = (0..m.len()).map(|c| !member(c)).collect();
-        let (mut all, mut held) = (0.0, 0.0);
-        for (gamma, _, n) in rows {
-            let levels: Vec<i8> = (0..gamma.len())
-                .filter(|&c| member(c) && gamma[c] != NULL_LEVEL)
-                .map(|c| gamma[c])
-                .collect();
-            if levels.len() < 2 {
-                continue;
+    let all_active = vec![true; m.len()];
+    let member = |g: &Group, c: usize| c < 64 && g.comparisons & (1 << c) != 0;
+    let bounds: Vec<(f64, f64)> = groups
+        .iter()
+        .map(|g| {
+            let members = (0..m.len()).filter(|&c| member(g, c));
+            let independent: f64 = members.clone().map(|c| m[c][0].max(FLOOR)).product();
+            let u_all: f64 = members.map(|c| u[c][0].max(FLOOR)).product();
+            (independent, u_all)
+        })
+        .collect();
+    for _ in 0..5 {
+        let current = groups.to_vec();
+        for (group, &(independent, u_all)) in groups.iter_mut().zip(&bounds) {
+            let (mut all, mut held) = (0.0, 0.0);
+            for (gamma, _, n) in rows {
+                let levels: Vec<i8> = (0..gamma.len())
+                    .filter(|&c| member(group, c) && gamma[c] != NULL_LEVEL)
+                    .map(|c| gamma[c])
+                    .collect();
+                if levels.len() < 2 {
+                    continue;
+                }
+                let p = posterior(gamma, &all_active, m, u, prior, household, &current) * n;
+                held += p;
+                if levels.iter().all(|&l| l == 0) {
+                    all += p;
+                }
             }
-            let p = posterior(gamma, &others, m, u, prior, None, &[]) * n;
-            held += p;
-            if levels.iter().all(|&l| l == 0) {
-                all += p;
-            }
+            let joint = (all + 10.0 * independent) / (held + 10.0);
+            group.floor = Some((joint.max(FLOOR) / u_all.max(FLOOR)).log2());
         }
-        let members = (0..m.len()).filter(|&c| member(c));
-        let independent: f64 = members.clone().map(|c| m[c][0].max(FLOOR)).product();
-        let u_all: f64 = members.map(|c| u[c][0].max(FLOOR)).product();
-        let joint = (all + 10.0 * independent) / (held + 10.0);
-        group.floor = Some((joint.max(FLOOR) / u_all.max(FLOOR)).log2());
     }
 }
 
@@ -688,7 +700,7 @@ pub fn fit_em(
             break;
         }
     }
-    measure_groups(&mut model.groups, &rows, &m, &u, prior);
+    measure_groups(&mut model.groups, &rows, &m, &u, prior, household);
     if em.estimate_u {
         // What agreeing on the determined comparisons says by itself, from the chance that two
         // random records match and the random-pair u: the starting point of each set's prior.

@@ -38,7 +38,15 @@ const PLUS_TAG_DOMAINS: &[&str] = &[
     "fastmail.fm",
 ];
 
-/// Split and canonicalise an email address; `None` when nothing is left.
+/// Whether a value was masked by the system that exported it (`jan***@example.com`,
+/// `06 ** ** 12 34`, `j•••@x.fr`): what is left cannot be compared with the full value, so it
+/// counts as missing rather than as a disagreement.
+#[must_use]
+pub fn is_masked(value: &str) -> bool {
+    value.contains("**") || value.contains('•')
+}
+
+/// Split and canonicalise an email address; `None` when nothing is left (or when masked).
 ///
 /// Trims spaces, quotes and a `mailto:` prefix, takes the address out of `Name <address>` and
 /// the first of several addresses (`a@x.fr; b@y.fr`), lower-cases, and encodes an international
@@ -46,6 +54,9 @@ const PLUS_TAG_DOMAINS: &[&str] = &[
 /// the big providers are dropped and `googlemail.com` becomes `gmail.com`.
 #[must_use]
 pub fn email_parts(value: &str, opts: &NormalizeOptions) -> Option<EmailParts> {
+    if is_masked(value) {
+        return None;
+    }
     let mut s = value.trim();
     if s.len() >= 7 && s.is_char_boundary(7) && s[..7].eq_ignore_ascii_case("mailto:") {
         s = &s[7..];

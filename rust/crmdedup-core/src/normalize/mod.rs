@@ -101,6 +101,7 @@ pub fn normalize_with(kind: Normalizer, value: &str, opts: &NormalizeOptions) ->
         Normalizer::Email => return email_parts(value, opts).map(|p| p.canonical),
         Normalizer::Phone => match phone_info(value, opts) {
             Some(info) => info.e164,
+            None if email::is_masked(value) => return None,
             None => phone_digits(value),
         },
         Normalizer::Company => return normalize_company(value),

@@ -57,6 +57,9 @@ pub struct PhoneInfo {
 /// but is not in a valid range is returned with `valid: false`.
 #[must_use]
 pub fn phone_info(value: &str, opts: &NormalizeOptions) -> Option<PhoneInfo> {
+    if super::email::is_masked(value) {
+        return None;
+    }
     let tables = tables();
     let region = tables.region(&opts.default_region);
     let (code, national) = match fast_parse(value, region, tables) {

@@ -18,6 +18,17 @@ const KINDS: [Normalizer; 10] = [
 ];
 
 #[test]
+fn masked_values_are_missing() {
+    assert_eq!(normalize(Normalizer::Email, "jan***@example.com"), None);
+    assert_eq!(normalize(Normalizer::Email, "j•••@x.fr"), None);
+    assert_eq!(normalize(Normalizer::Phone, "06 ** ** 12 34"), None);
+    assert_eq!(
+        normalize(Normalizer::Email, "jan*k@example.com").as_deref(),
+        Some("jan*k@example.com")
+    );
+}
+
+#[test]
 fn email_and_phone_basics() {
     assert_eq!(
         normalize(Normalizer::Email, "  J.Dupont@Gmail.COM ").as_deref(),
