@@ -466,6 +466,7 @@ _SHARED = {
     "country",
     "phone",
     "company",
+    "job_title",
 }
 """Roles whose values people living or working together share (see ``Comparison.shared``)."""
 
