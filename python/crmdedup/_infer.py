@@ -532,12 +532,18 @@ def _flat(frame: pl.DataFrame) -> list[str]:
 
 
 def _sample(frame: pl.DataFrame) -> pl.DataFrame:
-    """At most `SAMPLE_ROWS` rows of the flat columns, as text, chosen by content hash."""
-    flat = frame.select(pl.col(c).cast(pl.String) for c in _flat(frame))
-    if frame.height <= SAMPLE_ROWS or not flat.width:
-        return flat
-    key = pl.struct(pl.all()).hash(seed=17)
-    return flat.with_columns(key.alias("__h")).sort("__h").head(SAMPLE_ROWS).drop("__h")
+    """At most `SAMPLE_ROWS` rows of the flat columns, as text, chosen by content hash.
+
+    The rows whose id (or, without one, whole content) hashes lowest: the same records in any
+    order give the same sample.
+    """
+    flat = _flat(frame)
+    if frame.height > SAMPLE_ROWS and flat:
+        ids = [c for c in flat if (_role_by_name(_slug(c)) or ("",))[0] == "id"]
+        key = pl.col(ids[0]) if ids else pl.struct(flat)
+        hashes = frame.select(key.hash(seed=17)).to_series()
+        frame = frame[hashes.arg_sort().head(SAMPLE_ROWS).sort()]
+    return frame.select(pl.col(c).cast(pl.String) for c in flat)
 
 
 _Profiles = dict[tuple[str, str], dict[str, Any]]
@@ -772,7 +778,7 @@ def _choose_comparisons(
                 col.reason += f"; not compared: one value in {top / usable:.0%} of rows"
                 continue
         postcode = by_role.get("postcode")
-        if role == "city" and postcode and _city_follows_postcode(frame, postcode.name, col.name):
+        if role == "city" and postcode and _city_follows_postcode(sample, postcode.name, col.name):
             col.reason += "; not compared: the postcode already tells the city"
             continue
         initials = p is not None and p["top"] and all(len(v) == 1 for v, _ in p["top"])

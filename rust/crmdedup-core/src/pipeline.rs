@@ -424,7 +424,9 @@ impl<'m> Scorer<'m> {
                 counted[c] = (base + adj).min(0.0);
             } else {
                 counted[c] = base + adj;
-                evidence[c] = full;
+                // Without its term-frequency adjustment: agreeing on a common given name is
+                // weak evidence for a person, never evidence against one.
+                evidence[c] = self.weights[c][level as usize];
             }
         }
         let groups = &self.model.groups;
