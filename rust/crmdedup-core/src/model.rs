@@ -257,12 +257,11 @@ fn groups_of(settings: &Settings) -> Vec<Group> {
         if spec.group.is_empty() || c >= 64 {
             continue;
         }
-        match names.iter().position(|n| *n == spec.group) {
-            Some(i) => masks[i] |= 1 << c,
-            None => {
-                names.push(&spec.group);
-                masks.push(1 << c);
-            }
+        if let Some(i) = names.iter().position(|n| *n == spec.group) {
+            masks[i] |= 1 << c;
+        } else {
+            names.push(&spec.group);
+            masks.push(1 << c);
         }
     }
     masks
