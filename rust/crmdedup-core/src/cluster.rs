@@ -94,6 +94,15 @@ pub fn cluster(
             };
             let mut order: Vec<&Edge> = edges.iter().collect();
             order.sort_by(|x, y| y.p.total_cmp(&x.p).then_with(|| key(x).cmp(&key(y))));
+            // Pending links are counted between groups named by their smallest id rank, not by
+            // their union-find roots: which row becomes a root follows row positions.
+            let mut low: Vec<u32> = rank.to_vec();
+            let join = |uf: &mut UnionFind, low: &mut [u32], ra: u32, rb: u32| {
+                let least = low[ra as usize].min(low[rb as usize]);
+                uf.union(ra, rb);
+                let root = uf.find(ra);
+                low[root as usize] = least;
+            };
             let mut pending: rustc_hash::FxHashMap<(u32, u32), u32> =
                 rustc_hash::FxHashMap::default();
             for e in order {
@@ -103,13 +112,14 @@ pub fn cluster(
                 }
                 let lone = uf.size_of(ra) == 1 && uf.size_of(rb) == 1;
                 if lone || e.p >= guard {
-                    uf.union(ra, rb);
+                    join(&mut uf, &mut low, ra, rb);
                     continue;
                 }
-                let links = pending.entry((ra.min(rb), ra.max(rb))).or_default();
+                let (la, lb) = (low[ra as usize], low[rb as usize]);
+                let links = pending.entry((la.min(lb), la.max(lb))).or_default();
                 *links += 1;
                 if *links >= 2 {
-                    uf.union(ra, rb);
+                    join(&mut uf, &mut low, ra, rb);
                 }
             }
         }
@@ -179,6 +189,24 @@ mod tests {
             }
             for method in [ClusterMethod::ConnectedComponents, ClusterMethod::Guarded] {
                 prop_assert_eq!(cluster(12, &edges, &rank, method, 0.97), cluster(12, &shuffled, &rank, method, 0.97));
+            }
+            // The same records stored in another row order: the same clusters, by id rank.
+            let mut perm: Vec<u32> = (0..12).collect();
+            for i in (1..perm.len()).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                perm.swap(i, j);
+            }
+            let moved: Vec<Edge> = edges.iter().map(|x| e(perm[x.a as usize], perm[x.b as usize], x.p)).collect();
+            let mut moved_rank = vec![0u32; 12];
+            for (row, &to) in perm.iter().enumerate() {
+                moved_rank[to as usize] = rank[row];
+            }
+            for method in [ClusterMethod::ConnectedComponents, ClusterMethod::Guarded] {
+                let here = cluster(12, &edges, &rank, method, 0.97);
+                let there = cluster(12, &moved, &moved_rank, method, 0.97);
+                for row in 0..12 {
+                    prop_assert_eq!(perm[here[row] as usize], there[perm[row] as usize]);
+                }
             }
             // Connected components: both ends of every edge share a cluster.
             let reps = cluster(12, &edges, &rank, ClusterMethod::ConnectedComponents, 0.97);
