@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from crmdedup._arrow import to_polars
 from crmdedup.errors import SchemaError
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "as_naive_datetime",
     "cast_ids",
     "check_ids",
+    "id_values",
     "members_of",
     "require_columns",
     "to_frame",
@@ -51,15 +53,7 @@ def to_frame(data: Any, *, name: str) -> pl.DataFrame:
     """
     if isinstance(data, pl.DataFrame):
         return data
-    if isinstance(data, pl.LazyFrame):
-        return data.collect()
-    try:
-        return pl.DataFrame(data)
-    except (TypeError, ValueError) as exc:
-        raise SchemaError(
-            f"`{name}` is not a table (got {type(data).__name__}); "
-            "expected a polars, pyarrow or pandas DataFrame or an Arrow C stream"
-        ) from exc
+    return to_polars(data, name=name)
 
 
 def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, table: str) -> None:
@@ -104,6 +98,25 @@ def cast_ids(frame: pl.DataFrame, column: str, dtype: pl.DataType, *, table: str
             f"id of type {dtype}\nhint: use the same id type as the records"
         )
     return cast.drop(column).rename({"__cast": column}).select(frame.columns)
+
+
+def id_values(values: Iterable[Any], column: str, dtype: pl.DataType, *, table: str) -> pl.Series:
+    """Ids given by the caller as a series of the records' id ``dtype``, naming a bad one."""
+    items = list(values)
+    try:
+        series = pl.Series(column, items)
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        shown = next((v for v in items if not isinstance(v, str | int | float)), items[:3])
+        raise SchemaError(
+            f"`{table}`: {shown!r} is not an id of column `{column}` ({dtype}); "
+            "expected plain values of one type"
+        ) from None
+    if series.dtype.is_nested() or series.dtype == pl.Object:
+        raise SchemaError(
+            f"`{table}`: {items[0]!r} is not an id of column `{column}` ({dtype}); "
+            "expected plain values of one type"
+        )
+    return cast_ids(pl.DataFrame([series]), column, dtype, table=table).get_column(column)
 
 
 def members_of(records: pl.DataFrame, clusters: pl.DataFrame, id_column: str) -> pl.DataFrame:

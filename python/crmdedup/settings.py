@@ -8,6 +8,7 @@ here for unknown keys and wrong types, in the engine for meaning. Every error is
 from __future__ import annotations
 
 import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -278,6 +279,10 @@ class Settings:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"settings file `{p}` does not exist") from None
+        except IsADirectoryError:
+            raise ConfigError(f"settings file `{p}` is a directory, expected a TOML file") from None
+        except PermissionError:
+            raise ConfigError(f"settings file `{p}` cannot be read (permission denied)") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"settings file `{p}` is not valid TOML: {e}") from None
         return cls.from_dict(data)
@@ -322,6 +327,7 @@ class Settings:
         """
         from crmdedup import _core
 
+        _check_types(self)
         _core.validate_settings(self.to_json())
 
 
@@ -360,6 +366,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "default_region": (str,),
     "id_column": (str, type(None)),
 }
+_MAX_U64 = 2**64 - 1
+_MAX_INT: dict[str, int] = {"max_iterations": 2**32 - 1}
+"""Largest value of each integer setting the engine can hold (others are 64-bit)."""
 _CHOICES: dict[str, tuple[str, ...]] = {
     "method": get_args(Method),
     "normalizer": get_args(Normalizer),
@@ -392,12 +401,40 @@ def _check_scalars(values: dict[str, Any], key: str, *, skip_nested: bool = True
         if types and (not isinstance(v, types) or (is_bool and bool not in types)):
             want = " or ".join(t.__name__ for t in types)
             raise ConfigError(f"`{where}{k}`: expected {want}, got {v!r}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"`{where}{k}`: expected a finite number, got {v!r}")
+        if types == (int,) and not 0 <= v <= _MAX_INT.get(k, _MAX_U64):
+            raise ConfigError(
+                f"`{where}{k}`: expected an integer from 0 to {_MAX_INT.get(k, _MAX_U64)}, "
+                f"got {v!r}"
+            )
         if k in _CHOICES and v not in _CHOICES[k]:
             raise ConfigError(f"`{where}{k}`: {v!r} is not one of {', '.join(_CHOICES[k])}")
         if k in ("thresholds", "keys"):
             items = _list(v, f"{where}{k}")
             kind: type | tuple[type, ...] = str if k == "keys" else (int, float)
-            bad = [x for x in items if not isinstance(x, kind) or isinstance(x, bool)]
+            bad = [
+                x
+                for x in items
+                if not isinstance(x, kind)
+                or isinstance(x, bool)
+                or (isinstance(x, float) and not math.isfinite(x))
+            ]
             if bad:
                 raise ConfigError(f"`{where}{k}`: unexpected item {bad[0]!r}")
             values[k] = tuple(items)
+
+
+def _check_types(settings: Settings) -> None:
+    """Check settings built in Python as :meth:`Settings.from_dict` checks a dict."""
+    parts: list[tuple[str, Any, type[Any]]] = [("em", settings.em, EmSettings)]
+    parts += [(f"comparisons[{i}]", c, Comparison) for i, c in enumerate(settings.comparisons)]
+    parts += [
+        (f"blocking_rules[{i}]", r, BlockingRule) for i, r in enumerate(settings.blocking_rules)
+    ]
+    for key, value, cls in parts:
+        if not isinstance(value, cls):
+            raise ConfigError(f"`{key}`: expected {cls.__name__}, got {value!r}")
+        _check_scalars(asdict(value), key)
+    top = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    _check_scalars(top, "")
