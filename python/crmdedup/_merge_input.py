@@ -157,11 +157,39 @@ def members_of(records: pl.DataFrame, clusters: pl.DataFrame, id_column: str) ->
     return members.select(id_column, MEMBER_CLUSTER, MEMBER_ROW)
 
 
+_OFFSET_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z")
+_HAS_OFFSET = r"T\d{2}:\d{2}.*[+-]\d{2}:?\d{2}$"
+
+
+def _parse_times(column: str) -> pl.Expr:
+    """Text timestamps as naive UTC: ISO 8601 with an offset or ``Z`` converted, others as is."""
+    text = pl.col(column).str.strip_chars()
+    iso = (
+        text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ tT](\d)", "${1}T${2}")
+        .str.replace(r"[Zz]$", "+00:00")
+        .str.replace(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*([+-]\d{2})$", "${1}${2}:00")
+    )
+    with_offset = iso.str.contains(_HAS_OFFSET)
+    aware = [
+        pl.when(with_offset)
+        .then(iso)
+        .str.to_datetime(f, strict=False, time_unit="us")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
+        for f in _OFFSET_FORMATS
+    ]
+    # Without an offset the format is inferred (ISO dates and times, and the usual variants).
+    naive = pl.when(~with_offset).then(text).str.to_datetime(strict=False, time_unit="us")
+    return pl.coalesce(*aware, naive)
+
+
 def as_naive_datetime(frame: pl.DataFrame, column: str, *, table: str) -> pl.DataFrame:
     """Return ``frame`` with ``column`` as a naive UTC ``Datetime("us")``.
 
-    Dates become midnight, time-zone aware values are converted to UTC and text is parsed;
-    a value that cannot be read is reported with its row.
+    Time-zone aware datetimes, and ISO 8601 text with an offset (``+01:00``, ``+0100``,
+    ``+01``) or ``Z``, are converted to UTC; naive datetimes and text without an offset are
+    taken as UTC already; dates become midnight. A value that cannot be read is reported with
+    its row.
     """
     dtype = frame.schema[column]
     target = pl.Datetime("us")
@@ -173,19 +201,15 @@ def as_naive_datetime(frame: pl.DataFrame, column: str, *, table: str) -> pl.Dat
     if dtype in (pl.Date, pl.Null):
         return frame.with_columns(pl.col(column).cast(target))
     if dtype == pl.String:
-        parsed = pl.col(column).str.to_datetime(strict=False, time_unit="us")
-        cast = frame.with_columns(parsed.alias("__parsed"))
+        cast = frame.with_columns(_parse_times(column).alias("__parsed"))
         bad = pl.col("__parsed").is_null() & pl.col(column).is_not_null()
         if cast.select(bad.any()).item():
             row, value = _example(cast, bad, column)
             raise SchemaError(
                 f"column `{column}` of `{table}` holds {value!r} at row {row}, "
-                "expected a date or datetime"
+                "expected a date or datetime (ISO 8601, e.g. 2024-05-01T10:00:00+02:00)"
             )
-        parsed_column = cast.get_column("__parsed")
-        if isinstance(parsed_column.dtype, pl.Datetime) and parsed_column.dtype.time_zone:
-            parsed_column = parsed_column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        return frame.with_columns(parsed_column.cast(target).alias(column))
+        return cast.with_columns(pl.col("__parsed").cast(target).alias(column)).drop("__parsed")
     raise SchemaError(
         f"column `{column}` of `{table}` has type {dtype}, expected a date or datetime"
     )

@@ -137,8 +137,10 @@ def consents_from_columns(
         Purpose → opt-in flag column, e.g. ``{"email_marketing": "email_optin"}``. The flag is
         a boolean, 0/1 or yes/no text; null means no event.
     at_suffix, source_suffix, proof_suffix
-        The event time is read from ``<flag><at_suffix>`` (required); source and proof from
-        ``<flag><source_suffix>`` and ``<flag><proof_suffix>`` when those columns exist.
+        The event time is read from ``<flag><at_suffix>`` (required; a date, a datetime or ISO
+        8601 text, converted to naive UTC: values with an offset or ``Z`` are converted, naive
+        ones taken as UTC); source and proof from ``<flag><source_suffix>`` and
+        ``<flag><proof_suffix>`` when those columns exist.
     contact_points
         Purpose → column holding the contact point the flag covers. Without it the event has no
         ``contact_point`` and :func:`crmdedup.merge` takes it from the purpose's channel column.
