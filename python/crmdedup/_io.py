@@ -147,7 +147,7 @@ _ASCII = bytes(range(128))
 
 def _mostly_utf8(data: bytes) -> bool:
     """Whether more bytes above ASCII belong to valid UTF-8 sequences than not."""
-    high = len(data) - len(data.translate(None, _ASCII))
+    high = len(data.translate(None, _ASCII))
     valid = sum(len(m) for m in _UTF8_SEQUENCE.findall(data))
     return valid > high - valid
 
@@ -352,23 +352,28 @@ def _read_text_table(
             f"`{p}` is not a well-formed {'TSV' if delimiter == chr(9) else 'CSV'} file "
             f"(delimiter {delimiter!r}, encoding {encoding}): {_first_line(e)}"
         ) from None
-    frame = frame.rename(_header_names(p, frame.columns))
+    frame.columns = _header_names(p, sample, delimiter, frame.columns)
     fmt = "tsv" if delimiter == "\t" else "csv"
     return frame, TableInfo(p, fmt, encoding, delimiter, size, repaired=not clean)
 
 
-def _header_names(p: Path, columns: list[str]) -> dict[str, str]:
-    """Header names trimmed (and without a byte order mark); two that become one are an error."""
-    names: dict[str, str] = {}
-    for c in columns:
-        name = c.strip().lstrip("\ufeff").strip()
-        clash = next((k for k, v in names.items() if v == name), None)
-        if clash is not None:
+def _header_names(p: Path, sample: str, delimiter: str, columns: list[str]) -> list[str]:
+    """The header's names, trimmed (and without a byte order mark); a repeated name is an error.
+
+    The header is read again from the file because polars renames repeated names itself.
+    """
+    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    if len(header) != len(columns):
+        header = columns
+    names = [c.strip().lstrip("\ufeff").strip() for c in header]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            first = names.index(name)
+            trimmed = " once spaces are trimmed" if header[first] != header[i] else ""
             raise SchemaError(
-                f"`{p}` has two columns named `{name}` once spaces are trimmed "
-                f"({clash!r} and {c!r})\nhint: rename one of them in the header"
+                f"`{p}` has two columns named `{name}`{trimmed} (columns {first + 1} and "
+                f"{i + 1} of the header)\nhint: rename one of them in the header"
             )
-        names[c] = name
     return names
 
 
