@@ -17,7 +17,7 @@ use crate::errors::{self, BindError};
 const POLL: Duration = Duration::from_millis(20);
 
 /// How long a cancelled run is waited for before it is left to stop at its next progress call.
-const GRACE: Duration = Duration::from_millis(200);
+const GRACE: Duration = Duration::from_millis(50);
 
 /// What the engine reports, kept until the calling thread forwards it; and the stop flag.
 #[derive(Default)]
