@@ -89,6 +89,11 @@ def cast_ids(frame: pl.DataFrame, column: str, dtype: pl.DataType, *, table: str
     """Cast ``column`` to the records' id ``dtype``, naming the column when a value does not fit."""
     if frame.schema[column] == dtype:
         return frame
+    found = frame.schema[column]
+    if found.is_nested() or found == pl.Object:
+        raise SchemaError(
+            f"column `{column}` of `{table}` has type {found}, expected ids of type {dtype}"
+        )
     cast = frame.with_columns(pl.col(column).cast(dtype, strict=False).alias("__cast"))
     bad = pl.col("__cast").is_null() & pl.col(column).is_not_null()
     if cast.select(bad.any()).item():

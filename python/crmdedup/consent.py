@@ -13,7 +13,7 @@ import polars as pl
 
 from crmdedup._merge_input import as_naive_datetime, check_ids, require_columns, to_frame
 from crmdedup._merge_policy import Channel
-from crmdedup.errors import SchemaError
+from crmdedup.errors import ConfigError, SchemaError
 
 __all__ = ["canonical_contact_point", "canonical_contact_point_expr", "consents_from_columns"]
 
@@ -173,6 +173,10 @@ def consents_from_columns(
     >>> events.select("record_id", "purpose", "status", "proof").rows()
     [(1, 'email_marketing', 'granted', 'form-17')]
     """
+    if not isinstance(purposes, Mapping):
+        raise ConfigError(
+            f"`purposes`: expected a mapping of purpose to flag column, got {purposes!r}"
+        )
     frame = to_frame(records, name="records")
     require_columns(frame, [id_column], table="records")
     check_ids(frame, id_column, table="records")

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from crmdedup._arrow import TableLike, to_polars
+from crmdedup._merge_input import cast_ids
 from crmdedup.api import DedupeResult
 from crmdedup.errors import SchemaError
 
@@ -107,6 +108,7 @@ def evaluate(
     """
     idc = result.id_column
     truth_frame = _truth_frame(truth, idc)
+    truth_frame = cast_ids(truth_frame, idc, result.clusters.schema[idc], table="truth")
     clusters = result.clusters.select(idc, "cluster_id").join(truth_frame, on=idc, how="left")
     missing = clusters.filter(pl.col("entity").is_null())
     if missing.height:

@@ -264,3 +264,45 @@ def test_pandas_with_duplicate_names_in_merge(clusters: pl.DataFrame) -> None:
     frame = pd.DataFrame([["a", "x", "y"]], columns=["id", "nom", "nom"])
     with pytest.raises(SchemaError, match="`nom`"):
         crmdedup.merge(frame, clusters, id_column="id")
+
+
+# -- merge, consent and evaluation inputs ----------------------------------------------------
+
+PEOPLE = pl.DataFrame({"record_id": [1, 2], "email": ["a@x.fr", "A@x.fr"]})
+CLUSTERS = pl.DataFrame({"record_id": [1, 2], "cluster_id": [1, 1]})
+
+
+def test_list_contact_points_are_named() -> None:
+    listed = PEOPLE.with_columns(pl.col("email").map_elements(lambda v: [v], pl.List(pl.String)))
+    with pytest.raises(SchemaError, match="`email`"):
+        crmdedup.merge(listed, CLUSTERS, id_column="record_id")
+
+
+def test_consent_record_ids_of_a_nested_type() -> None:
+    events = pl.DataFrame(
+        {
+            "record_id": [[1]],
+            "purpose": ["email_marketing"],
+            "status": ["granted"],
+            "recorded_at": ["2024-01-01"],
+            "source": ["web"],
+            "proof": ["p"],
+        }
+    )
+    with pytest.raises(SchemaError, match="`record_id`"):
+        crmdedup.merge(PEOPLE, CLUSTERS, id_column="record_id", consents=events)
+
+
+def test_policy_and_purposes_of_the_wrong_type() -> None:
+    with pytest.raises(ConfigError, match="`policy`"):
+        crmdedup.merge(PEOPLE, CLUSTERS, id_column="record_id", policy="strict")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="`purposes`"):
+        crmdedup.consents_from_columns(PEOPLE, id_column="record_id", purposes=["x"])  # type: ignore[arg-type]
+
+
+def test_truth_with_ids_of_another_type() -> None:
+    result = crmdedup.dedupe(PEOPLE, id_column="record_id")
+    truth = pl.DataFrame({"record_id": ["1", "2"], "entity": [1, 1]})
+    assert crmdedup.evaluate(result, truth).f1 >= 0
+    with pytest.raises(SchemaError, match="`record_id`"):
+        crmdedup.evaluate(result, pl.DataFrame({"record_id": ["x", "y"], "entity": [1, 1]}))

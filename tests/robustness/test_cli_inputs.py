@@ -110,8 +110,10 @@ def test_output_that_is_a_file(contacts: Path, tmp_path: Path) -> None:
 
 
 def test_paths_that_are_directories(contacts: Path, tmp_path: Path) -> None:
-    assert_error(run("dedupe", tmp_path, "--quiet"), "is a directory")
-    assert_error(run("dedupe", contacts, "--config", tmp_path, "--quiet"), "is a directory")
+    nowhere = tmp_path / "never"
+    assert_error(run("dedupe", tmp_path, "-o", nowhere, "--quiet"), "is a directory")
+    assert_error(run("dedupe", contacts, "--config", tmp_path, "-o", nowhere), "is a directory")
+    assert not nowhere.exists()
     assert_error(run("init-config", contacts, "-o", tmp_path), "is a directory")
     out = tmp_path / "run"
     assert run("dedupe", contacts, "-o", out, "--quiet").exit_code == 0
@@ -133,13 +135,17 @@ def test_paths_that_are_directories(contacts: Path, tmp_path: Path) -> None:
 def test_empty_ids_and_colliding_headers(tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "c.csv"
     path.write_text(text)
-    assert_error(run("dedupe", path, "--id-column", "record_id", "--quiet"), needle)
+    out = tmp_path / "run"
+    assert_error(run("dedupe", path, "--id-column", "record_id", "-o", out, "--quiet"), needle)
+    assert not out.exists()
 
 
 def test_id_column_named_like_an_output(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("cluster_id,email\n1,a@x.fr\n2,b@x.fr\n")
-    assert_error(run("dedupe", path, "--id-column", "cluster_id", "--quiet"), "`cluster_id`")
+    out = tmp_path / "run"
+    assert_error(run("dedupe", path, "--id-column", "cluster_id", "-o", out), "`cluster_id`")
+    assert not out.exists()
 
 
 # -- the output directory: one whole run (class 4) ------------------------------------------
