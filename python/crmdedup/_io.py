@@ -532,6 +532,8 @@ def staged_dir(
         When ``path`` is a file or cannot be written (checked before anything else happens).
     """
     target = check_output_dir(path, what=what)
+    if target.is_symlink():
+        target = target.resolve()  # swap the directory the link points to, keep the link
     parent = target.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=parent))

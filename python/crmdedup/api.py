@@ -322,7 +322,7 @@ def dedupe(
         Column of unique record ids (strings or integers). Defaults to ``settings.id_column``;
         without one, a ``row_id`` column of row positions is used.
     threads
-        Worker threads; default all cores. Results do not depend on it.
+        Worker threads, 1 to ``MAX_THREADS``; default all cores. Results do not depend on it.
     progress
         Optional ``progress(stage, done, total)`` callback.
     model
@@ -336,9 +336,13 @@ def dedupe(
     Raises
     ------
     SchemaError
-        Missing or mistyped columns, null or duplicate ids (naming column and value).
+        Missing or mistyped columns, null or duplicate ids (naming column and value), or an id
+        column whose outputs would clash with the others (``cluster_id``, ``cluster_size``…).
     ConfigError
-        Invalid settings, or a model that does not fit them.
+        Invalid settings (NaN, infinite or out-of-range values, wrong types, naming the key),
+        invalid arguments, or a model that does not fit the settings.
+    KeyboardInterrupt
+        On Ctrl-C, within the current stage of the run.
 
     Examples
     --------

@@ -267,3 +267,13 @@ def test_stray_byte_warns_in_the_cli_style(tmp_path: Path) -> None:
     assert len(warning) == 1 and "line 4" in warning[0], result.stderr
     run_file = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run("report", tmp_path / "run", "--quiet").exit_code == 0, run_file
+
+
+def test_output_through_a_symlink(contacts: Path, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    link = tmp_path / "link"
+    assert run("dedupe", contacts, "-o", real, "--quiet").exit_code == 0
+    link.symlink_to(real, target_is_directory=True)
+    assert run("dedupe", contacts, "-o", link, "--quiet").exit_code == 0
+    assert link.is_symlink() and (link / "run.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
