@@ -85,6 +85,8 @@ def canonical_contact_point(
     >>> canonical_contact_point(phones, "phone").to_list()
     ['+33612345678', '+33612345678', '+33612345678']
     """
+    if not isinstance(values, pl.Series):
+        raise SchemaError(f"`values` must be a polars Series of text, got {type(values).__name__}")
     frame = pl.DataFrame({"v": values})
     out = frame.select(canonical_contact_point_expr(pl.col("v"), channel)).to_series()
     return out.alias(values.name)

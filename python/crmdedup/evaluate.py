@@ -63,7 +63,13 @@ def _pair_count(sizes: pl.Series) -> int:
 
 def _truth_frame(truth: TableLike | Mapping[Any, Any], id_column: str) -> pl.DataFrame:
     if isinstance(truth, Mapping):
-        return pl.DataFrame({id_column: list(truth.keys()), "entity": list(truth.values())})
+        try:
+            return pl.DataFrame({id_column: list(truth.keys()), "entity": list(truth.values())})
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            raise SchemaError(
+                f"`truth` maps ids of several types, or entities of several types, to each other "
+                f"(e.g. {next(iter(truth.items()), None)!r}); expected one type for each"
+            ) from None
     frame = to_polars(truth, name="truth")
     if id_column not in frame.columns or frame.width != 2:
         raise SchemaError(

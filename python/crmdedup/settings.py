@@ -11,7 +11,7 @@ import json
 import math
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -74,7 +74,7 @@ class Comparison:
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", self.column)
-        object.__setattr__(self, "thresholds", tuple(self.thresholds))
+        object.__setattr__(self, "thresholds", tuple(_list(self.thresholds, "thresholds")))
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class BlockingRule:
     def __post_init__(self) -> None:
         if isinstance(self.keys, str):
             object.__setattr__(self, "keys", (self.keys,))
-        object.__setattr__(self, "keys", tuple(self.keys))
+        object.__setattr__(self, "keys", tuple(_list(self.keys, "keys")))
 
 
 @dataclass(frozen=True)
@@ -183,10 +183,10 @@ class Settings:
     id_column: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "comparisons", tuple(self.comparisons))
+        object.__setattr__(self, "comparisons", tuple(_list(self.comparisons, "comparisons")))
         rules = tuple(
-            r if isinstance(r, BlockingRule) else BlockingRule(tuple(r))
-            for r in self.blocking_rules
+            r if isinstance(r, BlockingRule) else BlockingRule(tuple(_list(r, "blocking_rules")))
+            for r in _list(self.blocking_rules, "blocking_rules")
         )
         object.__setattr__(self, "blocking_rules", rules)
 
@@ -221,6 +221,10 @@ class Settings:
         >>> s.with_(threshold=0.95).threshold
         0.95
         """
+        known = {f.name for f in fields(self)}
+        for key in changes:
+            if key not in known:
+                raise ConfigError(f"`{key}`: unknown key (known: {', '.join(sorted(known))})")
         return replace(self, **changes)
 
     @classmethod
@@ -334,7 +338,7 @@ class Settings:
 def _list(value: Any, key: str) -> list[Any]:
     if value is None:
         raise ConfigError(f"`{key}`: missing (a list is expected)")
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise ConfigError(f"`{key}`: expected a list, got {type(value).__name__}")
     return list(value)
 

@@ -306,3 +306,59 @@ def test_truth_with_ids_of_another_type() -> None:
     assert crmdedup.evaluate(result, truth).f1 >= 0
     with pytest.raises(SchemaError, match="`record_id`"):
         crmdedup.evaluate(result, pl.DataFrame({"record_id": ["x", "y"], "entity": [1, 1]}))
+
+
+# -- objects built in Python with the wrong types --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "key"),
+    [
+        (lambda: crmdedup.Settings(comparisons=None, blocking_rules=()), "`comparisons`"),  # type: ignore[arg-type]
+        (lambda: crmdedup.Settings(comparisons=(), blocking_rules=(5,)), "`blocking_rules`"),  # type: ignore[arg-type]
+        (lambda: crmdedup.Comparison("email", thresholds=None), "`thresholds`"),  # type: ignore[arg-type]
+        (lambda: crmdedup.Comparison("email", thresholds=0.9), "`thresholds`"),  # type: ignore[arg-type]
+        (lambda: crmdedup.BlockingRule(keys=5), "`keys`"),  # type: ignore[arg-type]
+        (lambda: SETTINGS.with_(treshold=0.9), "`treshold`"),
+    ],
+)
+def test_settings_objects_of_the_wrong_type(build: object, key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        build()  # type: ignore[operator]
+
+
+def test_settings_accept_any_iterable() -> None:
+    rules = (crmdedup.BlockingRule(k) for k in (("email",),))
+    built = crmdedup.Settings(comparisons=[crmdedup.Comparison("email")], blocking_rules=rules)
+    assert built.blocking_rules[0].keys == ("email",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key"),
+    [
+        ({"n_rows": -5}, "`n_rows`"),
+        ({"n_rows": "10"}, "`n_rows`"),
+        ({"n_rows": 10.5}, "`n_rows`"),
+        ({"n_rows": 10, "seed": -1}, "`seed`"),
+        ({"n_rows": 10, "duplicate_rate": math.nan}, "`duplicate_rate`"),
+        ({"n_rows": 10, "corruption": "high"}, "`corruption`"),
+    ],
+)
+def test_generate_contacts_arguments(kwargs: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        crmdedup.datasets.generate_contacts(**kwargs)  # type: ignore[arg-type]
+
+
+def test_model_from_text_that_is_not_json() -> None:
+    with pytest.raises(ConfigError, match="invalid model"):
+        crmdedup.Model("nope")
+    with pytest.raises(ConfigError, match="JSON text"):
+        crmdedup.Model(b"{}")  # type: ignore[arg-type]
+
+
+def test_truth_dict_and_contact_points_of_mixed_types() -> None:
+    result = crmdedup.dedupe(PEOPLE, id_column="record_id")
+    with pytest.raises(SchemaError, match="`truth`"):
+        crmdedup.evaluate(result, {1: 1, "2": [1]})
+    with pytest.raises(SchemaError, match="`values`"):
+        crmdedup.canonical_contact_point(5, "email")  # type: ignore[arg-type]
