@@ -43,7 +43,7 @@ def isolated(code: str) -> tuple[str, str]:
         """
     ).format(body=textwrap.indent(textwrap.dedent(code), "    "))
     proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 0, f"the interpreter crashed ({proc.returncode}): {proc.stderr}"
     name, message = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -106,7 +106,7 @@ def test_harmless_id_names_still_work(people: pl.DataFrame, name: str) -> None:
 # -- call arguments -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("threads", [0, -1, True, False, 1.5, "2", 10**9, 2**70])
+@pytest.mark.parametrize("threads", [0, -1, True, False, 1.5, "2"])
 def test_absurd_threads(people: pl.DataFrame, threads: object) -> None:
     with pytest.raises(ConfigError, match="`threads`"):
         crmdedup.dedupe(people, id_column="id", threads=threads)  # type: ignore[arg-type]
@@ -114,8 +114,11 @@ def test_absurd_threads(people: pl.DataFrame, threads: object) -> None:
         crmdedup.link(people, people, id_column="id", threads=threads)  # type: ignore[arg-type]
 
 
-def test_huge_threads_in_a_subprocess() -> None:
-    name, message = isolated('crmdedup.dedupe(pl.DataFrame({"email": ["a"]}), threads=10**9)')
+@pytest.mark.parametrize("threads", ["10**9", "2**70"])
+def test_huge_threads_in_a_subprocess(threads: str) -> None:
+    name, message = isolated(
+        f'crmdedup.dedupe(pl.DataFrame({{"email": ["a"]}}), threads={threads})'
+    )
     assert name == "ConfigError" and "`threads`" in message
 
 
