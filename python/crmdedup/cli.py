@@ -193,6 +193,9 @@ class _Group(click.Group):
         try:
             code: Any = run()
         except click.ClickException as e:
+            if type(e).__name__ == "NoArgsIsHelpError":  # bare `crmdedup`: the help, as click does
+                e.show()
+                sys.exit(e.exit_code)
             _error_lines(_usage_message(e))
             sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
         except click.Abort:

@@ -277,3 +277,9 @@ def test_output_through_a_symlink(contacts: Path, tmp_path: Path) -> None:
     assert run("dedupe", contacts, "-o", link, "--quiet").exit_code == 0
     assert link.is_symlink() and (link / "run.json").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_bare_command_shows_the_help() -> None:
+    result = run()
+    assert result.exit_code == 2
+    assert "Usage:" in result.output and "error:" not in result.output
