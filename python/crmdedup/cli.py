@@ -205,7 +205,9 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         on_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _on_sigterm) if on_main else None
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        if on_main:
+            signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("always", InputWarning)
@@ -213,7 +215,8 @@ class _Group(click.Group):
                 return self._invoke(ctx)
         finally:
             if on_main:
-                signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+                for s, handler in handlers.items():
+                    signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
     def _invoke(self, ctx: click.Context) -> Any:
         try:
