@@ -190,6 +190,9 @@ class _Group(click.Group):
         run = functools.partial(super().main, args, prog_name, complete_var, False, **extra)
         if not standalone_mode:
             return run()
+        real = args is None and threading.current_thread() is threading.main_thread()
+        if real:
+            signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             code: Any = run()
         except click.ClickException as e:
@@ -198,25 +201,30 @@ class _Group(click.Group):
                 sys.exit(e.exit_code)
             _error_lines(_usage_message(e))
             sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
-        except click.Abort:
-            _error_lines("aborted")
-            sys.exit(1)
+        except click.Abort as e:
+            if not isinstance(e.__cause__, KeyboardInterrupt):
+                _error_lines("aborted")
+                sys.exit(1)
+            _error_lines("interrupted; no output was changed")
+            code = 143 if isinstance(e.__cause__, _Terminated) else 130
+        if real:
+            # Done: a late Ctrl-C or SIGTERM must not turn a finished run into a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if real and code in (130, 143):
+            # Interrupted: the engine may still be finishing its stage on other threads, and the
+            # outputs are already clean. Leave at once rather than tear the interpreter down
+            # around it (that took longer than the rest of the exit).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
-        on_main = threading.current_thread() is threading.main_thread()
-        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-        if on_main:
-            signal.signal(signal.SIGTERM, _on_sigterm)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("always", InputWarning)
-                warnings.showwarning = _show_warning
-                return self._invoke(ctx)
-        finally:
-            if on_main:
-                for s, handler in handlers.items():
-                    signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", InputWarning)
+            warnings.showwarning = _show_warning
+            return self._invoke(ctx)
 
     def _invoke(self, ctx: click.Context) -> Any:
         try:
@@ -224,9 +232,6 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt as e:
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: no traceback
-                signal.signal(signal.SIGTERM, signal.SIG_IGN)
             _error_lines("interrupted; no output was left half-written", "error")
             raise click.exceptions.Exit(143 if isinstance(e, _Terminated) else 130) from None
         except CrmdedupError as e:
