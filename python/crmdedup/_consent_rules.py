@@ -72,6 +72,12 @@ def record_points(
     for channel, column in policy.channel_columns.items():
         if column not in records.columns:
             continue
+        dtype = records.schema[column]
+        if dtype.is_nested() or dtype == pl.Object:
+            raise SchemaError(
+                f"column `{column}` of `records` has type {dtype}, expected text "
+                f"(the {channel} contact point of each record)"
+            )
         parts.append(
             records.select(
                 pl.col(id_column),

@@ -4,7 +4,8 @@ CRM exports come in many dialects: comma or semicolon separated, UTF-8 with or w
 order mark, or Windows-1252/Latin-1 when produced by a French spreadsheet. :func:`read_table`
 sniffs the encoding and the delimiter, and reads every CSV column as text so that postcodes,
 phone numbers and ids keep their leading zeros. Outputs go through a temporary file in the same
-directory and a rename, so an interrupted run never leaves half a file behind.
+directory and a rename, so an interrupted run never leaves half a file behind; a directory of
+outputs is built next to its target and swapped in whole (:func:`staged_dir`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import ctypes
 import io
 import os
+import re
+import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+import threading
+import warnings
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -26,13 +34,18 @@ from crmdedup.errors import CrmdedupError, SchemaError
 
 __all__ = [
     "InputError",
+    "InputWarning",
+    "OutputError",
     "OutputFormat",
     "TableInfo",
     "atomic_path",
     "atomic_write_text",
+    "check_output_dir",
+    "check_writable_file",
     "read_table",
     "sniff_delimiter",
     "sniff_encoding",
+    "staged_dir",
     "write_table",
 ]
 
@@ -41,10 +54,19 @@ OutputFormat = Literal["parquet", "csv"]
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 64 * 1024
 _CHUNK = 1 << 20
+_WARN_LINES = 5
 
 
 class InputError(CrmdedupError):
     """An input file cannot be read: missing, not text, or in an unreadable encoding."""
+
+
+class OutputError(CrmdedupError):
+    """An output cannot be written: the path is a directory, a file, or not writable."""
+
+
+class InputWarning(UserWarning):
+    """An input file was read, but some of it had to be repaired (invalid bytes replaced)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,8 @@ class TableInfo:
         Field separator used (``None`` for Parquet).
     size_bytes
         Size of the file on disk.
+    repaired
+        Whether invalid bytes were replaced (the encoding was detected, not given).
     """
 
     path: Path
@@ -70,6 +94,7 @@ class TableInfo:
     encoding: str | None
     delimiter: str | None
     size_bytes: int
+    repaired: bool = False
 
 
 def _iter_chunks(path: Path) -> Iterator[bytes]:
@@ -98,20 +123,43 @@ def _decodes_as(path: Path, encoding: str) -> tuple[bool, int]:
 def sniff_encoding(path: Path) -> str:
     """Return the text encoding of ``path``: ``utf-8-sig``, ``utf-8``, ``utf-16`` or ``cp1252``.
 
-    Windows-1252 is the encoding of French spreadsheet exports; it is a superset of the printable
-    Latin-1 range, and files with bytes it leaves undefined are read as ``latin-1``.
+    The whole file is weighed: it is UTF-8 when its bytes above ASCII mostly form valid UTF-8
+    sequences, even if a few stray bytes do not (those are replaced when the file is read, with
+    a warning naming their lines). Otherwise it is Windows-1252, the encoding of French
+    spreadsheet exports and a superset of the printable Latin-1 range; files with bytes it
+    leaves undefined are read as ``latin-1``.
 
     Raises
     ------
     InputError
         When the file holds NUL bytes outside a UTF-16 byte order mark (it is not text).
     """
+    return _sniff(path)[0]
+
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_ASCII = bytes(range(128))
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether more bytes above ASCII belong to valid UTF-8 sequences than not."""
+    high = len(data.translate(None, _ASCII))
+    valid = sum(len(m) for m in _UTF8_SEQUENCE.findall(data))
+    return valid > high - valid
+
+
+def _sniff(path: Path) -> tuple[str, bool]:
+    """The encoding of ``path`` and whether every byte decodes with it."""
     with path.open("rb") as f:
         head = f.read(_SNIFF_BYTES)
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return "utf-8-sig", _decodes_as(path, "utf-8-sig")[0]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return "utf-16", True
     if b"\x00" in head:
         raise InputError(
             f"`{path}` is not a text file (it holds NUL bytes); cannot read its encoding\n"
@@ -119,9 +167,33 @@ def sniff_encoding(path: Path) -> str:
         )
     ok, _ = _decodes_as(path, "utf-8")
     if ok:
-        return "utf-8"
+        return "utf-8", True
+    if _mostly_utf8(path.read_bytes()):
+        return "utf-8", False
     ok, _ = _decodes_as(path, "cp1252")
-    return "cp1252" if ok else "latin-1"
+    return ("cp1252", True) if ok else ("latin-1", True)
+
+
+def _replace_invalid(p: Path, encoding: str) -> bytes:
+    """The file as UTF-8 with its invalid bytes replaced by U+FFFD, warning with their lines."""
+    text = p.read_bytes().decode(encoding, errors="replace")
+    lines: list[int] = []
+    at = text.find("\ufffd")
+    while at >= 0 and len(lines) < _WARN_LINES + 1:
+        line = text.count("\n", 0, at) + 1
+        if line not in lines:
+            lines.append(line)
+        at = text.find("\ufffd", at + 1)
+    shown = ", ".join(str(n) for n in lines[:_WARN_LINES])
+    more = " and more" if len(lines) > _WARN_LINES else ""
+    warnings.warn(
+        f"`{p}` is UTF-8 but holds invalid bytes on line{'s' if len(lines) > 1 else ''} "
+        f"{shown}{more}; they were replaced with U+FFFD\n"
+        "hint: fix those lines, or pass the file's encoding if it is not UTF-8",
+        InputWarning,
+        stacklevel=4,
+    )
+    return text.encode("utf-8")
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -177,6 +249,7 @@ def read_table(
     *,
     delimiter: str | None = None,
     encoding: str | None = None,
+    allow_empty: bool = False,
 ) -> tuple[pl.DataFrame, TableInfo]:
     """Read contacts from a CSV, TSV or Parquet file.
 
@@ -189,6 +262,8 @@ def read_table(
         Field separator; sniffed when ``None``.
     encoding
         Text encoding (any Python codec name); sniffed when ``None``.
+    allow_empty
+        Accept a header without rows (an output such as a run without matched pairs).
 
     Returns
     -------
@@ -218,7 +293,7 @@ def read_table(
         info = TableInfo(p, "parquet", None, None, size)
     else:
         frame, info = _read_text_table(p, size, delimiter=delimiter, encoding=encoding)
-    if frame.height == 0:
+    if frame.height == 0 and not allow_empty:
         raise SchemaError(
             f"input file `{p}` has a header but no rows (columns: {', '.join(frame.columns)})"
         )
@@ -233,20 +308,21 @@ def _first_line(e: BaseException) -> str:
 def _read_text_table(
     p: Path, size: int, *, delimiter: str | None, encoding: str | None
 ) -> tuple[pl.DataFrame, TableInfo]:
+    offset = -1
     if encoding is None:
-        encoding = sniff_encoding(p)
+        encoding, clean = _sniff(p)
     else:
         try:
             codecs.lookup(encoding)
         except LookupError:
             raise InputError(f"unknown encoding `{encoding}` for `{p}`") from None
-        ok, offset = _decodes_as(p, encoding)
-        if not ok:
-            raise InputError(
-                f"`{p}` cannot be read as {encoding}: invalid byte at offset {offset}\n"
-                "hint: leave out --encoding to let crmdedup detect it"
-            )
+        clean, offset = _decodes_as(p, encoding)
     is_utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    if not clean and offset >= 0:
+        raise InputError(
+            f"`{p}` cannot be read as {encoding}: invalid byte at offset {offset}\n"
+            "hint: leave out --encoding to let crmdedup detect it"
+        )
     with p.open("rb") as f:
         head = f.read(_SNIFF_BYTES)
     sample = head.decode(encoding, errors="ignore")
@@ -255,7 +331,9 @@ def _read_text_table(
     if len(delimiter) != 1:
         raise InputError(f"delimiter `{delimiter}` must be a single character")
     source: str | Path | IO[bytes] = p
-    if not is_utf8:
+    if not clean:
+        source = io.BytesIO(_replace_invalid(p, encoding))
+    elif not is_utf8:
         # polars reads UTF-8 only: re-encode other encodings in memory.
         source = io.BytesIO(p.read_bytes().decode(encoding).encode("utf-8"))
     try:
@@ -274,9 +352,29 @@ def _read_text_table(
             f"`{p}` is not a well-formed {'TSV' if delimiter == chr(9) else 'CSV'} file "
             f"(delimiter {delimiter!r}, encoding {encoding}): {_first_line(e)}"
         ) from None
-    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    frame.columns = _header_names(p, sample, delimiter, frame.columns)
     fmt = "tsv" if delimiter == "\t" else "csv"
-    return frame, TableInfo(p, fmt, encoding, delimiter, size)
+    return frame, TableInfo(p, fmt, encoding, delimiter, size, repaired=not clean)
+
+
+def _header_names(p: Path, sample: str, delimiter: str, columns: list[str]) -> list[str]:
+    """The header's names, trimmed (and without a byte order mark); a repeated name is an error.
+
+    The header is read again from the file because polars renames repeated names itself.
+    """
+    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    if len(header) != len(columns):
+        header = columns
+    names = [c.strip().lstrip("\ufeff").strip() for c in header]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            first = names.index(name)
+            trimmed = " once spaces are trimmed" if header[first] != header[i] else ""
+            raise SchemaError(
+                f"`{p}` has two columns named `{name}`{trimmed} (columns {first + 1} and "
+                f"{i + 1} of the header)\nhint: rename one of them in the header"
+            )
+    return names
 
 
 @contextlib.contextmanager
@@ -316,3 +414,153 @@ def write_table(frame: pl.DataFrame, path: str | os.PathLike[str]) -> Path:
     with atomic_path(target) as tmp:
         writer(tmp)
     return target
+
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
+def _check_parent(target: Path, what: str) -> None:
+    existing = _nearest_existing(target.absolute().parent)
+    if not existing.is_dir():
+        raise OutputError(f"cannot create {what} `{target}`: `{existing}` is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {what} `{target}`: `{existing}` is not writable")
+
+
+def check_writable_file(path: str | os.PathLike[str], *, what: str = "output file") -> Path:
+    """Raise :class:`OutputError` unless a file can be written at ``path``.
+
+    ``path`` must not be a directory, and the directory that will hold it must be writable.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"{what} `{target}` is a directory, expected a file path")
+    _check_parent(target, what)
+    return target
+
+
+def check_output_dir(path: str | os.PathLike[str], *, what: str = "output directory") -> Path:
+    """Raise :class:`OutputError` unless ``path`` can be (re)made as a directory of outputs."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise OutputError(
+            f"{what} `{target}` is a file, expected a directory\nhint: choose another -o"
+        )
+    _check_parent(target, what)
+    if target.is_dir() and not os.access(target, os.W_OK | os.X_OK):
+        raise OutputError(f"{what} `{target}` is not writable")
+    return target
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while a few renames or deletions must not be cut short.
+
+    Python runs signal handlers on the main thread only, so swapping them there is enough; a
+    signal that came meanwhile is raised again once the block is done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:
+        signal.signal(s, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2``); False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    flags = _RENAME_EXCHANGE
+    return bool(renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), flags) == 0)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _carry_over(entry: Path, dst: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.copytree(entry, dst, symlinks=True, copy_function=_link_or_copy)
+    elif entry.is_symlink():
+        os.symlink(os.readlink(entry), dst)
+    else:
+        _link_or_copy(str(entry), str(dst))
+
+
+@contextlib.contextmanager
+def staged_dir(
+    path: str | os.PathLike[str], *, owns: Collection[str], what: str = "output directory"
+) -> Iterator[Path]:
+    """Yield a staging directory next to ``path``; on success swap it in as ``path``, whole.
+
+    The staging directory starts with the entries of the existing ``path`` whose names are not
+    in ``owns`` (hard links, so nothing is copied): files the step does not write survive it,
+    while those it writes are all from this run. On success it takes the place of ``path`` in
+    one rename; on any exception (``KeyboardInterrupt`` included) it is removed and ``path`` is
+    left exactly as it was. Either way no temporary file is left behind.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` is a file or cannot be written (checked before anything else happens).
+    """
+    target = check_output_dir(path, what=what)
+    if target.is_symlink():
+        target = target.resolve()  # swap the directory the link points to, keep the link
+    parent = target.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp creates 0700; give the directory the usual mode
+    try:
+        if target.is_dir():
+            for entry in target.iterdir():
+                if entry.name not in owns:
+                    _carry_over(entry, staging / entry.name)
+        yield staging
+        with _signals_deferred():
+            _swap(staging, target)
+    except BaseException:
+        with _signals_deferred():
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(staging, target)
+    elif _exchange(staging, target):
+        shutil.rmtree(staging)  # it now holds the previous outputs
+    else:
+        old = staging.with_name(staging.name.removesuffix(".staging") + ".old")
+        os.rename(target, old)
+        os.rename(staging, target)
+        shutil.rmtree(old)

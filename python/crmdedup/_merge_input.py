@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from crmdedup._arrow import to_polars
 from crmdedup.errors import SchemaError
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "as_naive_datetime",
     "cast_ids",
     "check_ids",
+    "id_values",
     "members_of",
     "require_columns",
     "to_frame",
@@ -51,15 +53,7 @@ def to_frame(data: Any, *, name: str) -> pl.DataFrame:
     """
     if isinstance(data, pl.DataFrame):
         return data
-    if isinstance(data, pl.LazyFrame):
-        return data.collect()
-    try:
-        return pl.DataFrame(data)
-    except (TypeError, ValueError) as exc:
-        raise SchemaError(
-            f"`{name}` is not a table (got {type(data).__name__}); "
-            "expected a polars, pyarrow or pandas DataFrame or an Arrow C stream"
-        ) from exc
+    return to_polars(data, name=name)
 
 
 def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, table: str) -> None:
@@ -95,6 +89,11 @@ def cast_ids(frame: pl.DataFrame, column: str, dtype: pl.DataType, *, table: str
     """Cast ``column`` to the records' id ``dtype``, naming the column when a value does not fit."""
     if frame.schema[column] == dtype:
         return frame
+    found = frame.schema[column]
+    if found.is_nested() or found == pl.Object:
+        raise SchemaError(
+            f"column `{column}` of `{table}` has type {found}, expected ids of type {dtype}"
+        )
     cast = frame.with_columns(pl.col(column).cast(dtype, strict=False).alias("__cast"))
     bad = pl.col("__cast").is_null() & pl.col(column).is_not_null()
     if cast.select(bad.any()).item():
@@ -104,6 +103,25 @@ def cast_ids(frame: pl.DataFrame, column: str, dtype: pl.DataType, *, table: str
             f"id of type {dtype}\nhint: use the same id type as the records"
         )
     return cast.drop(column).rename({"__cast": column}).select(frame.columns)
+
+
+def id_values(values: Iterable[Any], column: str, dtype: pl.DataType, *, table: str) -> pl.Series:
+    """Ids given by the caller as a series of the records' id ``dtype``, naming a bad one."""
+    items = list(values)
+    try:
+        series = pl.Series(column, items)
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        shown = next((v for v in items if not isinstance(v, str | int | float)), items[:3])
+        raise SchemaError(
+            f"`{table}`: {shown!r} is not an id of column `{column}` ({dtype}); "
+            "expected plain values of one type"
+        ) from None
+    if series.dtype.is_nested() or series.dtype == pl.Object:
+        raise SchemaError(
+            f"`{table}`: {items[0]!r} is not an id of column `{column}` ({dtype}); "
+            "expected plain values of one type"
+        )
+    return cast_ids(pl.DataFrame([series]), column, dtype, table=table).get_column(column)
 
 
 def members_of(records: pl.DataFrame, clusters: pl.DataFrame, id_column: str) -> pl.DataFrame:
@@ -144,11 +162,39 @@ def members_of(records: pl.DataFrame, clusters: pl.DataFrame, id_column: str) ->
     return members.select(id_column, MEMBER_CLUSTER, MEMBER_ROW)
 
 
+_OFFSET_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z")
+_HAS_OFFSET = r"T\d{2}:\d{2}.*[+-]\d{2}:?\d{2}$"
+
+
+def _parse_times(column: str) -> pl.Expr:
+    """Text timestamps as naive UTC: ISO 8601 with an offset or ``Z`` converted, others as is."""
+    text = pl.col(column).str.strip_chars()
+    iso = (
+        text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ tT](\d)", "${1}T${2}")
+        .str.replace(r"[Zz]$", "+00:00")
+        .str.replace(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*([+-]\d{2})$", "${1}${2}:00")
+    )
+    with_offset = iso.str.contains(_HAS_OFFSET)
+    aware = [
+        pl.when(with_offset)
+        .then(iso)
+        .str.to_datetime(f, strict=False, time_unit="us")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
+        for f in _OFFSET_FORMATS
+    ]
+    # Without an offset the format is inferred (ISO dates and times, and the usual variants).
+    naive = pl.when(~with_offset).then(text).str.to_datetime(strict=False, time_unit="us")
+    return pl.coalesce(*aware, naive)
+
+
 def as_naive_datetime(frame: pl.DataFrame, column: str, *, table: str) -> pl.DataFrame:
     """Return ``frame`` with ``column`` as a naive UTC ``Datetime("us")``.
 
-    Dates become midnight, time-zone aware values are converted to UTC and text is parsed;
-    a value that cannot be read is reported with its row.
+    Time-zone aware datetimes, and ISO 8601 text with an offset (``+01:00``, ``+0100``,
+    ``+01``) or ``Z``, are converted to UTC; naive datetimes and text without an offset are
+    taken as UTC already; dates become midnight. A value that cannot be read is reported with
+    its row.
     """
     dtype = frame.schema[column]
     target = pl.Datetime("us")
@@ -160,19 +206,15 @@ def as_naive_datetime(frame: pl.DataFrame, column: str, *, table: str) -> pl.Dat
     if dtype in (pl.Date, pl.Null):
         return frame.with_columns(pl.col(column).cast(target))
     if dtype == pl.String:
-        parsed = pl.col(column).str.to_datetime(strict=False, time_unit="us")
-        cast = frame.with_columns(parsed.alias("__parsed"))
+        cast = frame.with_columns(_parse_times(column).alias("__parsed"))
         bad = pl.col("__parsed").is_null() & pl.col(column).is_not_null()
         if cast.select(bad.any()).item():
             row, value = _example(cast, bad, column)
             raise SchemaError(
                 f"column `{column}` of `{table}` holds {value!r} at row {row}, "
-                "expected a date or datetime"
+                "expected a date or datetime (ISO 8601, e.g. 2024-05-01T10:00:00+02:00)"
             )
-        parsed_column = cast.get_column("__parsed")
-        if isinstance(parsed_column.dtype, pl.Datetime) and parsed_column.dtype.time_zone:
-            parsed_column = parsed_column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        return frame.with_columns(parsed_column.cast(target).alias(column))
+        return cast.with_columns(pl.col("__parsed").cast(target).alias(column)).drop("__parsed")
     raise SchemaError(
         f"column `{column}` of `{table}` has type {dtype}, expected a date or datetime"
     )

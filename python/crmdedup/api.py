@@ -12,11 +12,12 @@ from typing import Any, TypeVar
 import polars as pl
 
 from crmdedup import _core
-from crmdedup._arrow import TableLike, to_polars
+from crmdedup._arrow import TableLike, to_engine, to_polars
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.settings import Settings
 
 __all__ = [
+    "MAX_THREADS",
     "DedupeResult",
     "LinkResult",
     "Model",
@@ -38,6 +39,17 @@ class Model:
     """
 
     def __init__(self, json_text: str) -> None:
+        """Read a model from its JSON text (:meth:`to_json`).
+
+        Raises
+        ------
+        ConfigError
+            When the text is not a valid model: the message names the bad value's JSON path,
+            e.g. ``comparisons[2].m[1]``.
+        """
+        if not isinstance(json_text, str):
+            raise ConfigError(f"a model is read from JSON text, got {type(json_text).__name__}")
+        _core.validate_model(json_text)
         self._json = json_text
         self._data: dict[str, Any] = json.loads(json_text)
 
@@ -79,8 +91,17 @@ class Model:
         return self._json
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model as JSON to ``path``."""
-        Path(path).write_text(self._json, encoding="utf-8")
+        """Write the model as JSON to ``path`` (atomically: a reader never sees half a model).
+
+        Raises
+        ------
+        CrmdedupError
+            When ``path`` is a directory or cannot be written.
+        """
+        from crmdedup._io import atomic_write_text, check_writable_file
+
+        check_writable_file(path, what="model file")
+        atomic_write_text(path, self._json)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
@@ -94,13 +115,18 @@ class Model:
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
-            model = cls(text)
-            _ = model.prior, model._data["comparisons"]
         except FileNotFoundError:
             raise ConfigError(f"model file `{p}` does not exist") from None
-        except (ValueError, KeyError, TypeError) as e:
+        except IsADirectoryError:
+            raise ConfigError(f"model file `{p}` is a directory, expected a JSON file") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"model file `{p}` is not a crmdedup model: not UTF-8 text") from None
+        except OSError as e:
+            raise ConfigError(f"cannot read model file `{p}`: {e.strerror}") from None
+        try:
+            return cls(text)
+        except ConfigError as e:
             raise ConfigError(f"model file `{p}` is not a crmdedup model: {e}") from None
-        return model
 
     def __repr__(self) -> str:
         names = [c["name"] for c in self._data["comparisons"]]
@@ -218,9 +244,59 @@ def _settings_for(
     )
 
 
-def _check_threads(threads: int | None) -> None:
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ConfigError(f"`threads`: expected a positive integer or None, got {threads!r}")
+MAX_THREADS = 1024
+"""Most worker threads a call may ask for."""
+
+
+def _check_call(
+    settings: Settings,
+    *,
+    id_column: object,
+    threads: object,
+    progress: object,
+    model: object,
+    link: bool,
+) -> None:
+    """Check the arguments of :func:`dedupe` and :func:`link` before the engine sees them."""
+    if threads is not None and (
+        not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= MAX_THREADS
+    ):
+        raise ConfigError(
+            f"`threads`: expected an integer from 1 to {MAX_THREADS} or None, got {threads!r}"
+        )
+    if id_column is not None and not isinstance(id_column, str):
+        raise ConfigError(f"`id_column`: expected a column name or None, got {id_column!r}")
+    if progress is not None and not callable(progress):
+        raise ConfigError(f"`progress`: expected a callable or None, got {progress!r}")
+    if model is not None and not isinstance(model, Model):
+        raise ConfigError(
+            f"`model`: expected a crmdedup.Model (a result's `model` or Model.load(path)), "
+            f"got {type(model).__name__}"
+        )
+    settings.validate()
+    _check_output_names(settings, id_column if isinstance(id_column, str) else None, link=link)
+
+
+def _check_output_names(settings: Settings, id_column: str | None, *, link: bool) -> None:
+    """Refuse an id column whose output columns would collide with the others."""
+    ident = id_column if id_column is not None else "row_id"
+    outputs = {
+        "clusters": [*(["source_dataset"] if link else []), ident, "cluster_id", "cluster_size"],
+        "pairs": [
+            f"{ident}_l",
+            f"{ident}_r",
+            "match_weight",
+            "match_probability",
+            *(f"{kind}_{c.name}" for kind in ("gamma", "weight") for c in settings.comparisons),
+        ],
+    }
+    for table, names in outputs.items():
+        clash = next((n for i, n in enumerate(names) if n in names[:i]), None)
+        if clash is not None:
+            raise SchemaError(
+                f"id column `{ident}` would give the {table} two columns named `{clash}`\n"
+                "hint: rename the id column (or the comparison) before deduplicating"
+            )
 
 
 def dedupe(
@@ -245,7 +321,7 @@ def dedupe(
         Column of unique record ids (strings or integers). Defaults to ``settings.id_column``;
         without one, a ``row_id`` column of row positions is used.
     threads
-        Worker threads; default all cores. Results do not depend on it.
+        Worker threads, 1 to ``MAX_THREADS``; default all cores. Results do not depend on it.
     progress
         Optional ``progress(stage, done, total)`` callback.
     model
@@ -259,9 +335,13 @@ def dedupe(
     Raises
     ------
     SchemaError
-        Missing or mistyped columns, null or duplicate ids (naming column and value).
+        Missing or mistyped columns, null or duplicate ids (naming column and value), or an id
+        column whose outputs would clash with the others (``cluster_id``, ``cluster_size``…).
     ConfigError
-        Invalid settings, or a model that does not fit them.
+        Invalid settings (NaN, infinite or out-of-range values, wrong types, naming the key),
+        invalid arguments, or a model that does not fit the settings.
+    KeyboardInterrupt
+        On Ctrl-C, within the current stage of the run.
 
     Examples
     --------
@@ -275,10 +355,12 @@ def dedupe(
     >>> dedupe(df, id_column="id").clusters["cluster_id"].to_list()
     ['a', 'a', 'c']
     """
-    frame = to_polars(data)
+    frame = to_engine(data)
     resolved = _settings_for(frame, settings)
-    _check_threads(threads)
     id_col = id_column if id_column is not None else resolved.id_column
+    _check_call(
+        resolved, id_column=id_col, threads=threads, progress=progress, model=model, link=False
+    )
     run = _core.dedupe(
         frame,
         resolved.to_json(),
@@ -316,11 +398,13 @@ def link(
     >>> link(l, r, id_column="id").pairs.select("id_l", "id_r").rows()
     [(1, 1)]
     """
-    lf = to_polars(left, name="left")
-    rf = to_polars(right, name="right")
+    lf = to_engine(left, name="left")
+    rf = to_engine(right, name="right")
     resolved = _settings_for(lf, settings)
-    _check_threads(threads)
     id_col = id_column if id_column is not None else resolved.id_column
+    _check_call(
+        resolved, id_column=id_col, threads=threads, progress=progress, model=model, link=True
+    )
     run = _core.link(
         lf,
         rf,

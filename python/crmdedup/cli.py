@@ -8,11 +8,17 @@ and reports bad input as one ``error:`` line (plus a ``hint:`` when a fix exists
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
+import re
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -33,12 +39,16 @@ from rich.progress import (
 from rich.table import Table
 
 from crmdedup._io import (
+    InputWarning,
     OutputFormat,
     TableInfo,
     atomic_write_text,
+    check_writable_file,
     read_table,
+    staged_dir,
     write_table,
 )
+from crmdedup.api import MAX_THREADS
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
 
 __all__ = ["main"]
@@ -47,6 +57,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 RUN_FILE = "run.json"
 DECISIONS_FILE = "review.csv"
+_MERGE_OUTPUTS = ("golden", "lineage", "provenance", "consent", "conflicts")
+_MERGE_OWNS = frozenset(
+    {f"{n}.{ext}" for n in _MERGE_OUTPUTS for ext in ("parquet", "csv")} | {"merge.json"}
+)
+# A new run replaces the previous one's files and drops those derived from it (a merge, a
+# review's candidates, a report); anything else in the directory (review.csv) is kept.
+_RUN_OWNS = frozenset(
+    {f"{n}.{ext}" for n in ("clusters", "pairs") for ext in ("parquet", "csv")}
+    | {"model.json", "settings.toml", RUN_FILE, "candidates.parquet", "report.html"}
+    | _MERGE_OWNS
+)
 _LOG_EVERY_S = 15.0
 _STAGES = {
     "normalise": "normalising",
@@ -126,17 +147,94 @@ def _error_lines(message: str, kind: str = "error") -> None:
             click.echo(line, err=True)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    _error_lines(str(message), "warning")
+
+
+def _usage_message(e: click.ClickException) -> str:
+    """Click's message in the style of the others: lower case, names in backticks."""
+    text = re.sub(r"['\"]([^'\"]+)['\"]", r"`\1`", e.format_message().strip()).rstrip(".")
+    text = text[:1].lower() + text[1:]
+    ctx = getattr(e, "ctx", None)
+    if isinstance(e, click.UsageError) and ctx is not None:
+        text += f"\nhint: see `{ctx.command_path} --help`"
+    return text
+
+
 class _Group(click.Group):
     """Group that turns library errors into exit codes and one-line messages."""
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; usage errors are one ``error:`` line too, with exit code 2."""
+        run = functools.partial(super().main, args, prog_name, complete_var, False, **extra)
+        if not standalone_mode:
+            return run()
+        real = args is None and threading.current_thread() is threading.main_thread()
+        if real:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            code: Any = run()
+        except click.ClickException as e:
+            if type(e).__name__ == "NoArgsIsHelpError":  # bare `crmdedup`: the help, as click does
+                e.show()
+                sys.exit(e.exit_code)
+            _error_lines(_usage_message(e))
+            sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+        except click.Abort as e:
+            if not isinstance(e.__cause__, KeyboardInterrupt):
+                _error_lines("aborted")
+                sys.exit(1)
+            _error_lines("interrupted; no output was changed")
+            code = 143 if isinstance(e.__cause__, _Terminated) else 130
+        if real:
+            # Done: a late Ctrl-C or SIGTERM must not turn a finished run into a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if real and code in (130, 143):
+            # Interrupted: the engine may still be finishing its stage on other threads, and the
+            # outputs are already clean. Leave at once rather than tear the interpreter down
+            # around it (that took longer than the rest of the exit).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", InputWarning)
+            warnings.showwarning = _show_warning
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
-            _error_lines("interrupted; no output file was left half-written", "error")
-            raise click.exceptions.Exit(130) from None
+        except KeyboardInterrupt as e:
+            _error_lines("interrupted; no output was left half-written", "error")
+            raise click.exceptions.Exit(143 if isinstance(e, _Terminated) else 130) from None
         except CrmdedupError as e:
             if _flag("debug"):
                 raise
@@ -156,6 +254,18 @@ class _Group(click.Group):
                 "hint: rerun with --debug and report the traceback"
             )
             raise click.exceptions.Exit(1) from None
+
+
+class _FiniteRange(click.FloatRange):
+    """A float range that also refuses NaN and infinities (which compare as in any range)."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
 
 
 # -- progress ------------------------------------------------------------------------------------
@@ -273,6 +383,16 @@ def _id_column(frame: pl.DataFrame, given: str | None, settings: Any, input_path
             f"id column `{column}` is missing from `{input_path}` (available: {available})\n"
             "hint: pass the right name with --id-column"
         )
+    ids = pl.col(column)
+    blank = ids.is_null()
+    if frame.schema[column] == pl.String:
+        blank = blank | (ids.str.strip_chars() == "")
+    empty = frame.select(blank.arg_true().head(1)).to_series()
+    if empty.len():
+        raise SchemaError(
+            f"empty id in column `{column}` of `{input_path}` at data row {int(empty[0]) + 1}\n"
+            "hint: every record needs an id; fix the export or choose another --id-column"
+        )
     dup = frame.select(pl.col(column)).with_row_index("row").filter(pl.col(column).is_duplicated())
     if dup.height:
         value = dup.get_column(column)[0]
@@ -281,11 +401,6 @@ def _id_column(frame: pl.DataFrame, given: str | None, settings: Any, input_path
             f"duplicate id {value!r} in column `{column}` of `{input_path}` at data rows "
             f"{rows[0] + 1} and {rows[1] + 1}\n"
             "hint: ids must be unique; fix the export or choose another --id-column"
-        )
-    nulls = frame.select(pl.col(column).is_null().arg_true().head(1)).to_series()
-    if nulls.len():
-        raise SchemaError(
-            f"empty id in column `{column}` of `{input_path}` at data row {int(nulls[0]) + 1}"
         )
     return column
 
@@ -315,7 +430,7 @@ def _out(outdir: Path, name: str, fmt: str) -> Path:
 
 def _read_output(outdir: Path, run: dict[str, Any], name: str) -> pl.DataFrame:
     path = _out(outdir, name, run.get("format", "parquet"))
-    frame, _ = read_table(path)
+    frame, _ = read_table(path, allow_empty=True)
     if path.suffix == ".csv":
         # CSV outputs are read back as text; restore the numeric columns.
         casts = [
@@ -344,7 +459,7 @@ def _dedupe_run(
     from crmdedup.review import apply_decisions, load_decisions
 
     started = time.perf_counter()
-    with _Progress() as progress:
+    with staged_dir(outdir, owns=_RUN_OWNS) as stage, _Progress() as progress:
         with progress.step("reading"):
             frame, info = read_table(input_path, encoding=encoding, delimiter=delimiter)
         settings = _settings(frame, config, input_path)
@@ -362,41 +477,41 @@ def _dedupe_run(
         if decisions.height:
             clusters, counts = apply_decisions(clusters, result.pairs, decisions, id_column=id_col)
         with progress.step("writing"):
-            outdir.mkdir(parents=True, exist_ok=True)
-            write_table(clusters, _out(outdir, "clusters", fmt))
-            write_table(result.pairs, _out(outdir, "pairs", fmt))
-            atomic_write_text(outdir / "model.json", result.model.to_json())
-            atomic_write_text(outdir / "settings.toml", settings.to_toml())
-    n_clusters = clusters.get_column("cluster_id").n_unique()
-    report = result.report
-    run = {
-        "crmdedup": crmdedup.__version__,
-        "created_at": datetime.now().isoformat(timespec="seconds"),
-        "input": str(input_path.resolve()),
-        "input_format": info.format,
-        "encoding": info.encoding,
-        "delimiter": info.delimiter,
-        "input_bytes": info.size_bytes,
-        "id_column": id_col,
-        "threshold": settings.threshold,
-        "format": fmt,
-        "decisions": {"file": str(decisions_file), **counts},
-        "summary": {
-            "rows": frame.height,
-            "candidate_pairs": report["candidate_pairs"],
-            "matched_pairs": result.pairs.height,
-            "clusters": n_clusters,
-            "duplicate_records": frame.height - n_clusters,
-            "largest_cluster": int(clusters.select(pl.col("cluster_size").max()).item() or 0),
-            "oversized_clusters": len(report.get("oversized_clusters", [])),
-            "skipped_blocks": report.get("skipped_blocks_total", 0),
-            "seconds": round(time.perf_counter() - started, 2),
-        },
-        "engine_report": report,
-        "column_roles": [dataclasses.asdict(r) for r in settings.column_roles],
-        "inference_notes": list(settings.notes),
-    }
-    atomic_write_text(outdir / RUN_FILE, json.dumps(run, indent=2, default=str))
+            write_table(clusters, _out(stage, "clusters", fmt))
+            write_table(result.pairs, _out(stage, "pairs", fmt))
+            atomic_write_text(stage / "model.json", result.model.to_json())
+            atomic_write_text(stage / "settings.toml", settings.to_toml())
+        n_clusters = clusters.get_column("cluster_id").n_unique()
+        report = result.report
+        run = {
+            "crmdedup": crmdedup.__version__,
+            "created_at": datetime.now().isoformat(timespec="seconds"),
+            "input": str(input_path.resolve()),
+            "input_format": info.format,
+            # Repaired input is read again by detection, which repairs it the same way.
+            "encoding": None if info.repaired else info.encoding,
+            "delimiter": info.delimiter,
+            "input_bytes": info.size_bytes,
+            "id_column": id_col,
+            "threshold": settings.threshold,
+            "format": fmt,
+            "decisions": {"file": str(decisions_file), **counts},
+            "summary": {
+                "rows": frame.height,
+                "candidate_pairs": report["candidate_pairs"],
+                "matched_pairs": result.pairs.height,
+                "clusters": n_clusters,
+                "duplicate_records": frame.height - n_clusters,
+                "largest_cluster": int(clusters.select(pl.col("cluster_size").max()).item() or 0),
+                "oversized_clusters": len(report.get("oversized_clusters", [])),
+                "skipped_blocks": report.get("skipped_blocks_total", 0),
+                "seconds": round(time.perf_counter() - started, 2),
+            },
+            "engine_report": report,
+            "column_roles": [dataclasses.asdict(r) for r in settings.column_roles],
+            "inference_notes": list(settings.notes),
+        }
+        atomic_write_text(stage / RUN_FILE, json.dumps(run, indent=2, default=str))
     return run
 
 
@@ -458,7 +573,7 @@ def main() -> None:
 @click.option("--id-column", help="Column of unique record ids.")
 @click.option(
     "--threshold",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=_FiniteRange(0, 1, min_open=True, max_open=True),
     help="Match probability above which two records are the same person.",
 )
 @click.option(
@@ -474,7 +589,9 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help=f"Review decisions to honour [default: OUTDIR/{DECISIONS_FILE}].",
 )
-@click.option("--threads", type=click.IntRange(min=1), help="Worker threads (default: all).")
+@click.option(
+    "--threads", type=click.IntRange(1, MAX_THREADS), help="Worker threads (default: all)."
+)
 @_with_read_opts
 @_common
 def dedupe(
@@ -611,12 +728,12 @@ def _merge_run(
     target = outdir or clusters_path.parent
     run_file = clusters_path.parent / RUN_FILE
     run = _read_run(clusters_path.parent) if run_file.exists() else None
-    with _Progress() as progress:
+    with staged_dir(target, owns=_MERGE_OWNS) as stage, _Progress() as progress:
         with progress.step("reading"):
             frame, _ = _load(input_path, run, encoding=encoding, delimiter=delimiter)
             clusters, _ = read_table(clusters_path)
-            events = read_table(consents)[0] if consents else None
-            lists = read_table(oppositions)[0] if oppositions else None
+            events = read_table(consents, allow_empty=True)[0] if consents else None
+            lists = read_table(oppositions, allow_empty=True)[0] if oppositions else None
         id_col = id_column or (run or {}).get("id_column")
         if id_col is None:
             id_col = _id_column(frame, None, crmdedup.infer_settings(frame), input_path)
@@ -650,16 +767,16 @@ def _merge_run(
             )
         out_fmt = fmt or ("csv" if clusters_path.suffix.lower() == ".csv" else "parquet")
         with progress.step("writing"):
-            for name in ("golden", "lineage", "provenance", "consent", "conflicts"):
-                write_table(getattr(result, name), _out(target, name, out_fmt))
-    counts = {
-        "records": frame.height,
-        "golden_records": result.golden.height,
-        "consent_rows": result.consent.height,
-        "consent_conflicts": result.conflicts.height,
-    }
-    summary = {"outdir": str(target), "format": out_fmt, "counts": counts}
-    atomic_write_text(target / "merge.json", json.dumps(summary, indent=2))
+            for name in _MERGE_OUTPUTS:
+                write_table(getattr(result, name), _out(stage, name, out_fmt))
+        counts = {
+            "records": frame.height,
+            "golden_records": result.golden.height,
+            "consent_rows": result.consent.height,
+            "consent_conflicts": result.conflicts.height,
+        }
+        summary = {"outdir": str(target), "format": out_fmt, "counts": counts}
+        atomic_write_text(stage / "merge.json", json.dumps(summary, indent=2))
     return summary
 
 
@@ -768,7 +885,7 @@ def _cell(value: Any) -> str:
 @click.argument("outdir", type=click.Path(path_type=Path))
 @click.option(
     "--band",
-    type=click.FloatRange(min=0),
+    type=_FiniteRange(min=0),
     default=3.0,
     show_default=True,
     help="Show pairs whose match weight is within this many bits of the threshold.",
@@ -884,11 +1001,12 @@ def review(outdir: Path, band: float, limit: int, list_only: bool) -> None:
     pairs = _read_output(outdir, run, "pairs")
     pairs = pairs.with_columns(pl.col(f"{id_col}_l", f"{id_col}_r").cast(frame.schema[id_col]))
     clusters, counts = apply_decisions(clusters, pairs, decisions, id_column=id_col)
-    write_table(clusters, _out(outdir, "clusters", fmt))
     run["decisions"] |= counts
     run["summary"]["clusters"] = clusters.get_column("cluster_id").n_unique()
     run["summary"]["duplicate_records"] = clusters.height - run["summary"]["clusters"]
-    atomic_write_text(outdir / RUN_FILE, json.dumps(run, indent=2, default=str))
+    with staged_dir(outdir, owns={f"clusters.{fmt}", RUN_FILE}) as stage:
+        write_table(clusters, _out(stage, "clusters", fmt))
+        atomic_write_text(stage / RUN_FILE, json.dumps(run, indent=2, default=str))
     summary = {
         "answered": answered,
         "decisions": decisions.height,
@@ -918,7 +1036,7 @@ def _comparison_column(settings: Any, name: str) -> str | None:
 )
 @click.option(
     "--retention-years",
-    type=click.FloatRange(min=0),
+    type=_FiniteRange(min=0),
     default=3.0,
     show_default=True,
     help="Contacts without activity for this long are past retention.",
@@ -942,14 +1060,14 @@ def _comparison_column(settings: Any, name: str) -> str | None:
 )
 @click.option(
     "--email-g-co2e",
-    type=click.FloatRange(min=0),
+    type=_FiniteRange(min=0),
     default=4.0,
     show_default=True,
     help="Estimated grams of CO2e per email.",
 )
 @click.option(
     "--storage-kg-co2e-per-gb-year",
-    type=click.FloatRange(min=0),
+    type=_FiniteRange(min=0),
     default=0.025,
     show_default=True,
     help="Estimated kg of CO2e per GB stored for a year.",
@@ -1010,6 +1128,7 @@ def _report_run(
     import crmdedup
     from crmdedup.report import compute_stats, render_html
 
+    check_writable_file(target, what="report")
     run = _read_run(outdir)
     id_col = run["id_column"]
     clusters = _read_output(outdir, run, "clusters")
@@ -1045,9 +1164,9 @@ def _report_run(
     else:
         _error_lines(f"input `{input_path}` is gone; data-quality sections left out", "warning")
     consent_path = _out(outdir, "consent", run.get("format", "parquet"))
-    consent = read_table(consent_path)[0] if consent_path.exists() else None
+    consent = read_table(consent_path, allow_empty=True)[0] if consent_path.exists() else None
     cand_path = outdir / "candidates.parquet"
-    candidates = read_table(cand_path)[0] if cand_path.exists() else None
+    candidates = read_table(cand_path, allow_empty=True)[0] if cand_path.exists() else None
     stats = compute_stats(
         clusters=clusters,
         pairs=pairs,
@@ -1116,6 +1235,7 @@ def init_config(
     input_path: Path, output: Path, force: bool, encoding: str | None, delimiter: str | None
 ) -> None:
     """Infer settings from the columns of INPUT and write them as a commented TOML file."""
+    check_writable_file(output, what="settings file")
     frame, _ = read_table(input_path, encoding=encoding, delimiter=delimiter)
     settings = _settings(frame, None, input_path)
     if output.exists() and not force:

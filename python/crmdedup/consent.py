@@ -13,7 +13,7 @@ import polars as pl
 
 from crmdedup._merge_input import as_naive_datetime, check_ids, require_columns, to_frame
 from crmdedup._merge_policy import Channel
-from crmdedup.errors import SchemaError
+from crmdedup.errors import ConfigError, SchemaError
 
 __all__ = ["canonical_contact_point", "canonical_contact_point_expr", "consents_from_columns"]
 
@@ -85,6 +85,8 @@ def canonical_contact_point(
     >>> canonical_contact_point(phones, "phone").to_list()
     ['+33612345678', '+33612345678', '+33612345678']
     """
+    if not isinstance(values, pl.Series):
+        raise SchemaError(f"`values` must be a polars Series of text, got {type(values).__name__}")
     frame = pl.DataFrame({"v": values})
     out = frame.select(canonical_contact_point_expr(pl.col("v"), channel)).to_series()
     return out.alias(values.name)
@@ -137,8 +139,10 @@ def consents_from_columns(
         Purpose → opt-in flag column, e.g. ``{"email_marketing": "email_optin"}``. The flag is
         a boolean, 0/1 or yes/no text; null means no event.
     at_suffix, source_suffix, proof_suffix
-        The event time is read from ``<flag><at_suffix>`` (required); source and proof from
-        ``<flag><source_suffix>`` and ``<flag><proof_suffix>`` when those columns exist.
+        The event time is read from ``<flag><at_suffix>`` (required; a date, a datetime or ISO
+        8601 text, converted to naive UTC: values with an offset or ``Z`` are converted, naive
+        ones taken as UTC); source and proof from ``<flag><source_suffix>`` and
+        ``<flag><proof_suffix>`` when those columns exist.
     contact_points
         Purpose → column holding the contact point the flag covers. Without it the event has no
         ``contact_point`` and :func:`crmdedup.merge` takes it from the purpose's channel column.
@@ -171,6 +175,10 @@ def consents_from_columns(
     >>> events.select("record_id", "purpose", "status", "proof").rows()
     [(1, 'email_marketing', 'granted', 'form-17')]
     """
+    if not isinstance(purposes, Mapping):
+        raise ConfigError(
+            f"`purposes`: expected a mapping of purpose to flag column, got {purposes!r}"
+        )
     frame = to_frame(records, name="records")
     require_columns(frame, [id_column], table="records")
     check_ids(frame, id_column, table="records")

@@ -18,6 +18,7 @@ from typing import Final
 import polars as pl
 
 from crmdedup._contacts_gen import SOURCES, generate
+from crmdedup.errors import ConfigError
 
 __all__ = ["SCHEMA", "SOURCES", "generate_contacts", "load_sample"]
 
@@ -102,8 +103,9 @@ def generate_contacts(
 
     Raises
     ------
-    ValueError
-        If ``n_rows`` is negative or a rate is outside its range.
+    ConfigError
+        If ``n_rows`` or ``seed`` is not a non-negative integer, or a rate is outside its range
+        (a ``ValueError`` too).
 
     Examples
     --------
@@ -116,17 +118,18 @@ def generate_contacts(
     >>> 0.15 < 1 - df["entity_id"].n_unique() / df.height < 0.25
     True
     """
-    if n_rows < 0:
-        raise ValueError(f"`n_rows` must be >= 0, got {n_rows}")
+    for name, value in (("n_rows", n_rows), ("seed", seed)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"`{name}` must be an integer >= 0, got {value!r}")
     rates = {
         "duplicate_rate": (duplicate_rate, 0.0, 0.95),
         "household_rate": (household_rate, 0.0, 0.5),
         "homonym_rate": (homonym_rate, 0.0, 0.5),
         "corruption": (corruption, 0.0, 5.0),
     }
-    for name, (value, low, high) in rates.items():
-        if not low <= value <= high:
-            raise ValueError(f"`{name}` must be in [{low}, {high}], got {value}")
+    for name, (rate, low, high) in rates.items():
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or not low <= rate <= high:
+            raise ConfigError(f"`{name}` must be a number in [{low}, {high}], got {rate!r}")
     if n_rows == 0:
         return pl.DataFrame(schema=SCHEMA)
     frame = generate(

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from crmdedup._arrow import TableLike, to_polars
+from crmdedup._merge_input import cast_ids
 from crmdedup.api import DedupeResult
 from crmdedup.errors import SchemaError
 
@@ -62,7 +63,13 @@ def _pair_count(sizes: pl.Series) -> int:
 
 def _truth_frame(truth: TableLike | Mapping[Any, Any], id_column: str) -> pl.DataFrame:
     if isinstance(truth, Mapping):
-        return pl.DataFrame({id_column: list(truth.keys()), "entity": list(truth.values())})
+        try:
+            return pl.DataFrame({id_column: list(truth.keys()), "entity": list(truth.values())})
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            raise SchemaError(
+                f"`truth` maps ids of several types, or entities of several types, to each other "
+                f"(e.g. {next(iter(truth.items()), None)!r}); expected one type for each"
+            ) from None
     frame = to_polars(truth, name="truth")
     if id_column not in frame.columns or frame.width != 2:
         raise SchemaError(
@@ -107,6 +114,7 @@ def evaluate(
     """
     idc = result.id_column
     truth_frame = _truth_frame(truth, idc)
+    truth_frame = cast_ids(truth_frame, idc, result.clusters.schema[idc], table="truth")
     clusters = result.clusters.select(idc, "cluster_id").join(truth_frame, on=idc, how="left")
     missing = clusters.filter(pl.col("entity").is_null())
     if missing.height:

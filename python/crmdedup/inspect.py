@@ -8,7 +8,7 @@ import os
 import polars as pl
 
 from crmdedup import _core
-from crmdedup._arrow import TableLike, to_polars
+from crmdedup._arrow import TableLike, to_engine
 from crmdedup.api import _settings_for
 from crmdedup.settings import Settings
 
@@ -47,7 +47,7 @@ def normalize(
     >>> out["telephone_e164"].to_list(), out["nom_norm"].to_list()
     (['+33612345678'], ['lefevre'])
     """
-    frame = to_polars(data)
+    frame = to_engine(data)
     table = _core.normalize_columns(
         frame,
         _specs(frame, settings),
@@ -78,7 +78,7 @@ def profile(
     >>> profile(df).select("column", "nulls", "invalid", "distinct").row(0)
     ('email', 1, 1, 2)
     """
-    frame = to_polars(data)
+    frame = to_engine(data)
     raw = _core.profile_columns(
         frame, _specs(frame, settings), default_region=default_region, threads=threads
     )

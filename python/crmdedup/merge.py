@@ -23,7 +23,7 @@ from crmdedup._merge_input import MEMBER_CLUSTER, MEMBER_ROW, members_of, to_fra
 from crmdedup._merge_policy import Channel, MergePolicy, SurvivorshipRule
 from crmdedup._survivorship import CLUSTER, GOLDEN, golden_ids, survivors
 from crmdedup.consent import canonical_contact_point, consents_from_columns
-from crmdedup.errors import CrmdedupError, SchemaError
+from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
 
 __all__ = [
     "Channel",
@@ -182,7 +182,9 @@ def merge(
     >>> result.unmerge(result.golden["golden_id"][0]).equals(people)
     True
     """
-    policy = policy or MergePolicy()
+    policy = MergePolicy() if policy is None else policy
+    if not isinstance(policy, MergePolicy):
+        raise ConfigError(f"`policy`: expected a MergePolicy or None, got {policy!r}")
     frame = to_frame(records, name="records")
     links = to_frame(clusters, name="clusters")
     if id_column in (*_RESERVED, MEMBER_CLUSTER):

@@ -12,7 +12,14 @@ from typing import Any
 
 import polars as pl
 
-from crmdedup._merge_input import MEMBER_CLUSTER, MEMBER_ROW, members_of, require_columns, to_frame
+from crmdedup._merge_input import (
+    MEMBER_CLUSTER,
+    MEMBER_ROW,
+    id_values,
+    members_of,
+    require_columns,
+    to_frame,
+)
 from crmdedup._merge_policy import MergePolicy
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.merge import merge
@@ -22,10 +29,15 @@ __all__ = ["erasure_plan", "subject_export"]
 
 def _requested_ids(requests: Any, id_column: str, dtype: pl.DataType) -> pl.Series:
     if isinstance(requests, Sequence) and not isinstance(requests, str | bytes):
-        return pl.Series(id_column, list(requests)).cast(dtype, strict=False)
+        return id_values(requests, id_column, dtype, table="requests")
+    if isinstance(requests, str | bytes | int | float):
+        raise SchemaError(
+            f"`requests` must be a sequence of ids or a table with column `{id_column}`, "
+            f"got {requests!r}\nhint: pass [{requests!r}] for one request"
+        )
     frame = to_frame(requests, name="requests")
     require_columns(frame, [id_column], table="requests")
-    return frame.get_column(id_column).cast(dtype, strict=False)
+    return id_values(frame.get_column(id_column), id_column, dtype, table="requests")
 
 
 def _reach(seeds: pl.DataFrame, edges: pl.DataFrame, id_column: str) -> pl.DataFrame:
@@ -230,7 +242,8 @@ def subject_export(
     frame = to_frame(records, name="records")
     links = to_frame(clusters, name="clusters")
     members = members_of(frame, links, id_column)
-    mine = members.filter(pl.col(id_column) == pl.lit(id, frame.schema[id_column]))
+    wanted = id_values([id], id_column, frame.schema[id_column], table="id")
+    mine = members.filter(pl.col(id_column).is_in(wanted.implode()))
     if mine.height == 0:
         raise SchemaError(f"id {id!r} is not a value of column `{id_column}` of `records`")
     cluster = mine.get_column(MEMBER_CLUSTER)[0]

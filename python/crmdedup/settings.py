@@ -8,9 +8,10 @@ here for unknown keys and wrong types, in the engine for meaning. Every error is
 from __future__ import annotations
 
 import json
+import math
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -94,7 +95,7 @@ class Comparison:
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", self.column)
-        object.__setattr__(self, "thresholds", tuple(self.thresholds))
+        object.__setattr__(self, "thresholds", tuple(_list(self.thresholds, "thresholds")))
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class BlockingRule:
     def __post_init__(self) -> None:
         if isinstance(self.keys, str):
             object.__setattr__(self, "keys", (self.keys,))
-        object.__setattr__(self, "keys", tuple(self.keys))
+        object.__setattr__(self, "keys", tuple(_list(self.keys, "keys")))
 
 
 @dataclass(frozen=True)
@@ -237,10 +238,10 @@ class Settings:
     notes: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "comparisons", tuple(self.comparisons))
+        object.__setattr__(self, "comparisons", tuple(_list(self.comparisons, "comparisons")))
         rules = tuple(
-            r if isinstance(r, BlockingRule) else BlockingRule(tuple(r))
-            for r in self.blocking_rules
+            r if isinstance(r, BlockingRule) else BlockingRule(tuple(_list(r, "blocking_rules")))
+            for r in _list(self.blocking_rules, "blocking_rules")
         )
         object.__setattr__(self, "blocking_rules", rules)
 
@@ -277,6 +278,10 @@ class Settings:
         >>> s.with_(threshold=0.95).threshold
         0.95
         """
+        known = {f.name for f in fields(self)}
+        for key in changes:
+            if key not in known:
+                raise ConfigError(f"`{key}`: unknown key (known: {', '.join(sorted(known))})")
         return replace(self, **changes)
 
     @classmethod
@@ -335,6 +340,10 @@ class Settings:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"settings file `{p}` does not exist") from None
+        except IsADirectoryError:
+            raise ConfigError(f"settings file `{p}` is a directory, expected a TOML file") from None
+        except PermissionError:
+            raise ConfigError(f"settings file `{p}` cannot be read (permission denied)") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"settings file `{p}` is not valid TOML: {e}") from None
         return cls.from_dict(data)
@@ -393,13 +402,14 @@ class Settings:
         """
         from crmdedup import _core
 
+        _check_types(self)
         _core.validate_settings(self.to_json())
 
 
 def _list(value: Any, key: str) -> list[Any]:
     if value is None:
         raise ConfigError(f"`{key}`: missing (a list is expected)")
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise ConfigError(f"`{key}`: expected a list, got {type(value).__name__}")
     return list(value)
 
@@ -434,6 +444,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "id_column": (str, type(None)),
     "region_column": (str, type(None)),
 }
+_MAX_U64 = 2**64 - 1
+_MAX_INT: dict[str, int] = {"max_iterations": 2**32 - 1}
+"""Largest value of each integer setting the engine can hold (others are 64-bit)."""
 _CHOICES: dict[str, tuple[str, ...]] = {
     "method": get_args(Method),
     "normalizer": get_args(Normalizer),
@@ -466,12 +479,40 @@ def _check_scalars(values: dict[str, Any], key: str, *, skip_nested: bool = True
         if types and (not isinstance(v, types) or (is_bool and bool not in types)):
             want = " or ".join(t.__name__ for t in types)
             raise ConfigError(f"`{where}{k}`: expected {want}, got {v!r}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"`{where}{k}`: expected a finite number, got {v!r}")
+        if types == (int,) and not 0 <= v <= _MAX_INT.get(k, _MAX_U64):
+            raise ConfigError(
+                f"`{where}{k}`: expected an integer from 0 to {_MAX_INT.get(k, _MAX_U64)}, "
+                f"got {v!r}"
+            )
         if k in _CHOICES and v not in _CHOICES[k]:
             raise ConfigError(f"`{where}{k}`: {v!r} is not one of {', '.join(_CHOICES[k])}")
         if k in ("thresholds", "keys"):
             items = _list(v, f"{where}{k}")
             kind: type | tuple[type, ...] = str if k == "keys" else (int, float)
-            bad = [x for x in items if not isinstance(x, kind) or isinstance(x, bool)]
+            bad = [
+                x
+                for x in items
+                if not isinstance(x, kind)
+                or isinstance(x, bool)
+                or (isinstance(x, float) and not math.isfinite(x))
+            ]
             if bad:
                 raise ConfigError(f"`{where}{k}`: unexpected item {bad[0]!r}")
             values[k] = tuple(items)
+
+
+def _check_types(settings: Settings) -> None:
+    """Check settings built in Python as :meth:`Settings.from_dict` checks a dict."""
+    parts: list[tuple[str, Any, type[Any]]] = [("em", settings.em, EmSettings)]
+    parts += [(f"comparisons[{i}]", c, Comparison) for i, c in enumerate(settings.comparisons)]
+    parts += [
+        (f"blocking_rules[{i}]", r, BlockingRule) for i, r in enumerate(settings.blocking_rules)
+    ]
+    for key, value, cls in parts:
+        if not isinstance(value, cls):
+            raise ConfigError(f"`{key}`: expected {cls.__name__}, got {value!r}")
+        _check_scalars(asdict(value), key)
+    top = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    _check_scalars(top, "")

@@ -223,7 +223,71 @@ impl Model {
     /// # Errors
     /// [`Error::Model`] when the JSON is not a model.
     pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|e| Error::Model(e.to_string()))
+        let model: Self = serde_json::from_str(json).map_err(|e| Error::Model(e.to_string()))?;
+        model.check_parameters()?;
+        Ok(model)
+    }
+
+    /// Check that the parameters are probabilities: finite, in [0, 1], each comparison's m and
+    /// u summing to 1 over as many values as it has levels, and priors strictly between 0 and 1.
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming the JSON path of the first bad value, e.g. `comparisons[2].m[1]`.
+    pub fn check_parameters(&self) -> Result<()> {
+        /// Rounding allowed in a sum of probabilities (fitted values are floored at 1e-7).
+        const SUM_TOLERANCE: f64 = 1e-3;
+        let bad = |path: String, what: String| Err(Error::Model(format!("`{path}` {what}")));
+        let strict = |p: f64| p.is_finite() && p > 0.0 && p < 1.0;
+        if !strict(self.prior) {
+            return bad(
+                "prior".into(),
+                format!(
+                    "is {}, expected a number strictly between 0 and 1",
+                    self.prior
+                ),
+            );
+        }
+        for (i, (set, p)) in self.rule_priors.iter().enumerate() {
+            if !strict(*p) {
+                return bad(
+                    format!("rule_priors[{i}][1]"),
+                    format!("(rules {set}) is {p}, expected a number strictly between 0 and 1"),
+                );
+            }
+        }
+        for (i, c) in self.comparisons.iter().enumerate() {
+            let levels = c.levels.len();
+            if levels < 2 {
+                return bad(
+                    format!("comparisons[{i}].levels"),
+                    format!("has {levels} levels, expected at least 2 (else and exact)"),
+                );
+            }
+            for (key, values) in [("m", &c.m), ("u", &c.u)] {
+                let path = format!("comparisons[{i}].{key}");
+                if values.len() != levels {
+                    return bad(
+                        path,
+                        format!("has {} values for {levels} levels", values.len()),
+                    );
+                }
+                if let Some((j, v)) = values
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| !(v.is_finite() && (0.0..=1.0).contains(*v)))
+                {
+                    return bad(
+                        format!("{path}[{j}]"),
+                        format!("is {v}, expected a probability in [0, 1]"),
+                    );
+                }
+                let sum: f64 = values.iter().sum();
+                if (sum - 1.0).abs() > SUM_TOLERANCE {
+                    return bad(path, format!("sums to {sum}, expected 1"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Prior expressed as a match weight.
@@ -1037,5 +1101,23 @@ mod tests {
             let w = p.weights();
             assert!(w.windows(2).all(|x| x[0] < x[1]), "{w:?}");
         }
+    }
+
+    #[test]
+    fn parameters_are_checked_on_load_with_their_path() {
+        let model = Model::defaults(&sample());
+        let with = |edit: &dyn Fn(&mut Model)| {
+            let mut m = model.clone();
+            edit(&mut m);
+            Model::from_json(&m.to_json()).unwrap_err().to_string()
+        };
+        assert!(with(&|m| m.prior = 0.0).contains("`prior`"));
+        assert!(with(&|m| m.comparisons[1].m[1] = -0.2).contains("`comparisons[1].m[1]`"));
+        assert!(with(&|m| m.comparisons[0].u[0] = 1.5).contains("`comparisons[0].u[0]`"));
+        assert!(with(&|m| m.comparisons[0].m[0] = 0.5).contains("`comparisons[0].m` sums to"));
+        assert!(with(&|m| m.comparisons[1].u.push(0.0)).contains("`comparisons[1].u` has"));
+        assert!(with(&|m| m.rule_priors.push((1, 1.0))).contains("`rule_priors[0][1]`"));
+        let text = model.to_json().replacen("0.05", "1e400", 1);
+        assert!(Model::from_json(&text).is_err());
     }
 }

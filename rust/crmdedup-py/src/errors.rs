@@ -53,6 +53,14 @@ impl From<BindError> for PyErr {
     }
 }
 
+/// A model that cannot be read, whatever settings it would be used with.
+pub fn invalid_model(e: engine::Error) -> PyErr {
+    match e {
+        engine::Error::Model(message) => ConfigError::new_err(format!("invalid model: {message}")),
+        e => BindError::Core(e).into(),
+    }
+}
+
 /// A panic in the engine is a bug: report it as an error, never crash the interpreter.
 pub fn internal(panic: &Box<dyn std::any::Any + Send>) -> PyErr {
     let what = panic

@@ -3,9 +3,8 @@
 //! GIL released around all heavy work.
 
 mod errors;
+mod interrupt;
 mod table;
-
-use std::sync::Mutex;
 
 use arrow_array::RecordBatch;
 use crmdedup_core as engine;
@@ -14,29 +13,6 @@ use pyo3_arrow::PyTable;
 
 use crate::errors::BindError;
 use crate::table::ArrowTable;
-
-/// Forwards engine progress to an optional Python callable and lets Ctrl-C stop the run.
-struct ProgressBridge {
-    callback: Option<Py<PyAny>>,
-    error: Mutex<Option<PyErr>>,
-}
-
-impl engine::Progress for ProgressBridge {
-    fn update(&self, stage: &str, done: u64, total: u64) -> engine::Result<()> {
-        Python::attach(|py| {
-            let outcome = py.check_signals().and_then(|()| match &self.callback {
-                Some(cb) => cb.call1(py, (stage, done, total)).map(|_| ()),
-                None => Ok(()),
-            });
-            outcome.map_err(|e| {
-                if let Ok(mut slot) = self.error.lock() {
-                    *slot = Some(e);
-                }
-                engine::Error::Cancelled
-            })
-        })
-    }
-}
 
 fn one_table(table: PyTable) -> Result<RecordBatch, BindError> {
     let (batches, schema) = table.into_inner();
@@ -105,42 +81,23 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, BindError> {
 
 fn run_tables(
     py: Python<'_>,
-    tables: &[(RecordBatch, engine::column::Ids)],
+    tables: Vec<(RecordBatch, engine::column::Ids)>,
     settings_json: &str,
     model_json: Option<&str>,
     threads: Option<usize>,
-    progress: Option<Py<PyAny>>,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyRun> {
     let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
     let model = model_json
         .map(engine::Model::from_json)
         .transpose()
         .map_err(BindError::from)?;
-    let bridge = ProgressBridge {
-        callback: progress,
-        error: Mutex::new(None),
-    };
-    let pool = pool(threads)?;
-    let result = py.detach(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pool.install(|| {
-                let refs: Vec<(&RecordBatch, engine::column::Ids)> =
-                    tables.iter().map(|(b, ids)| (b, ids.clone())).collect();
-                engine::run(&refs, &settings, model, &bridge)
-            })
-        }))
-    });
-    match result {
-        Ok(Ok(output)) => Ok(PyRun { output }),
-        Ok(Err(engine::Error::Cancelled)) => Err(bridge
-            .error
-            .lock()
-            .ok()
-            .and_then(|mut e| e.take())
-            .unwrap_or_else(|| BindError::Core(engine::Error::Cancelled).into())),
-        Ok(Err(e)) => Err(BindError::from(e).into()),
-        Err(panic) => Err(errors::internal(&panic)),
-    }
+    let output = interrupt::run(py, pool(threads)?, progress, move |progress| {
+        let refs: Vec<(&RecordBatch, engine::column::Ids)> =
+            tables.iter().map(|(b, ids)| (b, ids.clone())).collect();
+        engine::run(&refs, &settings, model, progress)
+    })?;
+    Ok(PyRun { output })
 }
 
 /// Deduplicate one table.
@@ -153,13 +110,13 @@ fn dedupe(
     id_column: Option<&str>,
     model_json: Option<&str>,
     threads: Option<usize>,
-    progress: Option<Py<PyAny>>,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyRun> {
     let batch = one_table(data)?;
     let ids = ids_of(&batch, id_column)?;
     run_tables(
         py,
-        &[(batch, ids)],
+        vec![(batch, ids)],
         settings_json,
         model_json,
         threads,
@@ -179,13 +136,13 @@ fn link(
     id_column: Option<&str>,
     model_json: Option<&str>,
     threads: Option<usize>,
-    progress: Option<Py<PyAny>>,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyRun> {
     let (l, r) = (one_table(left)?, one_table(right)?);
     let (il, ir) = (ids_of(&l, id_column)?, ids_of(&r, id_column)?);
     run_tables(
         py,
-        &[(l, il), (r, ir)],
+        vec![(l, il), (r, ir)],
         settings_json,
         model_json,
         threads,
@@ -195,8 +152,8 @@ fn link(
 
 type Specs = Vec<(String, engine::normalize::Normalizer)>;
 
-/// Run one of the engine's inspection functions over `data`, off the GIL, on its own pool.
-fn inspect<T: Send>(
+/// Run one of the engine's inspection functions over `data` on its own pool, interruptible.
+fn inspect<T: Send + 'static>(
     py: Python<'_>,
     data: PyTable,
     columns_json: &str,
@@ -205,7 +162,7 @@ fn inspect<T: Send>(
     threads: Option<usize>,
     f: impl Fn(&RecordBatch, &Specs, &engine::normalize::NormalizeOptions) -> engine::Result<T>
     + Send
-    + Sync,
+    + 'static,
 ) -> PyResult<T> {
     let batch = one_table(data)?;
     let specs: Specs = serde_json::from_str(columns_json)
@@ -214,10 +171,7 @@ fn inspect<T: Send>(
         default_region: default_region.to_owned(),
         email_provider_rules,
     };
-    let pool = pool(threads)?;
-    Ok(py
-        .detach(|| pool.install(|| f(&batch, &specs, &opts)))
-        .map_err(BindError::from)?)
+    interrupt::run(py, pool(threads)?, None, move |_| f(&batch, &specs, &opts))
 }
 
 /// The table with `<column>_<suffix>` normalised and derived columns added.
@@ -273,13 +227,15 @@ fn validate_settings(settings_json: &str) -> PyResult<()> {
     Ok(())
 }
 
-/// Check a model JSON against settings JSON.
+/// Check a model JSON on its own (its parameters are probabilities), then against settings JSON.
 #[pyfunction]
-fn validate_model(model_json: &str, settings_json: &str) -> PyResult<()> {
-    let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
-    engine::Model::from_json(model_json)
-        .and_then(|m| m.check_fits(&settings))
-        .map_err(BindError::from)?;
+#[pyo3(signature = (model_json, settings_json=None))]
+fn validate_model(model_json: &str, settings_json: Option<&str>) -> PyResult<()> {
+    let model = engine::Model::from_json(model_json).map_err(errors::invalid_model)?;
+    if let Some(json) = settings_json {
+        let settings = engine::Settings::from_json(json).map_err(BindError::from)?;
+        model.check_fits(&settings).map_err(BindError::from)?;
+    }
     Ok(())
 }
 
