@@ -11,6 +11,18 @@ use crate::settings::{ComparisonSpec, Method};
 /// Level of a comparison where either value is missing.
 pub const NULL_LEVEL: i8 = -1;
 
+/// Fuzzy levels compare at most this many characters of a value (exact agreement still
+/// compares whole values): a pasted 1 MB "name" must not cost seconds per pair.
+pub const MAX_COMPARED_CHARS: usize = 200;
+
+/// The first [`MAX_COMPARED_CHARS`] characters of `value`.
+fn compared_part(value: &str) -> &str {
+    match value.char_indices().nth(MAX_COMPARED_CHARS) {
+        Some((cut, _)) => &value[..cut],
+        None => value,
+    }
+}
+
 /// Jaro-Winkler similarity in [0, 1]; 1 means identical.
 #[must_use]
 pub fn jaro_winkler_similarity(a: &str, b: &str) -> f64 {
@@ -166,7 +178,11 @@ impl<'a> Comparison<'a> {
     pub fn new(spec: &'a ComparisonSpec, column: &'a CodedColumn) -> Self {
         use rayon::prelude::*;
         let (tokens, token_offsets) = if spec.method == Method::TokenJaccard {
-            let sets: Vec<Vec<u64>> = column.values.par_iter().map(|v| token_set(v)).collect();
+            let sets: Vec<Vec<u64>> = column
+                .values
+                .par_iter()
+                .map(|v| token_set(compared_part(v)))
+                .collect();
             end_to_end(
                 sets.iter(),
                 Vec::new(),
@@ -182,7 +198,7 @@ impl<'a> Comparison<'a> {
             end_to_end(
                 column.values.iter(),
                 String::new(),
-                |out: &mut String, v| out.push_str(v),
+                |out: &mut String, v| out.push_str(compared_part(v)),
                 String::len,
             )
         };
@@ -391,6 +407,17 @@ mod tests {
         assert_eq!(c.level(0, 4), 0);
         assert_eq!(c.level(0, 0), 5);
         assert_eq!(c.level(0, 5), 3);
+    }
+
+    #[test]
+    fn huge_values_are_compared_on_their_start() {
+        let long_a = "x".repeat(1_000_000);
+        let long_b = format!("{}y", "x".repeat(999_999));
+        let col = column(&[Some(&long_a), Some(&long_b)]);
+        let s = spec(Method::Levenshtein, vec![1.0, 2.0]);
+        let c = Comparison::new(&s, &col);
+        // The first 200 characters agree: the fuzzy level, not "exact" (the values differ).
+        assert_eq!(c.level(0, 1), 2);
     }
 
     #[test]
