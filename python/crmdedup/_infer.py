@@ -454,30 +454,6 @@ _COMPARE: tuple[tuple[str, str, str, tuple[float, ...], bool], ...] = (
 
 _MAX_COMPARISONS = 16
 
-_SHARED = {
-    "last_name",
-    "address",
-    "street_name",
-    "street_number",
-    "unit_number",
-    "postcode",
-    "city",
-    "region",
-    "country",
-    "phone",
-    "company",
-    "job_title",
-}
-"""Roles whose values people living or working together share (see ``Comparison.shared``)."""
-
-_SOMETIMES_SHARED = ("email", "mobile")
-"""Roles personal in some files and shared by households or teams in others (a family's
-email, `info@` addresses): shared when the data says so (see ``_shared_in_data``)."""
-
-SHARED_BY_OTHERS = 0.2
-"""Share of a value's repeated groups holding different given names above which the value is
-taken as shared by several people."""
-
 _ADDRESS = {
     "address",
     "street_name",
@@ -489,6 +465,17 @@ _ADDRESS = {
     "country",
 }
 """Roles that describe where a record lives: one fact (``Comparison.group``)."""
+
+_SHARED = _ADDRESS | {"last_name", "phone", "company", "job_title"}
+"""Roles whose values people living or working together share (see ``Comparison.shared``)."""
+
+_SOMETIMES_SHARED = ("email", "mobile")
+"""Roles personal in some files and shared by households or teams in others (a family's
+email, `info@` addresses): shared when the data says so (see ``_shared_in_data``)."""
+
+SHARED_BY_OTHERS = 0.2
+"""Share of a value's repeated groups holding different given names above which the value is
+taken as shared by several people."""
 
 
 def _slug(name: str) -> str:
