@@ -91,6 +91,16 @@ fn token_set(value: &str) -> Vec<u64> {
     out
 }
 
+/// Whether two addresses differ only in the first character of their local parts.
+fn initial_apart(a: &str, b: &str) -> bool {
+    let mut ca = a.chars();
+    let mut cb = b.chars();
+    match (ca.next(), cb.next()) {
+        (Some(x), Some(y)) => x != y && x.is_alphabetic() && y.is_alphabetic() && ca.eq(cb),
+        _ => false,
+    }
+}
+
 /// Human-readable labels of a comparison's levels, index = level.
 #[must_use]
 pub fn level_labels(spec: &ComparisonSpec) -> Vec<String> {
@@ -306,6 +316,12 @@ impl<'a> Comparison<'a> {
             Method::Levenshtein | Method::DamerauLevenshtein => {
                 let max = t.last().map_or(0, |x| *x as usize);
                 let (va, vb) = (self.value(a), self.value(b));
+                if self.spec.normalizer == crate::normalize::Normalizer::Email
+                    && initial_apart(va, vb)
+                {
+                    // `raubry@` and `naubry@`: an initial and a surname, two people.
+                    return 0;
+                }
                 let d = if self.spec.method == Method::Levenshtein {
                     levenshtein_distance(va, vb, max)
                 } else {
@@ -407,6 +423,23 @@ mod tests {
         assert_eq!(c.level(0, 4), 0);
         assert_eq!(c.level(0, 0), 5);
         assert_eq!(c.level(0, 5), 3);
+    }
+
+    #[test]
+    fn emails_apart_by_their_initial_disagree() {
+        let col = CodedColumn::encode(
+            &StringViewArray::from(vec![
+                Some("raubry@free.fr"),
+                Some("naubry@free.fr"),
+                Some("raubri@free.fr"),
+            ]),
+            |s| crate::normalize::normalize(Normalizer::Email, s),
+        );
+        let mut s = spec(Method::Levenshtein, vec![1.0, 2.0]);
+        s.normalizer = Normalizer::Email;
+        let c = Comparison::new(&s, &col);
+        assert_eq!(c.level(0, 1), 0);
+        assert_eq!(c.level(0, 2), 2);
     }
 
     #[test]
