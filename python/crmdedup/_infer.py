@@ -365,9 +365,7 @@ def _shared_in_data(
     return share > SHARED_BY_OTHERS
 
 
-def _choose_comparisons(
-    frame: pl.DataFrame, sample: pl.DataFrame, cols: list[_Column], region: str
-) -> tuple[list[Comparison], dict[str, dict[str, Any]]]:
+def _choose_comparisons(sample: pl.DataFrame, cols: list[_Column], region: str) -> list[Comparison]:
     by_role = {c.role: c for c in cols if c.role and c.role != "id"}
     specs = [
         (by_role[r].name, norm)
@@ -381,7 +379,6 @@ def _choose_comparisons(
         if role in by_role and _shared_in_data(sample, by_role, role, region)
     }
     out: list[Comparison] = []
-    stats: dict[str, dict[str, Any]] = {}
     for role, method, norm, thresholds, tf in _COMPARE:
         col = by_role.get(role)
         if col is None:
@@ -390,7 +387,6 @@ def _choose_comparisons(
         if p is not None and p["rows"]:
             usable = p["rows"] - p["nulls"] - p["empty"] - p["invalid"]
             top = p["top"][0][1] if p["top"] else 0
-            stats[role] = {"usable": usable, "rows": p["rows"], "top": top, "profile": p}
             if usable <= (1 - MOSTLY_NULL) * p["rows"] and sample.height >= 50:
                 col.reason += f"; not compared: {usable / p['rows']:.1%} of rows have a value"
                 continue
@@ -420,7 +416,7 @@ def _choose_comparisons(
             )
         )
         col.compared = True
-    return out, stats
+    return out
 
 
 def _key_values(sample: pl.DataFrame, key: str, norms: dict[str, str]) -> pl.Expr | None:
@@ -560,7 +556,7 @@ def infer_settings(data: pl.DataFrame) -> Settings:
     frame = data
     sample = _sample(frame)
     cols, (region, region_reason) = _find_roles(frame, sample)
-    comparisons, _ = _choose_comparisons(frame, sample, cols, region)
+    comparisons = _choose_comparisons(sample, cols, region)
     if not comparisons:
         raise ConfigError(
             "could not infer settings: no column looks like a name, email, phone, company or "
