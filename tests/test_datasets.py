@@ -260,5 +260,5 @@ def test_sample_loads_with_schema() -> None:
 
 def test_sample_matches_generator() -> None:
     # If this fails after a generator change, regenerate the file with
-    # crmdedup.datasets._write_sample("python/crmdedup/data/sample_contacts.csv").
+    # crmdedup.datasets._write_sample("python/crmdedup/datasets/data/sample_contacts.csv").
     assert load_sample().equals(generate_contacts(1_500, seed=2026))

@@ -445,7 +445,7 @@ def infer_settings(data: TableLike) -> Settings:
     >>> s.column_roles[2].reason
     'name `courriel` is a known email column name'
     """
-    from crmdedup._infer import infer_settings as infer
+    from crmdedup.settings._infer import infer_settings as infer
 
     frame = data if isinstance(data, pl.DataFrame) else to_polars(data)
     return infer(frame)

@@ -12,7 +12,9 @@ from typing import Any
 
 import polars as pl
 
-from crmdedup._merge_input import (
+from crmdedup.errors import ConfigError, SchemaError
+from crmdedup.merge import merge
+from crmdedup.merge._frames import (
     MEMBER_CLUSTER,
     MEMBER_ROW,
     id_values,
@@ -20,9 +22,7 @@ from crmdedup._merge_input import (
     require_columns,
     to_frame,
 )
-from crmdedup._merge_policy import MergePolicy
-from crmdedup.errors import ConfigError, SchemaError
-from crmdedup.merge import merge
+from crmdedup.merge._policy import MergePolicy
 
 __all__ = ["erasure_plan", "subject_export"]
 

@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from crmdedup._contacts_gen import SOURCES, generate
+from crmdedup.datasets._vocab import SOURCES
 from crmdedup.errors import ConfigError
 
 __all__ = ["SCHEMA", "SOURCES", "generate_contacts", "load_sample"]
@@ -132,6 +132,9 @@ def generate_contacts(
             raise ConfigError(f"`{name}` must be a number in [{low}, {high}], got {rate!r}")
     if n_rows == 0:
         return pl.DataFrame(schema=SCHEMA)
+    # numpy is needed only to generate: importing crmdedup does not import it.
+    from crmdedup.datasets._generator import generate
+
     frame = generate(
         n_rows,
         seed=seed,
@@ -164,7 +167,7 @@ def load_sample() -> pl.DataFrame:
     >>> sample["record_id"].is_unique().all()
     True
     """
-    data = (resources.files("crmdedup") / "data" / _SAMPLE_FILE).read_bytes()
+    data = (resources.files("crmdedup.datasets") / "data" / _SAMPLE_FILE).read_bytes()
     return pl.read_csv(io.BytesIO(data), schema=SCHEMA)
 
 

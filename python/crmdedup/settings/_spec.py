@@ -1,4 +1,4 @@
-"""Settings: which columns are compared how, blocking rules, threshold and model fitting.
+"""The settings spec: which columns are compared how, blocking rules, threshold and model fitting.
 
 Settings are plain frozen dataclasses, buildable in Python, loadable from TOML and checked twice:
 here for unknown keys and wrong types, in the engine for meaning. Every error is a
@@ -8,42 +8,16 @@ here for unknown keys and wrong types, in the engine for meaning. Every error is
 from __future__ import annotations
 
 import json
-import math
 import os
-import tomllib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any, Literal, get_args
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from crmdedup.errors import ConfigError
+from crmdedup.settings._check import as_list, build, check_keys, check_scalars
+from crmdedup.settings._types import ClusterMethod, Method, Normalizer
 
-__all__ = [
-    "BlockingRule",
-    "ColumnRole",
-    "Comparison",
-    "EmSettings",
-    "Method",
-    "Normalizer",
-    "Settings",
-]
-
-Method = Literal[
-    "exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_jaccard", "name", "date"
-]
-Normalizer = Literal[
-    "raw",
-    "text",
-    "name",
-    "email",
-    "phone",
-    "company",
-    "address",
-    "postcode",
-    "date",
-    "identifier",
-]
-ClusterMethod = Literal["connected_components", "guarded"]
+__all__ = ["BlockingRule", "ColumnRole", "Comparison", "EmSettings", "Settings"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +69,7 @@ class Comparison:
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", self.column)
-        object.__setattr__(self, "thresholds", tuple(_list(self.thresholds, "thresholds")))
+        object.__setattr__(self, "thresholds", tuple(as_list(self.thresholds, "thresholds")))
 
 
 @dataclass(frozen=True)
@@ -119,7 +93,7 @@ class BlockingRule:
     def __post_init__(self) -> None:
         if isinstance(self.keys, str):
             object.__setattr__(self, "keys", (self.keys,))
-        object.__setattr__(self, "keys", tuple(_list(self.keys, "keys")))
+        object.__setattr__(self, "keys", tuple(as_list(self.keys, "keys")))
 
 
 @dataclass(frozen=True)
@@ -238,10 +212,10 @@ class Settings:
     notes: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "comparisons", tuple(_list(self.comparisons, "comparisons")))
+        object.__setattr__(self, "comparisons", tuple(as_list(self.comparisons, "comparisons")))
         rules = tuple(
-            r if isinstance(r, BlockingRule) else BlockingRule(tuple(_list(r, "blocking_rules")))
-            for r in _list(self.blocking_rules, "blocking_rules")
+            r if isinstance(r, BlockingRule) else BlockingRule(tuple(as_list(r, "blocking_rules")))
+            for r in as_list(self.blocking_rules, "blocking_rules")
         )
         object.__setattr__(self, "blocking_rules", rules)
 
@@ -303,20 +277,20 @@ class Settings:
         ...
         crmdedup.errors.ConfigError: `treshold`: unknown key (known: ...)
         """
-        top = _check_keys(data, cls, "")
-        _check_scalars(top, "")
+        top = check_keys(data, cls, "")
+        check_scalars(top, "")
         comparisons = tuple(
-            _build(Comparison, c, f"comparisons[{i}]")
-            for i, c in enumerate(_list(top.pop("comparisons", None), "comparisons"))
+            build(Comparison, c, f"comparisons[{i}]")
+            for i, c in enumerate(as_list(top.pop("comparisons", None), "comparisons"))
         )
         rules = []
-        for i, r in enumerate(_list(top.pop("blocking_rules", None), "blocking_rules")):
+        for i, r in enumerate(as_list(top.pop("blocking_rules", None), "blocking_rules")):
             key = f"blocking_rules[{i}]"
             if isinstance(r, Sequence) and not isinstance(r, str):
                 r = {"keys": list(r)}
-            rules.append(_build(BlockingRule, r, key))
-        em = _build(EmSettings, top.pop("em", {}), "em")
-        settings = _build(
+            rules.append(build(BlockingRule, r, key))
+        em = build(EmSettings, top.pop("em", {}), "em")
+        settings = build(
             cls,
             {**top, "comparisons": comparisons, "blocking_rules": tuple(rules), "em": em},
             "",
@@ -335,62 +309,15 @@ class Settings:
         ConfigError
             When the file is missing, is not TOML, or holds invalid settings (naming the key).
         """
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"settings file `{p}` does not exist") from None
-        except IsADirectoryError:
-            raise ConfigError(f"settings file `{p}` is a directory, expected a TOML file") from None
-        except PermissionError:
-            raise ConfigError(f"settings file `{p}` cannot be read (permission denied)") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"settings file `{p}` is not valid TOML: {e}") from None
-        return cls.from_dict(data)
+        from crmdedup.settings._toml import read_toml
+
+        return cls.from_dict(read_toml(path))
 
     def to_toml(self) -> str:
         """TOML text that :meth:`from_toml` reads back to the same settings."""
-        lines = ["# crmdedup settings"]
-        if self.column_roles:
-            lines.append("#")
-            lines.append("# Columns, as inferred:")
-            for cr in self.column_roles:
-                role = cr.role or "-"
-                lines.append(
-                    f"#   {cr.column}: {role}{' (compared)' if cr.compared else ''}: {cr.reason}"
-                )
-        lines += [f"# {n}" for n in self.notes]
-        lines += [
-            "",
-            f"threshold = {self.threshold!r}",
-            f"max_block_size = {self.max_block_size}",
-            f'clustering = "{self.clustering}"',
-            f"guard_probability = {self.guard_probability!r}",
-            f"max_cluster_size = {self.max_cluster_size}",
-            f'default_region = "{self.default_region}"',
-        ]
-        if self.region_column is not None:
-            lines.append(f"region_column = {json.dumps(self.region_column)}")
-        if self.id_column is not None:
-            lines.append(f"id_column = {json.dumps(self.id_column)}")
-        lines += ["", "[em]"]
-        lines += [f"{k} = {json.dumps(v)}" for k, v in asdict(self.em).items()]
-        for c in self.comparisons:
-            lines += [
-                "",
-                "[[comparisons]]",
-                f"name = {json.dumps(c.name)}",
-                f"column = {json.dumps(c.column)}",
-                f'method = "{c.method}"',
-                f'normalizer = "{c.normalizer}"',
-                f"thresholds = {json.dumps(list(c.thresholds))}",
-                f"term_frequency = {str(c.term_frequency).lower()}",
-                f"shared = {str(c.shared).lower()}",
-                f"group = {json.dumps(c.group)}",
-            ]
-        for r in self.blocking_rules:
-            lines += ["", "[[blocking_rules]]", f"keys = {json.dumps(list(r.keys))}"]
-        return "\n".join(lines) + "\n"
+        from crmdedup.settings._toml import settings_to_toml
+
+        return settings_to_toml(self)
 
     def validate(self) -> None:
         """Check the settings with the engine.
@@ -406,103 +333,6 @@ class Settings:
         _core.validate_settings(self.to_json())
 
 
-def _list(value: Any, key: str) -> list[Any]:
-    if value is None:
-        raise ConfigError(f"`{key}`: missing (a list is expected)")
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ConfigError(f"`{key}`: expected a list, got {type(value).__name__}")
-    return list(value)
-
-
-def _check_keys(data: Any, cls: type, key: str) -> dict[str, Any]:
-    where = f"{key}." if key else ""
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"`{key or 'settings'}`: expected a table, got {type(data).__name__}")
-    known = [f.name for f in fields(cls) if f.compare]
-    for k in data:
-        if k not in known:
-            raise ConfigError(f"`{where}{k}`: unknown key (known: {', '.join(known)})")
-    return dict(data)
-
-
-_TYPES: dict[str, tuple[type, ...]] = {
-    "threshold": (float, int),
-    "guard_probability": (float, int),
-    "tolerance": (float, int),
-    "max_block_size": (int,),
-    "max_cluster_size": (int,),
-    "max_iterations": (int,),
-    "u_sample_size": (int,),
-    "seed": (int,),
-    "term_frequency": (bool,),
-    "shared": (bool,),
-    "group": (str,),
-    "estimate_u": (bool,),
-    "column": (str,),
-    "name": (str,),
-    "default_region": (str,),
-    "id_column": (str, type(None)),
-    "region_column": (str, type(None)),
-}
-_MAX_U64 = 2**64 - 1
-_MAX_INT: dict[str, int] = {"max_iterations": 2**32 - 1}
-"""Largest value of each integer setting the engine can hold (others are 64-bit)."""
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "method": get_args(Method),
-    "normalizer": get_args(Normalizer),
-    "clustering": get_args(ClusterMethod),
-}
-
-
-def _build(cls: type, data: Any, key: str, *, skip_nested: bool = False) -> Any:
-    values = _check_keys(data, cls, key)
-    where = f"{key}." if key else ""
-    _check_scalars(values, key, skip_nested=skip_nested)
-    missing = [
-        f.name
-        for f in fields(cls)
-        if f.name not in values and f.default is MISSING and f.default_factory is MISSING
-    ]
-    if missing:
-        raise ConfigError(f"`{where}{missing[0]}`: missing")
-    return cls(**values)
-
-
-def _check_scalars(values: dict[str, Any], key: str, *, skip_nested: bool = True) -> None:
-    """Check (and convert in place) the plain values of one table of settings."""
-    where = f"{key}." if key else ""
-    for k, v in values.items():
-        if skip_nested and k in ("comparisons", "blocking_rules", "em"):
-            continue
-        types = _TYPES.get(k)
-        is_bool = isinstance(v, bool)
-        if types and (not isinstance(v, types) or (is_bool and bool not in types)):
-            want = " or ".join(t.__name__ for t in types)
-            raise ConfigError(f"`{where}{k}`: expected {want}, got {v!r}")
-        if isinstance(v, float) and not math.isfinite(v):
-            raise ConfigError(f"`{where}{k}`: expected a finite number, got {v!r}")
-        if types == (int,) and not 0 <= v <= _MAX_INT.get(k, _MAX_U64):
-            raise ConfigError(
-                f"`{where}{k}`: expected an integer from 0 to {_MAX_INT.get(k, _MAX_U64)}, "
-                f"got {v!r}"
-            )
-        if k in _CHOICES and v not in _CHOICES[k]:
-            raise ConfigError(f"`{where}{k}`: {v!r} is not one of {', '.join(_CHOICES[k])}")
-        if k in ("thresholds", "keys"):
-            items = _list(v, f"{where}{k}")
-            kind: type | tuple[type, ...] = str if k == "keys" else (int, float)
-            bad = [
-                x
-                for x in items
-                if not isinstance(x, kind)
-                or isinstance(x, bool)
-                or (isinstance(x, float) and not math.isfinite(x))
-            ]
-            if bad:
-                raise ConfigError(f"`{where}{k}`: unexpected item {bad[0]!r}")
-            values[k] = tuple(items)
-
-
 def _check_types(settings: Settings) -> None:
     """Check settings built in Python as :meth:`Settings.from_dict` checks a dict."""
     parts: list[tuple[str, Any, type[Any]]] = [("em", settings.em, EmSettings)]
@@ -513,6 +343,6 @@ def _check_types(settings: Settings) -> None:
     for key, value, cls in parts:
         if not isinstance(value, cls):
             raise ConfigError(f"`{key}`: expected {cls.__name__}, got {value!r}")
-        _check_scalars(asdict(value), key)
+        check_scalars(asdict(value), key)
     top = {f.name: getattr(settings, f.name) for f in fields(settings)}
-    _check_scalars(top, "")
+    check_scalars(top, "")

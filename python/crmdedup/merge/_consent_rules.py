@@ -11,10 +11,10 @@ from typing import Any
 
 import polars as pl
 
-from crmdedup._merge_input import as_naive_datetime, cast_ids, require_columns, to_frame
-from crmdedup._merge_policy import Channel, MergePolicy
-from crmdedup.consent import canonical_contact_point_expr
 from crmdedup.errors import SchemaError
+from crmdedup.merge._consent import canonical_contact_point_expr
+from crmdedup.merge._frames import as_naive_datetime, cast_ids, require_columns, to_frame
+from crmdedup.merge._policy import Channel, MergePolicy
 
 __all__ = [
     "KEY",

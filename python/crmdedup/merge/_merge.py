@@ -1,4 +1,4 @@
-"""Consent-preserving merge of duplicate contacts into golden records.
+"""The merge itself: golden records, members, consent ledger and the merge report.
 
 A merge never invents consent, never loses a withdrawal, keeps every proof and can be undone:
 see :func:`merge` for the rules.
@@ -11,7 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from crmdedup._consent_rules import (
+from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
+from crmdedup.merge._consent_rules import (
     KEY,
     normalise_events,
     normalise_oppositions,
@@ -19,21 +20,11 @@ from crmdedup._consent_rules import (
     resolve_consent,
     with_golden,
 )
-from crmdedup._merge_input import MEMBER_CLUSTER, MEMBER_ROW, members_of, to_frame
-from crmdedup._merge_policy import Channel, MergePolicy, SurvivorshipRule
-from crmdedup._survivorship import CLUSTER, GOLDEN, golden_ids, survivors
-from crmdedup.consent import canonical_contact_point, consents_from_columns
-from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
+from crmdedup.merge._frames import MEMBER_CLUSTER, MEMBER_ROW, members_of, to_frame
+from crmdedup.merge._policy import MergePolicy
+from crmdedup.merge._survivorship import CLUSTER, GOLDEN, golden_ids, survivors
 
-__all__ = [
-    "Channel",
-    "MergePolicy",
-    "MergeResult",
-    "SurvivorshipRule",
-    "canonical_contact_point",
-    "consents_from_columns",
-    "merge",
-]
+__all__ = ["MergeResult", "merge"]
 
 _RESERVED = (GOLDEN, "n_records")
 

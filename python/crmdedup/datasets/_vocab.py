@@ -17,12 +17,17 @@ __all__ = [
     "LEGAL_FORMS",
     "MALE_FIRST_NAMES",
     "NICKNAMES",
+    "SOURCES",
     "STREET_NAMES",
     "STREET_TYPES",
     "SURNAME_ENDINGS",
     "SURNAME_MIDDLES",
     "SURNAME_ONSETS",
 ]
+
+
+SOURCES = ("web_form", "crm_sales", "import_salon", "newsletter", "eshop")
+"""Where each generated record comes from (the ``source`` column)."""
 
 
 def _words(text: str) -> tuple[str, ...]:

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from crmdedup._merge_input import MEMBER_ROW
-from crmdedup._merge_policy import MergePolicy, SurvivorshipRule
 from crmdedup.errors import CrmdedupError, SchemaError
+from crmdedup.merge._frames import MEMBER_ROW
+from crmdedup.merge._policy import MergePolicy, SurvivorshipRule
 
 __all__ = ["CLUSTER", "golden_ids", "survivors"]
 
