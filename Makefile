@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Build artefacts live outside the clone so fresh clones (CI) reuse them on the same machine.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/crmdedup-target
 
-.PHONY: demo test lint bench dev clean
+.PHONY: demo test test-floor lint bench dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ test: dev
 	cargo test -p crmdedup-core --locked -q
 	$(BIN)/python -m pytest
 
+# The test suite against the lowest dependency versions pyproject.toml allows (.ci/floor.txt),
+# with the extension built by `dev` (the suite's one test of the installed command is skipped).
+FLOOR := .venv-floor
+test-floor: dev
+	test -x $(FLOOR)/bin/python || $(PYTHON) -m venv $(FLOOR)
+	$(FLOOR)/bin/pip install -q -r .ci/floor.txt pytest pytest-benchmark hypothesis rapidfuzz recordlinkage phonenumbers
+	PYTHONPATH=python $(FLOOR)/bin/python -m pytest -q -m "not slow" \
+		--deselect tests/robustness/test_cli_inputs.py::test_usage_errors_from_the_installed_command
+
 lint: dev
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -q -- -D warnings
@@ -37,4 +46,4 @@ bench: $(BIN)/python
 	$(BIN)/python -m pytest benches --benchmark-enable -q
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(FLOOR)

@@ -264,3 +264,21 @@ def test_report_is_json_serialisable(contacts: pl.DataFrame) -> None:
 
 def test_settings_type(contacts: pl.DataFrame) -> None:
     assert isinstance(crmdedup.dedupe(contacts, id_column="id").settings, Settings)
+
+
+def test_version_is_the_installed_distribution_version() -> None:
+    import importlib.metadata
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert crmdedup.__version__ == project["project"]["version"]
+    assert crmdedup.__version__ == importlib.metadata.version("crmdedup")
+
+
+def test_import_does_not_import_numpy() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, crmdedup; crmdedup.datasets.load_sample(); print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -12,7 +12,6 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-import crmdedup
 from crmdedup.cli import main
 from crmdedup.report import ReportOptions, SobrietyFactors, compute_stats, render_html
 
@@ -190,4 +189,3 @@ def test_report_command_options(report_file: Path, tmp_path: Path) -> None:
         main, ["report", str(report_file.parent), "--activity-column", "nope"]
     )
     assert bad.exit_code == 2 and "`nope`" in bad.stderr
-    assert crmdedup.__version__
