@@ -165,8 +165,10 @@ class Settings:
         values (a frequent name in a department), whose agreement is weak evidence, and its
         pairs grow with the square of the base.
     clustering
-        ``guarded`` (default) refuses to join two groups of several records through one weak
-        link; ``connected_components`` joins every pair above the threshold.
+        ``guarded`` (default): two single records join through any link above the threshold,
+        but a record joins a group, or two groups join, only through a link of at least
+        ``guard_probability`` or through two links between them. ``connected_components``
+        joins every pair above the threshold.
     guard_probability
         Link probability strong enough to join two groups on its own when guarded.
     max_cluster_size
