@@ -151,7 +151,7 @@ def test_missing_and_mistyped_columns_are_named(contacts: pl.DataFrame) -> None:
     with pytest.raises(SchemaError, match=r"column `email` has type \w*List"):
         crmdedup.dedupe(df, id_column="id")
     with pytest.raises(
-        SchemaError, match=r"column `id` has type Float64, expected string or integer ids"
+        SchemaError, match=r"column `id` of `data` has type Float64, expected string or integer ids"
     ):
         crmdedup.dedupe(contacts.with_columns(pl.lit(1.5).alias("id")), id_column="id")
     with pytest.raises(SchemaError, match="must be a polars, pyarrow or pandas table"):

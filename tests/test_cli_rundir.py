@@ -267,5 +267,7 @@ def test_id_errors_count_rows_from_one(tmp_path: Path) -> None:
 
 def test_float_ids_are_refused_by_type() -> None:
     records = pl.DataFrame({"id": [1.0, 2.0], "email": ["x@y.fr", "z@y.fr"]})
-    with pytest.raises(SchemaError, match=r"column `id` of `data` has type Float64, expected ids"):
+    with pytest.raises(
+        SchemaError, match=r"column `id` of `data` has type Float64, expected string"
+    ):
         crmdedup.dedupe(records, id_column="id")

@@ -68,7 +68,7 @@ def check_ids(
     dtype = frame.schema[column]
     if not (dtype == pl.String or dtype.is_integer() or dtype == pl.Null):
         raise SchemaError(
-            f"column `{column}` of `{table}` has type {dtype}, expected ids (text or integers)"
+            f"column `{column}` of `{table}` has type {dtype}, expected string or integer ids"
         )
     empty = pl.col(column).is_null()
     if blank and dtype == pl.String:
