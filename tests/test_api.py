@@ -129,13 +129,16 @@ def test_duplicate_ids_are_refused(contacts: pl.DataFrame) -> None:
     df = contacts.with_columns(
         pl.when(pl.col("id") == "c1").then(pl.lit("a1")).otherwise("id").alias("id")
     )
-    with pytest.raises(SchemaError, match=r"duplicate id \"a1\" in column `id` at rows 0 and 5"):
+    # Rows count from 1, as a user counts: "a1" is the first row and "c1" the sixth.
+    with pytest.raises(
+        SchemaError, match=r"duplicate id 'a1' in column `id` of `data` at rows 1 and 6"
+    ):
         crmdedup.dedupe(df, id_column="id")
 
 
 def test_null_ids_are_refused(contacts: pl.DataFrame) -> None:
     df = contacts.with_columns(pl.when(pl.col("id") == "b1").then(None).otherwise("id").alias("id"))
-    with pytest.raises(SchemaError, match=r"null id in column `id` at row 3"):
+    with pytest.raises(SchemaError, match=r"null id in column `id` of `data` at row 4"):
         crmdedup.dedupe(df, id_column="id")
 
 
@@ -148,7 +151,7 @@ def test_missing_and_mistyped_columns_are_named(contacts: pl.DataFrame) -> None:
     with pytest.raises(SchemaError, match=r"column `email` has type \w*List"):
         crmdedup.dedupe(df, id_column="id")
     with pytest.raises(
-        SchemaError, match=r"column `id` has type Float64, expected string or integer ids"
+        SchemaError, match=r"column `id` of `data` has type Float64, expected string or integer ids"
     ):
         crmdedup.dedupe(contacts.with_columns(pl.lit(1.5).alias("id")), id_column="id")
     with pytest.raises(SchemaError, match="must be a polars, pyarrow or pandas table"):

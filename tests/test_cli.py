@@ -152,7 +152,9 @@ def test_merge_with_consent_and_opposition_files(
     )
     assert result.exit_code == 0, result.output
     consent = pl.read_csv(tmp_path / "m" / "consent.csv")
-    assert consent.filter(pl.col("proof") == "f-1").height >= 1
+    # The one granted event becomes exactly one ledger row: its purpose, status and address.
+    granted = consent.filter(pl.col("proof") == "f-1").select("purpose", "status", "contact_point")
+    assert granted.rows() == [("email_marketing", "granted", "e.dubois@free.fr")]
 
 
 def test_explain_prints_weights(rundir: Path, contacts: Path) -> None:

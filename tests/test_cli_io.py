@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from crmdedup._io import InputError, atomic_path, read_table, sniff_delimiter, write_table
+from crmdedup._files import atomic_path, write_table
+from crmdedup._io import InputError, read_table, sniff_delimiter
 from crmdedup.cli import main
 
 FRENCH = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import re
 import shutil
 import subprocess
@@ -12,6 +14,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+import crmdedup
 from crmdedup.cli import main
 from crmdedup.report import ReportOptions, SobrietyFactors, compute_stats, render_html
 
@@ -189,3 +192,6 @@ def test_report_command_options(report_file: Path, tmp_path: Path) -> None:
         main, ["report", str(report_file.parent), "--activity-column", "nope"]
     )
     assert bad.exit_code == 2 and "`nope`" in bad.stderr
+    # The run records the version that made it, the engine's own.
+    run_info = json.loads((report_file.parent / "run.json").read_text())
+    assert run_info["crmdedup"] == crmdedup.__version__ == importlib.metadata.version("crmdedup")

@@ -12,10 +12,9 @@ import polars as pl
 
 from crmdedup import _core
 from crmdedup._arrow import TableLike, to_engine, to_polars
+from crmdedup._ids import check_ids
 from crmdedup.errors import ConfigError, SchemaError
-from crmdedup.model import (
-    Model,
-)
+from crmdedup.model import Model
 from crmdedup.settings import Settings
 
 __all__ = [
@@ -151,6 +150,7 @@ MAX_THREADS = 1024
 
 def _check_call(
     settings: Settings,
+    tables: dict[str, pl.DataFrame],
     *,
     id_column: object,
     threads: object,
@@ -158,7 +158,11 @@ def _check_call(
     model: object,
     link: bool,
 ) -> None:
-    """Check the arguments of :func:`dedupe` and :func:`link` before the engine sees them."""
+    """Check the arguments of :func:`dedupe` and :func:`link` before the engine sees them.
+
+    Ids are checked here rather than by the engine so that rows are counted from 1, as
+    everywhere else; a missing id column is left to the engine, which lists the columns.
+    """
     if threads is not None and (
         not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= MAX_THREADS
     ):
@@ -176,6 +180,9 @@ def _check_call(
         )
     settings.validate()
     _check_output_names(settings, id_column if isinstance(id_column, str) else None, link=link)
+    for name, frame in tables.items():
+        if isinstance(id_column, str) and id_column in frame.columns:
+            check_ids(frame, id_column, table=name)
 
 
 def _check_output_names(settings: Settings, id_column: str | None, *, link: bool) -> None:
@@ -260,7 +267,13 @@ def dedupe(
     resolved = _settings_for(frame, settings)
     id_col = id_column if id_column is not None else resolved.id_column
     _check_call(
-        resolved, id_column=id_col, threads=threads, progress=progress, model=model, link=False
+        resolved,
+        {"data": frame},
+        id_column=id_col,
+        threads=threads,
+        progress=progress,
+        model=model,
+        link=False,
     )
     run = _core.dedupe(
         frame,
@@ -304,7 +317,13 @@ def link(
     resolved = _settings_for(lf, settings)
     id_col = id_column if id_column is not None else resolved.id_column
     _check_call(
-        resolved, id_column=id_col, threads=threads, progress=progress, model=model, link=True
+        resolved,
+        {"left": lf, "right": rf},
+        id_column=id_col,
+        threads=threads,
+        progress=progress,
+        model=model,
+        link=True,
     )
     run = _core.link(
         lf,
@@ -348,5 +367,4 @@ def infer_settings(data: TableLike) -> Settings:
     """
     from crmdedup.settings._infer import infer_settings as infer
 
-    frame = data if isinstance(data, pl.DataFrame) else to_polars(data)
-    return infer(frame)
+    return infer(to_polars(data))

@@ -13,9 +13,9 @@ from typing import Any
 import polars as pl
 
 from crmdedup._arrow import TableLike, to_polars
+from crmdedup._ids import cast_ids
 from crmdedup.api import DedupeResult
 from crmdedup.errors import SchemaError
-from crmdedup.merge._frames import cast_ids
 
 __all__ = ["Evaluation", "evaluate"]
 

@@ -81,7 +81,7 @@ class Model:
         CrmdedupError
             When ``path`` is a directory or cannot be written.
         """
-        from crmdedup._io import atomic_write_text, check_writable_file
+        from crmdedup._files import atomic_write_text, check_writable_file
 
         check_writable_file(path, what="model file")
         atomic_write_text(path, self._json)

@@ -12,16 +12,11 @@ from typing import Any
 
 import polars as pl
 
+from crmdedup._arrow import to_polars
+from crmdedup._ids import id_values
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.merge import merge
-from crmdedup.merge._frames import (
-    MEMBER_CLUSTER,
-    MEMBER_ROW,
-    id_values,
-    members_of,
-    require_columns,
-    to_frame,
-)
+from crmdedup.merge._frames import MEMBER_CLUSTER, MEMBER_ROW, members_of, require_columns
 from crmdedup.merge._policy import MergePolicy
 
 __all__ = ["erasure_plan", "subject_export"]
@@ -35,7 +30,7 @@ def _requested_ids(requests: Any, id_column: str, dtype: pl.DataType) -> pl.Seri
             f"`requests` must be a sequence of ids or a table with column `{id_column}`, "
             f"got {requests!r}\nhint: pass [{requests!r}] for one request"
         )
-    frame = to_frame(requests, name="requests")
+    frame = to_polars(requests, name="requests")
     require_columns(frame, [id_column], table="requests")
     return id_values(frame.get_column(id_column), id_column, dtype, table="requests")
 
@@ -108,8 +103,8 @@ def erasure_plan(
     """
     if not 0.0 <= min_probability <= 1.0:
         raise ConfigError(f"`min_probability` must be in [0, 1], got {min_probability}")
-    frame = to_frame(records, name="records")
-    members = members_of(frame, to_frame(clusters, name="clusters"), id_column)
+    frame = to_polars(records, name="records")
+    members = members_of(frame, to_polars(clusters, name="clusters"), id_column)
     dtype = frame.schema[id_column]
     wanted = pl.DataFrame({"requested_id": _requested_ids(requests, id_column, dtype)})
     seeds = wanted.unique(maintain_order=True).join(
@@ -137,7 +132,7 @@ def erasure_plan(
             .alias("reason"),
             pl.lit(None, pl.Float64).alias("best_link_probability"),
         ).sort("requested_id", id_column)
-    links = to_frame(pairs, name="pairs")
+    links = to_polars(pairs, name="pairs")
     left, right = f"{id_column}_l", f"{id_column}_r"
     require_columns(links, [left, right, "match_probability"], table="pairs")
     links = links.select(
@@ -239,8 +234,8 @@ def subject_export(
     >>> [r["id"] for r in export["records"]]
     [1, 2]
     """
-    frame = to_frame(records, name="records")
-    links = to_frame(clusters, name="clusters")
+    frame = to_polars(records, name="records")
+    links = to_polars(clusters, name="clusters")
     members = members_of(frame, links, id_column)
     wanted = id_values([id], id_column, frame.schema[id_column], table="id")
     mine = members.filter(pl.col(id_column).is_in(wanted.implode()))
@@ -256,7 +251,7 @@ def subject_export(
     events = None
     raw_events: list[dict[str, Any]] = []
     if consents is not None:
-        all_events = to_frame(consents, name="consents")
+        all_events = to_polars(consents, name="consents")
         require_columns(all_events, ["record_id"], table="consents")
         ids = all_events.get_column("record_id").cast(frame.schema[id_column], strict=False)
         events = all_events.filter(ids.is_in(member_ids.implode()))

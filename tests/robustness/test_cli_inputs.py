@@ -162,6 +162,7 @@ def test_a_new_run_replaces_the_old_one_whole(contacts: Path, tmp_path: Path) ->
     # The previous run's Parquet files and the merge made from them are gone; review decisions
     # and files crmdedup did not write are kept.
     assert names == [
+        "candidates.csv",
         "clusters.csv",
         "model.json",
         "notes.txt",

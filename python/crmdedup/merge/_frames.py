@@ -1,17 +1,19 @@
 """Input checks shared by merge, consent and data-subject functions.
 
 Tables arrive as polars, pyarrow, pandas or any Arrow C stream; they are turned into polars frames
-once, and every check names the offending column and an example value so a caller can fix the data.
+once (:func:`crmdedup._arrow.to_polars`), ids are checked by :mod:`crmdedup._ids`, and every check
+names the offending column, an example value and its row (from 1) so a caller can fix the data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import polars as pl
 
-from crmdedup._arrow import to_polars
+# The one converter and the one id validator; re-exported for the merge modules.
+from crmdedup._arrow import to_polars as to_frame
+from crmdedup._ids import cast_ids, check_ids, first_row, id_values
 from crmdedup.errors import SchemaError
 
 __all__ = [
@@ -30,32 +32,6 @@ MEMBER_CLUSTER = "cluster_id"
 MEMBER_ROW = "__crmdedup_row"
 
 
-def to_frame(data: Any, *, name: str) -> pl.DataFrame:
-    """Return ``data`` as a polars DataFrame without copying when it already is one.
-
-    Parameters
-    ----------
-    data
-        A polars DataFrame or LazyFrame, a pyarrow Table, a pandas DataFrame or any object
-        exposing ``__arrow_c_stream__``.
-    name
-        Argument name used in the error message.
-
-    Returns
-    -------
-    pl.DataFrame
-        The same rows and columns.
-
-    Raises
-    ------
-    SchemaError
-        If ``data`` cannot be read as a table.
-    """
-    if isinstance(data, pl.DataFrame):
-        return data
-    return to_polars(data, name=name)
-
-
 def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, table: str) -> None:
     """Raise :class:`SchemaError` naming the first column of ``columns`` missing from ``frame``."""
     for column in columns:
@@ -64,64 +40,6 @@ def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, table: str) 
             raise SchemaError(
                 f"column `{column}` is missing from `{table}` (available: {available})"
             )
-
-
-def _example(frame: pl.DataFrame, mask: pl.Expr, column: str) -> tuple[int, Any]:
-    """Return (row, value) of the first row of ``frame`` where ``mask`` holds."""
-    hit = frame.with_row_index("__row").filter(mask).select("__row", column).row(0)
-    return int(hit[0]), hit[1]
-
-
-def check_ids(frame: pl.DataFrame, column: str, *, table: str) -> None:
-    """Check that ``column`` of ``frame`` has no null and no duplicate value."""
-    ids = frame.get_column(column)
-    if ids.null_count():
-        row, _ = _example(frame, pl.col(column).is_null(), column)
-        raise SchemaError(f"null id in column `{column}` of `{table}` at row {row}")
-    if ids.n_unique() != frame.height:
-        row, value = _example(frame, pl.col(column).is_duplicated(), column)
-        raise SchemaError(
-            f"duplicate id {value!r} in column `{column}` of `{table}` (first at row {row})"
-        )
-
-
-def cast_ids(frame: pl.DataFrame, column: str, dtype: pl.DataType, *, table: str) -> pl.DataFrame:
-    """Cast ``column`` to the records' id ``dtype``, naming the column when a value does not fit."""
-    if frame.schema[column] == dtype:
-        return frame
-    found = frame.schema[column]
-    if found.is_nested() or found == pl.Object:
-        raise SchemaError(
-            f"column `{column}` of `{table}` has type {found}, expected ids of type {dtype}"
-        )
-    cast = frame.with_columns(pl.col(column).cast(dtype, strict=False).alias("__cast"))
-    bad = pl.col("__cast").is_null() & pl.col(column).is_not_null()
-    if cast.select(bad.any()).item():
-        row, value = _example(cast, bad, column)
-        raise SchemaError(
-            f"column `{column}` of `{table}` holds {value!r} at row {row}, which is not a valid "
-            f"id of type {dtype}\nhint: use the same id type as the records"
-        )
-    return cast.drop(column).rename({"__cast": column}).select(frame.columns)
-
-
-def id_values(values: Iterable[Any], column: str, dtype: pl.DataType, *, table: str) -> pl.Series:
-    """Ids given by the caller as a series of the records' id ``dtype``, naming a bad one."""
-    items = list(values)
-    try:
-        series = pl.Series(column, items)
-    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
-        shown = next((v for v in items if not isinstance(v, str | int | float)), items[:3])
-        raise SchemaError(
-            f"`{table}`: {shown!r} is not an id of column `{column}` ({dtype}); "
-            "expected plain values of one type"
-        ) from None
-    if series.dtype.is_nested() or series.dtype == pl.Object:
-        raise SchemaError(
-            f"`{table}`: {items[0]!r} is not an id of column `{column}` ({dtype}); "
-            "expected plain values of one type"
-        )
-    return cast_ids(pl.DataFrame([series]), column, dtype, table=table).get_column(column)
 
 
 def members_of(records: pl.DataFrame, clusters: pl.DataFrame, id_column: str) -> pl.DataFrame:
@@ -137,12 +55,12 @@ def members_of(records: pl.DataFrame, clusters: pl.DataFrame, id_column: str) ->
     links = cast_ids(clusters.select(id_column, MEMBER_CLUSTER), id_column, dtype, table="clusters")
     links = cast_ids(links, MEMBER_CLUSTER, dtype, table="clusters").unique()
     if links.get_column(MEMBER_CLUSTER).null_count():
-        row, value = _example(links, pl.col(MEMBER_CLUSTER).is_null(), id_column)
+        row, value = first_row(links, pl.col(MEMBER_CLUSTER).is_null(), id_column)
         raise SchemaError(
             f"null value in column `{MEMBER_CLUSTER}` of `clusters` for id {value!r} (row {row})"
         )
     if links.get_column(id_column).n_unique() != links.height:
-        _, value = _example(links, pl.col(id_column).is_duplicated(), id_column)
+        _, value = first_row(links, pl.col(id_column).is_duplicated(), id_column)
         raise SchemaError(
             f"record {value!r} of column `{id_column}` is in two clusters in `clusters`; "
             "expected exactly one `cluster_id` per record"
@@ -154,7 +72,7 @@ def members_of(records: pl.DataFrame, clusters: pl.DataFrame, id_column: str) ->
     )
     orphan = pl.col(MEMBER_CLUSTER).is_null()
     if members.select(orphan.any()).item():
-        row, value = _example(members, orphan, id_column)
+        row, value = first_row(members, orphan, id_column)
         raise SchemaError(
             f"record {value!r} (row {row}) of column `{id_column}` is in no cluster of `clusters`"
             "\nhint: pass the clusters frame produced from these same records"
@@ -209,7 +127,7 @@ def as_naive_datetime(frame: pl.DataFrame, column: str, *, table: str) -> pl.Dat
         cast = frame.with_columns(_parse_times(column).alias("__parsed"))
         bad = pl.col("__parsed").is_null() & pl.col(column).is_not_null()
         if cast.select(bad.any()).item():
-            row, value = _example(cast, bad, column)
+            row, value = first_row(cast, bad, column)
             raise SchemaError(
                 f"column `{column}` of `{table}` holds {value!r} at row {row}, "
                 "expected a date or datetime (ISO 8601, e.g. 2024-05-01T10:00:00+02:00)"

@@ -1,4 +1,4 @@
-"""Human review decisions: must-link and cannot-link pairs that later runs honour.
+"""Review decisions of ``crmdedup review``: must-link and cannot-link pairs that later runs honour.
 
 A decisions file is a small CSV (``id_l``, ``id_r``, ``decision``, ``decided_at``, ``note``)
 written by ``crmdedup review``. :func:`apply_decisions` post-processes the clusters of a run:
@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from crmdedup._io import atomic_write_text
+from crmdedup._files import atomic_write_text
 from crmdedup.errors import SchemaError
 
 __all__ = [
