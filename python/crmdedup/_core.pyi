@@ -4,9 +4,11 @@ from collections.abc import Callable
 from typing import final
 
 __all__ = [
+    "ArrowArray",
     "ArrowTable",
     "Run",
     "__version__",
+    "canonical_contact_points",
     "dedupe",
     "link",
     "normalize_columns",
@@ -16,6 +18,11 @@ __all__ = [
 ]
 
 __version__: str
+
+@final
+class ArrowArray:
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def __len__(self) -> int: ...
 
 @final
 class ArrowTable:
@@ -62,6 +69,7 @@ def normalize_columns(
     columns_json: str,
     *,
     default_region: str = "FR",
+    region_column: str | None = None,
     email_provider_rules: bool = False,
     threads: int | None = None,
 ) -> ArrowTable: ...
@@ -70,6 +78,15 @@ def profile_columns(
     columns_json: str,
     *,
     default_region: str = "FR",
+    region_column: str | None = None,
     email_provider_rules: bool = False,
     threads: int | None = None,
 ) -> str: ...
+def canonical_contact_points(
+    values: object,
+    kind: str,
+    *,
+    default_region: str = "FR",
+    regions: object | None = None,
+    email_provider_rules: bool = False,
+) -> ArrowArray: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -15,72 +16,38 @@ from crmdedup.settings import Settings
 __all__ = ["normalize", "profile"]
 
 
-def _specs(frame: pl.DataFrame, settings: Settings | str | os.PathLike[str] | None) -> str:
+def _resolve(
+    frame: pl.DataFrame,
+    settings: Settings | str | os.PathLike[str] | None,
+    default_region: str | None,
+) -> tuple[list[tuple[str, str]], str, str | None]:
+    """The (column, normaliser) pairs, region and region column of a call.
+
+    An explicit ``default_region`` wins over the settings' (inferred when None).
+    """
     resolved = _settings_for(frame, settings)
     seen: dict[str, str] = {}
     for c in resolved.comparisons:
         seen.setdefault(c.column, c.normalizer)
-    return json.dumps(list(seen.items()))
+    region = resolved.default_region if default_region is None else default_region
+    return list(seen.items()), region, resolved.region_column
 
 
-def normalize(
-    data: TableLike,
-    settings: Settings | str | os.PathLike[str] | None = None,
+def profile_specs(
+    frame: pl.DataFrame,
+    specs: Sequence[tuple[str, str]],
     *,
     default_region: str = "FR",
-    email_provider_rules: bool = False,
+    region_column: str | None = None,
     threads: int | None = None,
 ) -> pl.DataFrame:
-    """Return ``data`` with the normalised and derived columns the matcher uses.
-
-    For every compared column ``c`` (from ``settings``, inferred when None) columns
-    ``c_<suffix>`` are added: ``norm`` always; ``valid`` for emails and phones; ``local`` and
-    ``domain`` for emails; ``e164`` and ``kind`` for phones; ``phonetic_fr``, ``dmetaphone`` and
-    ``dmetaphone_alt`` for names; ``legal_form`` for companies; ``house_number`` and ``street``
-    for addresses.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> df = pl.DataFrame({"nom": ["Lefèvre"], "telephone": ["06 12 34 56 78"]})
-    >>> out = normalize(df)
-    >>> out["telephone_e164"].to_list(), out["nom_norm"].to_list()
-    (['+33612345678'], ['lefevre'])
-    """
-    frame = to_engine(data)
-    table = _core.normalize_columns(
-        frame,
-        _specs(frame, settings),
-        default_region=default_region,
-        email_provider_rules=email_provider_rules,
-        threads=threads,
-    )
-    return pl.DataFrame(table)
-
-
-def profile(
-    data: TableLike,
-    settings: Settings | str | os.PathLike[str] | None = None,
-    *,
-    default_region: str = "FR",
-    threads: int | None = None,
-) -> pl.DataFrame:
-    """Data-quality profile of every compared column.
-
-    Columns: ``rows``, ``nulls``, ``empty`` (nothing usable once normalised), ``invalid``
-    (emails and phones failing validation), ``distinct`` normalised values and ``top_values``
-    (the ten most frequent, with counts).
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> df = pl.DataFrame({"email": ["a@x.fr", "oops", None, "A@X.fr"]})
-    >>> profile(df).select("column", "nulls", "invalid", "distinct").row(0)
-    ('email', 1, 1, 2)
-    """
-    frame = to_engine(data)
+    """The profile of ``specs`` (column, normaliser) pairs of ``frame``; see :func:`profile`."""
     raw = _core.profile_columns(
-        frame, _specs(frame, settings), default_region=default_region, threads=threads
+        frame,
+        json.dumps(list(specs)),
+        default_region=default_region,
+        region_column=region_column,
+        threads=threads,
     )
     rows = json.loads(raw)
     for r in rows:
@@ -96,3 +63,96 @@ def profile(
         "top_values": pl.List(pl.Struct({"value": pl.String(), "count": pl.Int64()})),
     }
     return pl.DataFrame(rows, schema=schema)
+
+
+def normalize_specs(
+    frame: pl.DataFrame,
+    specs: Sequence[tuple[str, str]],
+    *,
+    default_region: str = "FR",
+    region_column: str | None = None,
+    email_provider_rules: bool = False,
+    threads: int | None = None,
+) -> pl.DataFrame:
+    """``frame`` with the derived columns of ``specs`` (column, normaliser) pairs added."""
+    table = _core.normalize_columns(
+        frame,
+        json.dumps(list(specs)),
+        default_region=default_region,
+        region_column=region_column,
+        email_provider_rules=email_provider_rules,
+        threads=threads,
+    )
+    return pl.DataFrame(table)
+
+
+def normalize(
+    data: TableLike,
+    settings: Settings | str | os.PathLike[str] | None = None,
+    *,
+    default_region: str | None = None,
+    email_provider_rules: bool = False,
+    threads: int | None = None,
+) -> pl.DataFrame:
+    """Return ``data`` with the normalised and derived columns the matcher uses.
+
+    For every compared column ``c`` (from ``settings``, inferred when None) columns
+    ``c_<suffix>`` are added: ``norm`` always; ``valid`` for emails and phones; ``local`` and
+    ``domain`` for emails; ``e164`` and ``kind`` for phones; ``phonetic_fr``, ``dmetaphone`` and
+    ``dmetaphone_alt`` for names; ``legal_form`` for companies; ``house_number`` and ``street``
+    for addresses.
+
+    Phone numbers without country code are read as the matcher reads them: in the row's
+    ``settings.region_column`` when it has a code, else in ``default_region`` when given, else
+    in ``settings.default_region`` (``"FR"`` unless the settings say otherwise).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"nom": ["Lefèvre"], "telephone": ["06 12 34 56 78"]})
+    >>> out = normalize(df)
+    >>> out["telephone_e164"].to_list(), out["nom_norm"].to_list()
+    (['+33612345678'], ['lefevre'])
+    """
+    frame = to_engine(data)
+    specs, region, region_column = _resolve(frame, settings, default_region)
+    return normalize_specs(
+        frame,
+        specs,
+        default_region=region,
+        region_column=region_column,
+        email_provider_rules=email_provider_rules,
+        threads=threads,
+    )
+
+
+def profile(
+    data: TableLike,
+    settings: Settings | str | os.PathLike[str] | None = None,
+    *,
+    default_region: str | None = None,
+    threads: int | None = None,
+) -> pl.DataFrame:
+    """Data-quality profile of every compared column.
+
+    Columns: ``rows``, ``nulls``, ``empty`` (nothing usable once normalised), ``invalid``
+    (emails and phones failing validation), ``distinct`` normalised values and ``top_values``
+    (the ten most frequent, with counts). Phones are read in the regions :func:`normalize`
+    uses.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"email": ["a@x.fr", "oops", None, "A@X.fr"]})
+    >>> profile(df).select("column", "nulls", "invalid", "distinct").row(0)
+    ('email', 1, 1, 2)
+    """
+    frame = to_engine(data)
+    specs, region, region_column = _resolve(frame, settings, default_region)
+    return profile_specs(
+        frame,
+        specs,
+        default_region=region,
+        region_column=region_column,
+        threads=threads,
+    )

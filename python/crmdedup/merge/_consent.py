@@ -1,19 +1,20 @@
 """Consent events: contact point canonicalisation and conversion from wide CRM columns.
 
 Consent is given per purpose and per contact point, so contact points are compared in one
-canonical form: trimmed lower-case email, E.164 phone (default region France).
+canonical form, the one the matcher uses: the engine's normalisers, phones read in a region.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import polars as pl
 
+from crmdedup import _core
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.merge._frames import as_naive_datetime, check_ids, require_columns, to_frame
-from crmdedup.merge._policy import Channel
+from crmdedup.merge._policy import Channel, check_region
 
 __all__ = ["canonical_contact_point", "canonical_contact_point_expr", "consents_from_columns"]
 
@@ -21,75 +22,100 @@ _TRUE = ("true", "yes", "y", "1", "granted", "opt_in", "optin", "oui")
 _FALSE = ("false", "no", "n", "0", "withdrawn", "opt_out", "optout", "non")
 
 
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.len_bytes() > 0).then(expr)
-
-
-def _canonical_phone(expr: pl.Expr) -> pl.Expr:
-    text = expr.str.strip_chars()
-    digits = text.str.replace_all(r"\D", "")
-    international = (
-        pl.when(text.str.starts_with("+"))
-        .then(digits)
-        .when(digits.str.starts_with("00"))
-        .then(digits.str.slice(2))
-    )
-    national_fr = pl.when(digits.str.contains(r"^0\d{9}$")).then(pl.lit("33") + digits.str.slice(1))
-    # "+33 (0)6 …" carries the French trunk zero after the country code.
-    e164 = pl.lit("+") + international.str.replace(r"^330(\d{9})$", "33${1}")
-    return _blank_to_null(pl.coalesce(e164, pl.lit("+") + national_fr, digits))
-
-
-def canonical_contact_point_expr(expr: pl.Expr, channel: Channel) -> pl.Expr:
-    """Return an expression canonicalising the contact points in ``expr`` for ``channel``.
-
-    See :func:`canonical_contact_point` for the rules.
-    """
-    text = expr.cast(pl.String)
-    if channel == "email":
-        return _blank_to_null(text.str.strip_chars().str.to_lowercase())
-    if channel == "phone":
-        return _canonical_phone(text)
-    if channel == "postal":
-        collapsed = text.str.strip_chars().str.replace_all(r"\s+", " ")
-        return _blank_to_null(collapsed.str.to_lowercase())
-    return _blank_to_null(text.str.strip_chars())
-
-
 def canonical_contact_point(
-    values: pl.Series, channel: Literal["email", "phone", "postal", "other"]
+    values: pl.Series,
+    channel: Channel,
+    *,
+    region: str = "FR",
+    regions: pl.Series | None = None,
 ) -> pl.Series:
     """Canonicalise contact points so that equal addresses compare equal.
+
+    The canonical form is the one deduplication compares (the ``<column>_norm`` column of
+    :func:`crmdedup.normalize`), computed by the same engine code, so a merge sees every
+    consent, withdrawal and opposition that matching would.
 
     Parameters
     ----------
     values
         Contact points as text.
     channel
-        ``"email"``: trimmed and lower-cased. ``"phone"``: E.164, keeping digits and a leading
-        ``+``; ``00`` becomes ``+`` and a French national number ``0XXXXXXXXX`` becomes
-        ``+33XXXXXXXXX``; other numbers without a country code are kept as bare digits.
-        ``"postal"``: trimmed, inner whitespace collapsed, lower-cased. ``"other"``: trimmed.
-        Blank values become null.
+        ``"email"``: the engine's canonical address: a display name (``Jean <j@x.fr>``), a
+        ``mailto:`` prefix, spaces and case dropped, an international domain in punycode.
+        Provider rules (Gmail dots, ``+tags``) are *not* applied: consent covers the address
+        as the person gave it. ``"phone"``: E.164, a number without country code read in its
+        region. ``"postal"``: the engine's address form (accents folded, lower case, street
+        types expanded). ``"other"``: trimmed. Blank values become null; a value the engine
+        finds nothing usable in (masked ``j***@x.fr``, a phone without digits) is kept as
+        trimmed text, so it still matches the identical value and never a null.
+    region
+        ISO 3166 alpha-2 region (upper case) for phone numbers written without country code.
+    regions
+        Optional region code per value (``fr``, ``BE``, ``UK`` for GB), read like
+        ``Settings.region_column``; null or unreadable codes fall back to ``region``.
 
     Returns
     -------
     pl.Series
         Canonical text, same length and name as ``values``.
 
+    Raises
+    ------
+    SchemaError
+        If ``values`` (or ``regions``) is not a Series of the same length.
+    ConfigError
+        If ``channel`` or ``region`` is unknown.
+
     Examples
     --------
     >>> canonical_contact_point(pl.Series([" A@X.fr ", ""]), "email").to_list()
     ['a@x.fr', None]
+    >>> canonical_contact_point(pl.Series(["Jean Dupont <JEAN@x.fr>"]), "email").to_list()
+    ['jean@x.fr']
     >>> phones = pl.Series(["06 12 34 56 78", "0033 6 12 34 56 78", "+33 (0)6 12-34-56-78"])
     >>> canonical_contact_point(phones, "phone").to_list()
     ['+33612345678', '+33612345678', '+33612345678']
+    >>> canonical_contact_point(pl.Series(["0470 12 34 56"]), "phone", region="BE").to_list()
+    ['+32470123456']
     """
     if not isinstance(values, pl.Series):
         raise SchemaError(f"`values` must be a polars Series of text, got {type(values).__name__}")
-    frame = pl.DataFrame({"v": values})
-    out = frame.select(canonical_contact_point_expr(pl.col("v"), channel)).to_series()
-    return out.alias(values.name)
+    if regions is not None and (
+        not isinstance(regions, pl.Series) or regions.len() != values.len()
+    ):
+        raise SchemaError(
+            f"`regions` must be a polars Series with one region code per value ({values.len()})"
+        )
+    if channel not in get_args(Channel):
+        raise ConfigError(
+            f"unknown `channel` {channel!r}; expected one of {sorted(get_args(Channel))}"
+        )
+    check_region(region, "region")
+    text = values if values.dtype == pl.String else values.cast(pl.String)
+    out = _core.canonical_contact_points(
+        text,
+        channel,
+        default_region=region,
+        regions=None if regions is None else regions.cast(pl.String),
+    )
+    return pl.Series(out).cast(pl.String).alias(values.name)
+
+
+def canonical_contact_point_expr(expr: pl.Expr, channel: Channel, *, region: str = "FR") -> pl.Expr:
+    """Return an expression canonicalising the contact points in ``expr`` for ``channel``.
+
+    A thin wrapper of :func:`canonical_contact_point` (one region for every row).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"email": ["Jo <JO@x.fr>"]})
+    >>> df.select(canonical_contact_point_expr(pl.col("email"), "email")).item()
+    'jo@x.fr'
+    """
+    check_region(region, "region")
+    return expr.map_batches(
+        lambda s: canonical_contact_point(s, channel, region=region), return_dtype=pl.String
+    )
 
 
 def _flag_status(frame: pl.DataFrame, column: str, false_means: str) -> pl.Expr:

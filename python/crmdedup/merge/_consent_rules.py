@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from crmdedup.errors import SchemaError
-from crmdedup.merge._consent import canonical_contact_point_expr
+from crmdedup.merge._consent import canonical_contact_point
 from crmdedup.merge._frames import as_naive_datetime, cast_ids, require_columns, to_frame
 from crmdedup.merge._policy import Channel, MergePolicy
 
@@ -47,13 +47,30 @@ def _channel_expr(purpose: pl.Expr, policy: MergePolicy) -> pl.Expr:
     return purpose.replace_strict(mapping, default="other", return_dtype=pl.String)
 
 
-def _canonical_by_channel(value: pl.Expr, channel: pl.Expr) -> pl.Expr:
-    expr = canonical_contact_point_expr(value, "other")
+def _canonical_by_channel(
+    values: pl.Series, channels: pl.Series, policy: MergePolicy, regions: pl.Series | None
+) -> pl.Series:
+    """Canonical form of each contact point on its row's channel, phones read in its region."""
+    out = canonical_contact_point(values, "other")
     for name in _CHANNELS:
-        expr = (
-            pl.when(channel == name).then(canonical_contact_point_expr(value, name)).otherwise(expr)
-        )
-    return expr
+        rows = (channels == name).fill_null(False).arg_true()
+        if rows.len():
+            canonical = canonical_contact_point(
+                values.gather(rows),
+                name,
+                region=policy.default_region,
+                regions=None if regions is None else regions.gather(rows),
+            )
+            out = out.scatter(rows, canonical)
+    return out
+
+
+def record_regions(records: pl.DataFrame, policy: MergePolicy) -> pl.Series | None:
+    """Each record's region code from ``policy.region_column``, or None without one."""
+    if policy.region_column is None:
+        return None
+    require_columns(records, [policy.region_column], table="records")
+    return records.get_column(policy.region_column).cast(pl.String)
 
 
 def _row_of(frame: pl.DataFrame, mask: pl.Expr, column: str) -> tuple[int, Any]:
@@ -69,6 +86,7 @@ def record_points(
     Columns: the id column, ``golden_id``, ``channel``, ``contact_point`` (never null).
     """
     parts = []
+    regions = record_regions(records, policy)
     for channel, column in policy.channel_columns.items():
         if column not in records.columns:
             continue
@@ -82,7 +100,12 @@ def record_points(
             records.select(
                 pl.col(id_column),
                 pl.lit(channel).alias("channel"),
-                canonical_contact_point_expr(pl.col(column), channel).alias("contact_point"),
+                canonical_contact_point(
+                    records.get_column(column),
+                    channel,
+                    region=policy.default_region,
+                    regions=regions,
+                ).alias("contact_point"),
             ).filter(pl.col("contact_point").is_not_null())
         )
     schema = {
@@ -143,13 +166,22 @@ def normalise_events(
         pl.col(id_column).alias("record_id"), "channel", pl.col("contact_point").alias("__held")
     )
     events = events.join(held, on=["record_id", "channel"], how="left")
-    explicit = _canonical_by_channel(pl.col("contact_point"), pl.col("channel"))
+    regions = record_regions(records, policy)
+    if regions is not None:
+        by_record = records.select(pl.col(id_column).alias("record_id"), regions.alias("__region"))
+        events = events.join(by_record, on="record_id", how="left", maintain_order="left")
+    explicit = _canonical_by_channel(
+        events.get_column("contact_point"),
+        events.get_column("channel"),
+        policy,
+        None if regions is None else events.get_column("__region"),
+    )
     return events.select(
         KEY,
         pl.col("record_id").alias(id_column),
         "purpose",
         "channel",
-        pl.coalesce(explicit, pl.col("__held")).alias("contact_point"),
+        pl.coalesce(pl.lit(explicit), pl.col("__held")).alias("contact_point"),
         "status",
         "recorded_at",
         pl.col("source").cast(pl.String),
@@ -169,10 +201,12 @@ def normalise_oppositions(oppositions: Any, policy: MergePolicy) -> pl.DataFrame
         if frame.get_column(column).null_count():
             row, _ = _row_of(frame, pl.col(column).is_null(), column)
             raise SchemaError(f"null value in column `{column}` of `oppositions` at row {row}")
-    channel = _channel_expr(pl.col("purpose").cast(pl.String), policy)
+    channels = frame.select(_channel_expr(pl.col("purpose").cast(pl.String), policy)).to_series()
+    regions = frame.get_column("region").cast(pl.String) if "region" in frame.columns else None
+    canonical = _canonical_by_channel(frame.get_column("contact_point"), channels, policy, regions)
     return frame.select(
         pl.col("purpose").cast(pl.String),
-        _canonical_by_channel(pl.col("contact_point"), channel).alias("contact_point"),
+        pl.lit(canonical).alias("contact_point"),
         "listed_at",
         pl.col("list_name").cast(pl.String),
     ).filter(pl.col("contact_point").is_not_null())

@@ -6,9 +6,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+import polars as pl
+
+from crmdedup import _core
 from crmdedup.errors import ConfigError
 
-__all__ = ["Channel", "MergePolicy", "SurvivorshipRule", "TieBreak", "WithdrawalScope"]
+__all__ = [
+    "Channel",
+    "MergePolicy",
+    "SurvivorshipRule",
+    "TieBreak",
+    "WithdrawalScope",
+    "check_region",
+]
 
 Channel = Literal["email", "phone", "postal", "other"]
 SurvivorshipRule = Literal[
@@ -16,6 +26,23 @@ SurvivorshipRule = Literal[
 ]
 TieBreak = Literal["smallest_id", "first_row"]
 WithdrawalScope = Literal["cluster", "contact_point"]
+
+
+def check_region(code: object, name: str) -> None:
+    """Raise :class:`ConfigError` unless ``code`` is a region the engine reads phones in."""
+    known = isinstance(code, str) and len(code) == 2 and code.isascii() and code.isupper()
+    if known:
+        try:
+            _core.canonical_contact_points(
+                pl.Series([], dtype=pl.String), "phone", default_region=str(code)
+            )
+        except ConfigError:
+            known = False
+    if not known:
+        raise ConfigError(
+            f"`{name}` must be an upper-case ISO 3166 alpha-2 region code known to the phone "
+            f'metadata, got {code!r}\nhint: for example "FR", "BE" or "GB"'
+        )
 
 
 def _default_purpose_channels() -> dict[str, Channel]:
@@ -68,6 +95,15 @@ class MergePolicy:
     reenable_requires_proof
         A grant recorded after a withdrawal re-enables its contact point only if it carries a
         non-blank ``proof`` (default ``True``).
+    default_region
+        ISO 3166 alpha-2 region (upper case, default ``"FR"``) in which phone numbers written
+        without country code are read, in records, consent events and opposition lists alike
+        (use the ``default_region`` of the settings the clusters were found with).
+    region_column
+        Optional column of the records giving each record's region (``fr``, ``BE``, ``UK``),
+        like ``Settings.region_column``: the record's phones and the contact points of its
+        consent events are read there; an opposition list may carry its own ``region``
+        column. Rows without a readable code use ``default_region``.
 
     Examples
     --------
@@ -88,6 +124,8 @@ class MergePolicy:
     tie_break: TieBreak = "smallest_id"
     withdrawal_scope: WithdrawalScope = "cluster"
     reenable_requires_proof: bool = True
+    default_region: str = "FR"
+    region_column: str | None = None
 
     def __post_init__(self) -> None:
         rules = set(get_args(SurvivorshipRule))
@@ -111,6 +149,9 @@ class MergePolicy:
             raise ConfigError(f"unknown `tie_break` {self.tie_break!r}")
         if self.withdrawal_scope not in get_args(WithdrawalScope):
             raise ConfigError(f"unknown `withdrawal_scope` {self.withdrawal_scope!r}")
+        check_region(self.default_region, "default_region")
+        if self.region_column is not None and not isinstance(self.region_column, str):
+            raise ConfigError(f"`region_column` must be a column name, got {self.region_column!r}")
         if isinstance(self.source_priority, str):
             raise ConfigError("`source_priority` must be a sequence of source names, not a string")
 

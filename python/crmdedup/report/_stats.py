@@ -13,9 +13,10 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["ReportOptions", "SobrietyFactors", "compute_stats"]
+from crmdedup._arrow import to_engine
+from crmdedup.inspect import normalize_specs, profile_specs
 
-_EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+__all__ = ["ReportOptions", "SobrietyFactors", "compute_stats"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class ReportOptions:
     title: str = "crmdedup report"
 
 
+Regions = tuple[str, str | None]
+"""Default region and optional region column phone numbers are read with."""
+
+
 def _as_datetime(frame: pl.DataFrame, column: str) -> pl.Expr:
     dtype = frame.schema[column]
     if isinstance(dtype, pl.Datetime):
@@ -75,23 +80,31 @@ def _blank(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).str.strip_chars().replace("", None).is_null()
 
 
+def _engine_view(records: pl.DataFrame, columns: Sequence[str], regions: Regions) -> pl.DataFrame:
+    """The columns the engine reads, with the region column phones are read in."""
+    # A region column missing from the records is left for the engine to report.
+    extra = [regions[1]] if regions[1] in records.columns else []
+    keep = list(dict.fromkeys([*columns, *extra]))
+    return to_engine(records.select(keep))
+
+
 def _quality(
-    records: pl.DataFrame, roles: dict[str, str], contact_columns: Sequence[str]
+    records: pl.DataFrame,
+    roles: dict[str, str],
+    contact_columns: Sequence[str],
+    regions: Regions,
 ) -> dict[str, int]:
     out: dict[str, int] = {}
+    # Invalid and missing contact points are the engine's profile, as `crmdedup profile` shows.
+    specs = [(roles[role], role) for role in ("email", "phone") if role in roles]
+    if specs:
+        view = _engine_view(records, [c for c, _ in specs], regions)
+        prof = profile_specs(view, specs, default_region=regions[0], region_column=regions[1])
+        for (_, role), p in zip(specs, prof.iter_rows(named=True), strict=True):
+            out[f"invalid_{role}s"] = int(p["invalid"])
+            if role == "email":
+                out["missing_emails"] = int(p["nulls"] + p["empty"])
     exprs: list[pl.Expr] = []
-    if "email" in roles:
-        text = pl.col(roles["email"]).cast(pl.String).str.strip_chars()
-        exprs.append(
-            (text.is_not_null() & ~text.str.contains(_EMAIL_RE)).sum().alias("invalid_emails")
-        )
-        exprs.append(text.is_null().sum().alias("missing_emails"))
-    if "phone" in roles:
-        digits = pl.col(roles["phone"]).cast(pl.String).str.replace_all(r"\D", "")
-        bad = digits.str.len_chars().is_between(9, 15).not_() | (
-            digits.str.strip_chars(digits.str.slice(0, 1)) == ""
-        )
-        exprs.append((pl.col(roles["phone"]).is_not_null() & bad).sum().alias("invalid_phones"))
     present = [c for c in contact_columns if c in records.columns]
     if present:
         empty = pl.all_horizontal(*(_blank(c) for c in present))
@@ -100,7 +113,7 @@ def _quality(
     if reach:
         exprs.append(pl.all_horizontal(*(_blank(c) for c in reach)).sum().alias("unreachable"))
     if exprs:
-        out = {k: int(v) for k, v in records.select(exprs).row(0, named=True).items()}
+        out |= {k: int(v) for k, v in records.select(exprs).row(0, named=True).items()}
     return out
 
 
@@ -116,6 +129,8 @@ def compute_stats(
     consent: pl.DataFrame | None = None,
     candidates: pl.DataFrame | None = None,
     options: ReportOptions | None = None,
+    default_region: str = "FR",
+    region_column: str | None = None,
 ) -> dict[str, Any]:
     """Compute every number of the report.
 
@@ -143,6 +158,9 @@ def compute_stats(
         Pairs below the threshold shown for review, added to the weight histogram.
     options
         Retention, date and factors.
+    default_region, region_column
+        Where phone numbers without country code are read, as in the run's settings; the
+        invalid and missing counts are those of :func:`crmdedup.profile`.
 
     Returns
     -------
@@ -180,7 +198,8 @@ def compute_stats(
         "factors": asdict(options.factors),
     }
     if records is not None:
-        _record_sections(stats, records, clusters, roles, id_column, as_of, options)
+        regions = (default_region, region_column)
+        _record_sections(stats, records, clusters, roles, regions, as_of, options)
     if consent is not None and consent.height:
         counts = consent.group_by("purpose", "status").agg(pl.len()).sort("purpose", "status")
         stats["consent"] = [list(r) for r in counts.rows()]
@@ -206,12 +225,12 @@ def _record_sections(
     records: pl.DataFrame,
     clusters: pl.DataFrame,
     roles: dict[str, str],
-    id_column: str,
+    regions: Regions,
     as_of: date,
     options: ReportOptions,
 ) -> None:
     contact = [c for c in roles.get("contact", "").split(",") if c]
-    stats["quality"] = _quality(records, roles, contact)
+    stats["quality"] = _quality(records, roles, contact, regions)
     work = records.with_columns(clusters.get_column("cluster_id").alias("__cluster"))
     work = work.with_columns(pl.len().over("__cluster").alias("__size"))
     if "source" in roles:
@@ -222,8 +241,9 @@ def _record_sections(
         )
         stats["sources"] = [list(r) for r in by_source.rows()]
     if "email" in roles:
-        text = pl.col(roles["email"]).cast(pl.String).str.strip_chars()
-        valid = text.str.contains(_EMAIL_RE).fill_null(False)
+        column = roles["email"]
+        seen = normalize_specs(_engine_view(records, [column], regions), [(column, "email")])
+        valid = pl.lit(seen.get_column(f"{column}_valid").fill_null(False))
         emails = work.select(
             valid.sum().alias("records"),
             pl.col("__cluster").filter(valid).n_unique().alias("people"),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch, StringViewArray};
 use arrow_schema::{Field, Schema};
 use serde::Serialize;
 
@@ -42,6 +42,28 @@ pub fn normalize_table(
     specs: &[(String, Normalizer)],
     opts: &NormalizeOptions,
 ) -> Result<RecordBatch> {
+    normalize_table_in_regions(batch, specs, opts, None)
+}
+
+/// The region codes of `region_column`, as the matcher reads them for phone numbers.
+fn regions_of(batch: &RecordBatch, region_column: Option<&str>) -> Result<Option<StringViewArray>> {
+    region_column
+        .map(|name| column::as_strings(name, column::column(batch, name)?))
+        .transpose()
+}
+
+/// [`normalize_table`], each row's phone numbers read in the region of its `region_column`
+/// (as the matcher does with `Settings::region_column`).
+///
+/// # Errors
+/// Missing columns or types without a text form.
+pub fn normalize_table_in_regions(
+    batch: &RecordBatch,
+    specs: &[(String, Normalizer)],
+    opts: &NormalizeOptions,
+    region_column: Option<&str>,
+) -> Result<RecordBatch> {
+    let regions = regions_of(batch, region_column)?;
     let mut fields: Vec<Field> = batch
         .schema()
         .fields()
@@ -51,7 +73,9 @@ pub fn normalize_table(
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     for (name, kind) in specs {
         let strings = column::as_strings(name, column::column(batch, name)?)?;
-        for (suffix, array) in normalize::derived_columns(*kind, &strings, opts)? {
+        for (suffix, array) in
+            normalize::derived_columns_in_regions(*kind, &strings, regions.as_ref(), opts)?
+        {
             fields.push(Field::new(
                 format!("{name}_{suffix}"),
                 array.data_type().clone(),
@@ -75,11 +99,25 @@ pub fn profile_table(
     specs: &[(String, Normalizer)],
     opts: &NormalizeOptions,
 ) -> Result<Vec<ColumnProfile>> {
+    profile_table_in_regions(batch, specs, opts, None)
+}
+
+/// [`profile_table`], phone numbers read in the region of their row's `region_column`.
+///
+/// # Errors
+/// Missing columns or types without a text form.
+pub fn profile_table_in_regions(
+    batch: &RecordBatch,
+    specs: &[(String, Normalizer)],
+    opts: &NormalizeOptions,
+    region_column: Option<&str>,
+) -> Result<Vec<ColumnProfile>> {
+    let regions = regions_of(batch, region_column)?;
     specs
         .iter()
         .map(|(name, kind)| {
             let strings = column::as_strings(name, column::column(batch, name)?)?;
-            let p = normalize::profile_counts(*kind, &strings, opts)?;
+            let p = normalize::profile_counts_in_regions(*kind, &strings, regions.as_ref(), opts)?;
             Ok(ColumnProfile {
                 column: name.clone(),
                 normalizer: *kind,

@@ -97,41 +97,6 @@ pub struct Dataset {
     normalize: normalize::NormalizeOptions,
 }
 
-/// Separates a row's region from its phone number in [`with_regions`].
-const REGION_SEP: char = '\u{1f}';
-
-/// Each phone value prefixed with its row's region code (`GB\u{1f}020 7946 0958`), so that
-/// distinct (region, number) pairs are normalised once each. Codes that are not two letters
-/// are dropped (the default region applies); `UK` is read as `GB`.
-fn with_regions(
-    values: &arrow_array::StringViewArray,
-    regions: &arrow_array::StringViewArray,
-) -> arrow_array::StringViewArray {
-    use arrow_array::Array;
-    let mut out = arrow_array::builder::StringViewBuilder::with_capacity(values.len());
-    let mut buf = String::new();
-    for i in 0..values.len() {
-        if values.is_null(i) {
-            out.append_null();
-            continue;
-        }
-        buf.clear();
-        let code = if regions.is_null(i) {
-            ""
-        } else {
-            regions.value(i).trim()
-        };
-        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
-            let upper = code.to_ascii_uppercase();
-            buf.push_str(if upper == "UK" { "GB" } else { &upper });
-        }
-        buf.push(REGION_SEP);
-        buf.push_str(values.value(i));
-        out.append_value(&buf);
-    }
-    out.finish()
-}
-
 /// Normaliser a column goes through: the one of the first comparison reading it, else text.
 fn normalizer_of(settings: &Settings, column: &str) -> Normalizer {
     settings
@@ -250,7 +215,7 @@ impl Dataset {
                 let mut text = column::as_strings(name, column::column(batch, name)?)?;
                 if let (true, Some(rc)) = (by_region, &settings.region_column) {
                     let regions = column::as_strings(rc, column::column(batch, rc)?)?;
-                    text = with_regions(&text, &regions);
+                    text = normalize::with_regions(&text, &regions)?;
                 }
                 // Dates are parsed per table: two sources may write them in different orders.
                 parts.push(if *kind == Normalizer::Date {
@@ -273,14 +238,7 @@ impl Dataset {
                 CodedColumn::encode(&stacked, |v| Some(v.to_owned()))
             } else if by_region {
                 CodedColumn::encode(&stacked, |v| {
-                    let (region, value) = v.split_once(REGION_SEP).unwrap_or(("", v));
-                    if region.is_empty() {
-                        return normalize::normalize_with(*kind, value, &opts);
-                    }
-                    let row_opts = normalize::NormalizeOptions {
-                        default_region: region.to_owned(),
-                        ..opts.clone()
-                    };
+                    let (row_opts, value) = normalize::split_region(v, &opts);
                     normalize::normalize_with(*kind, value, &row_opts)
                 })
             } else {

@@ -10,9 +10,10 @@ use arrow_array::RecordBatch;
 use crmdedup_core as engine;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
+use pyo3_arrow::input::AnyArray;
 
 use crate::errors::BindError;
-use crate::table::ArrowTable;
+use crate::table::{ArrowArray, ArrowTable};
 
 fn one_table(table: PyTable) -> Result<RecordBatch, BindError> {
     let (batches, schema) = table.into_inner();
@@ -153,14 +154,21 @@ fn link(
 type Specs = Vec<(String, engine::normalize::Normalizer)>;
 
 /// Run one of the engine's inspection functions over `data` on its own pool, interruptible.
+#[allow(clippy::too_many_arguments)]
 fn inspect<T: Send + 'static>(
     py: Python<'_>,
     data: PyTable,
     columns_json: &str,
     default_region: &str,
+    region_column: Option<&str>,
     email_provider_rules: bool,
     threads: Option<usize>,
-    f: impl Fn(&RecordBatch, &Specs, &engine::normalize::NormalizeOptions) -> engine::Result<T>
+    f: impl Fn(
+        &RecordBatch,
+        &Specs,
+        &engine::normalize::NormalizeOptions,
+        Option<&str>,
+    ) -> engine::Result<T>
     + Send
     + 'static,
 ) -> PyResult<T> {
@@ -171,17 +179,21 @@ fn inspect<T: Send + 'static>(
         default_region: default_region.to_owned(),
         email_provider_rules,
     };
-    interrupt::run(py, pool(threads)?, None, move |_| f(&batch, &specs, &opts))
+    let region_column = region_column.map(str::to_owned);
+    interrupt::run(py, pool(threads)?, None, move |_| {
+        f(&batch, &specs, &opts, region_column.as_deref())
+    })
 }
 
 /// The table with `<column>_<suffix>` normalised and derived columns added.
 #[pyfunction]
-#[pyo3(signature = (data, columns_json, *, default_region="FR", email_provider_rules=false, threads=None))]
+#[pyo3(signature = (data, columns_json, *, default_region="FR", region_column=None, email_provider_rules=false, threads=None))]
 fn normalize_columns(
     py: Python<'_>,
     data: PyTable,
     columns_json: &str,
     default_region: &str,
+    region_column: Option<&str>,
     email_provider_rules: bool,
     threads: Option<usize>,
 ) -> PyResult<ArrowTable> {
@@ -190,21 +202,23 @@ fn normalize_columns(
         data,
         columns_json,
         default_region,
+        region_column,
         email_provider_rules,
         threads,
-        |b, s, o| engine::inspect::normalize_table(b, s, o),
+        |b, s, o, r| engine::inspect::normalize_table_in_regions(b, s, o, r),
     )?;
     Ok(ArrowTable::from_batch(out))
 }
 
 /// Per-column profiles as JSON.
 #[pyfunction]
-#[pyo3(signature = (data, columns_json, *, default_region="FR", email_provider_rules=false, threads=None))]
+#[pyo3(signature = (data, columns_json, *, default_region="FR", region_column=None, email_provider_rules=false, threads=None))]
 fn profile_columns(
     py: Python<'_>,
     data: PyTable,
     columns_json: &str,
     default_region: &str,
+    region_column: Option<&str>,
     email_provider_rules: bool,
     threads: Option<usize>,
 ) -> PyResult<String> {
@@ -213,11 +227,67 @@ fn profile_columns(
         data,
         columns_json,
         default_region,
+        region_column,
         email_provider_rules,
         threads,
-        |b, s, o| engine::inspect::profile_table(b, s, o),
+        |b, s, o, r| engine::inspect::profile_table_in_regions(b, s, o, r),
     )?;
     Ok(serde_json::to_string(&out).unwrap_or_default())
+}
+
+/// One string array out of any Arrow array or stream of arrays.
+fn one_array(name: &str, values: AnyArray) -> Result<arrow_array::StringViewArray, BindError> {
+    let (chunks, _) = values
+        .into_chunked_array()
+        .map_err(PyErr::from)?
+        .into_inner();
+    let refs: Vec<&dyn arrow_array::Array> = chunks.iter().map(AsRef::as_ref).collect();
+    let array: arrow_array::ArrayRef = match refs.as_slice() {
+        [_] => chunks[0].clone(),
+        [] => std::sync::Arc::new(arrow_array::StringViewArray::from(Vec::<&str>::new())),
+        _ => arrow_select::concat::concat(&refs)?,
+    };
+    Ok(engine::column::as_strings(name, &array)?)
+}
+
+/// Contact points in the canonical form consent and opposition matching share with the matcher.
+#[pyfunction]
+#[pyo3(signature = (values, kind, *, default_region="FR", regions=None, email_provider_rules=false))]
+fn canonical_contact_points(
+    py: Python<'_>,
+    values: AnyArray,
+    kind: &str,
+    default_region: &str,
+    regions: Option<AnyArray>,
+    email_provider_rules: bool,
+) -> PyResult<ArrowArray> {
+    let kind: engine::normalize::ContactKind =
+        serde_json::from_value(kind.into()).map_err(|_| {
+            BindError::from(engine::Error::settings(
+                "kind",
+                format!("{kind:?} is not a contact point kind (email, phone, postal or other)"),
+            ))
+        })?;
+    if !engine::normalize::is_phone_region(default_region) {
+        return Err(BindError::from(engine::Error::settings(
+            "default_region",
+            format!("{default_region:?} is not an upper-case ISO 3166 region code the phone metadata knows, such as \"FR\""),
+        ))
+        .into());
+    }
+    let values = one_array("values", values)?;
+    let regions = regions.map(|r| one_array("regions", r)).transpose()?;
+    let opts = engine::normalize::NormalizeOptions {
+        default_region: default_region.to_owned(),
+        email_provider_rules,
+    };
+    // One pass over the distinct values: short enough not to need the interruptible runner.
+    let out = py
+        .detach(|| {
+            engine::normalize::canonical_contact_points(kind, &values, regions.as_ref(), &opts)
+        })
+        .map_err(BindError::from)?;
+    Ok(ArrowArray::new("canonical", std::sync::Arc::new(out)))
 }
 
 /// Check settings JSON without running anything.
@@ -243,12 +313,14 @@ fn validate_model(model_json: &str, settings_json: Option<&str>) -> PyResult<()>
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRun>()?;
     m.add_class::<ArrowTable>()?;
+    m.add_class::<ArrowArray>()?;
     m.add_function(wrap_pyfunction!(dedupe, m)?)?;
     m.add_function(wrap_pyfunction!(link, m)?)?;
     m.add_function(wrap_pyfunction!(validate_settings, m)?)?;
     m.add_function(wrap_pyfunction!(validate_model, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_columns, m)?)?;
     m.add_function(wrap_pyfunction!(profile_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(canonical_contact_points, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

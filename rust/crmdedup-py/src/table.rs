@@ -3,11 +3,21 @@
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int8Array, RecordBatch, StringArray};
-use arrow_schema::{ArrowError, SchemaRef};
+use arrow_schema::{ArrowError, Field, FieldRef, SchemaRef};
 use crmdedup_core::pipeline::ExplainRow;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use pyo3_arrow::PyTable;
+use pyo3_arrow::{PyChunkedArray, PyTable};
+
+/// The Arrow C stream capsule of a pyo3-arrow object, honouring the consumer's requested schema.
+fn stream_capsule<'py, T: pyo3::PyClass>(
+    exportable: Bound<'py, T>,
+    requested_schema: Option<Bound<'py, PyCapsule>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    exportable
+        .into_any()
+        .call_method1("__arrow_c_stream__", (requested_schema,))
+}
 
 /// An Arrow table any Arrow consumer reads without copying (`pl.DataFrame(t)`, `pa.table(t)`).
 #[pyclass(name = "ArrowTable", module = "crmdedup._core", frozen)]
@@ -36,9 +46,7 @@ impl ArrowTable {
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let table = PyTable::try_new(self.batches.clone(), self.schema.clone())?;
-        let bound = Bound::new(py, table)?;
-        let capsule = bound.call_method1("__arrow_c_stream__", (requested_schema,))?;
-        Ok(capsule)
+        stream_capsule(Bound::new(py, table)?, requested_schema)
     }
 
     /// Number of rows.
@@ -49,6 +57,39 @@ impl ArrowTable {
 
     fn __len__(&self) -> usize {
         self.num_rows()
+    }
+}
+
+/// One Arrow array any Arrow consumer reads without copying (`pl.Series(a)`, `pa.array(a)`).
+#[pyclass(name = "ArrowArray", module = "crmdedup._core", frozen)]
+pub struct ArrowArray {
+    array: ArrayRef,
+    field: FieldRef,
+}
+
+impl ArrowArray {
+    /// Wrap `array` as a nullable field called `name`.
+    pub fn new(name: &str, array: ArrayRef) -> Self {
+        let field = Arc::new(Field::new(name, array.data_type().clone(), true));
+        Self { array, field }
+    }
+}
+
+#[pymethods]
+impl ArrowArray {
+    /// Export as an Arrow C stream of one chunk (the Arrow `PyCapsule` interface).
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let chunked = PyChunkedArray::try_new(vec![self.array.clone()], self.field.clone())?;
+        stream_capsule(Bound::new(py, chunked)?, requested_schema)
+    }
+
+    fn __len__(&self) -> usize {
+        self.array.len()
     }
 }
 

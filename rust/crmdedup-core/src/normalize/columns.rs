@@ -2,6 +2,7 @@
 //!
 //! Distinct values are normalised once, in parallel, and the results are spread back to rows.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::builder::{BooleanBuilder, StringViewBuilder};
@@ -13,8 +14,9 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::{
-    DateFormat, NormalizeOptions, Normalizer, address_parts, company_parts, double_metaphone,
-    email_parts, normalize_name, normalize_with, phone_info, phonetic_fr,
+    ContactKind, DateFormat, NormalizeOptions, Normalizer, address_parts, canonical_contact_point,
+    company_parts, double_metaphone, email_parts, normalize_name, normalize_with, phone_info,
+    phonetic_fr, split_region, with_regions,
 };
 
 /// Per-column counts for a data-hygiene profile.
@@ -199,6 +201,69 @@ fn string_column<'a>(rows: &[Option<u32>], get: impl Fn(usize) -> Option<&'a str
     Arc::new(builder.finish())
 }
 
+/// `values` tagged with `regions` (see [`with_regions`]) when they are phone numbers and
+/// regions are given; `None` otherwise.
+fn tag_phones(
+    kind: Normalizer,
+    values: &dyn Array,
+    regions: Option<&StringViewArray>,
+) -> Result<Option<StringViewArray>, ArrowError> {
+    let Some(regions) = regions.filter(|_| kind == Normalizer::Phone) else {
+        return Ok(None);
+    };
+    let strings = arrow_cast::cast(values, &DataType::Utf8View)?;
+    with_regions(strings.as_string_view(), regions).map(Some)
+}
+
+/// The options and value of one distinct value, tagged with its region or not.
+fn row_options<'a, 'o>(
+    tagged: bool,
+    value: &'a str,
+    opts: &'o NormalizeOptions,
+) -> (Cow<'o, NormalizeOptions>, &'a str) {
+    if tagged {
+        split_region(value, opts)
+    } else {
+        (Cow::Borrowed(opts), value)
+    }
+}
+
+/// Canonical contact points of a string column, one per row (see [`canonical_contact_point`]):
+/// phones read in `regions[row]` when that is a region code, else in `opts.default_region`;
+/// nulls and blanks give nulls.
+///
+/// # Errors
+///
+/// [`ArrowError::InvalidArgumentError`] when `values` is not `Utf8`, `LargeUtf8` or `Utf8View`,
+/// or when `regions` has another length.
+pub fn canonical_contact_points(
+    kind: ContactKind,
+    values: &dyn Array,
+    regions: Option<&StringViewArray>,
+    opts: &NormalizeOptions,
+) -> Result<StringViewArray, ArrowError> {
+    let tagged = if kind == ContactKind::Phone {
+        tag_phones(Normalizer::Phone, values, regions)?
+    } else {
+        None
+    };
+    let distinct = distinct_values(tagged.as_ref().map_or(values, |t| t as &dyn Array))?;
+    let canonical: Vec<Option<String>> = distinct
+        .values
+        .par_iter()
+        .with_min_len(256)
+        .map(|v| {
+            let (opts, v) = row_options(tagged.is_some(), v, opts);
+            canonical_contact_point(kind, v, &opts)
+        })
+        .collect();
+    let mut builder = StringViewBuilder::with_capacity(distinct.rows.len());
+    for row in &distinct.rows {
+        builder.append_option(row.and_then(|i| canonical[i as usize].as_deref()));
+    }
+    Ok(builder.finish())
+}
+
 /// A date column as `YYYY-MM-DD` text, the order of day and month inferred from its own values
 /// (see [`DateFormat::infer`]); values that are no date become nulls.
 ///
@@ -235,17 +300,38 @@ pub fn derived_columns(
     values: &dyn Array,
     opts: &NormalizeOptions,
 ) -> Result<Vec<(String, ArrayRef)>, ArrowError> {
-    let distinct = distinct_values(values)?;
+    derived_columns_in_regions(kind, values, None, opts)
+}
+
+/// [`derived_columns`], phone numbers read in their row's region: `regions` holds a code per
+/// row (see [`region_code`](super::region_code)); rows without one use `opts.default_region`.
+/// Other kinds ignore `regions`.
+///
+/// # Errors
+///
+/// [`ArrowError::InvalidArgumentError`] when `values` is not `Utf8`, `LargeUtf8` or `Utf8View`,
+/// or when `regions` has another length.
+pub fn derived_columns_in_regions(
+    kind: Normalizer,
+    values: &dyn Array,
+    regions: Option<&StringViewArray>,
+    opts: &NormalizeOptions,
+) -> Result<Vec<(String, ArrayRef)>, ArrowError> {
+    let tagged = tag_phones(kind, values, regions)?;
+    let distinct = distinct_values(tagged.as_ref().map_or(values, |t| t as &dyn Array))?;
     let date = date_format(kind, &distinct, opts);
     let derived: Vec<Derived> = distinct
         .values
         .par_iter()
-        .map(|v| match &date {
-            Some(fmt) => Derived {
-                norm: fmt.normalize(v),
-                ..Derived::default()
-            },
-            None => derive(kind, v, opts),
+        .map(|v| {
+            if let Some(fmt) = &date {
+                return Derived {
+                    norm: fmt.normalize(v),
+                    ..Derived::default()
+                };
+            }
+            let (opts, v) = row_options(tagged.is_some(), v, opts);
+            derive(kind, v, &opts)
         })
         .collect();
     let rows = &distinct.rows;
@@ -278,7 +364,23 @@ pub fn profile_counts(
     values: &dyn Array,
     opts: &NormalizeOptions,
 ) -> Result<ProfileCounts, ArrowError> {
-    let distinct = distinct_values(values)?;
+    profile_counts_in_regions(kind, values, None, opts)
+}
+
+/// [`profile_counts`], phone numbers read in their row's region as in
+/// [`derived_columns_in_regions`].
+///
+/// # Errors
+///
+/// As [`derived_columns_in_regions`].
+pub fn profile_counts_in_regions(
+    kind: Normalizer,
+    values: &dyn Array,
+    regions: Option<&StringViewArray>,
+    opts: &NormalizeOptions,
+) -> Result<ProfileCounts, ArrowError> {
+    let tagged = tag_phones(kind, values, regions)?;
+    let distinct = distinct_values(tagged.as_ref().map_or(values, |t| t as &dyn Array))?;
     let date = date_format(kind, &distinct, opts);
     let derived: Vec<(Option<String>, Option<bool>)> = distinct
         .values
@@ -290,7 +392,8 @@ pub fn profile_counts(
                 let valid = (norm.is_some() || !v.trim().is_empty()).then_some(norm.is_some());
                 (norm, valid)
             } else if has_validity(kind) {
-                let d = derive(kind, v, opts);
+                let (opts, v) = row_options(tagged.is_some(), v, opts);
+                let d = derive(kind, v, &opts);
                 (d.norm, d.valid)
             } else {
                 (normalize_with(kind, v, opts), None)

@@ -7,23 +7,30 @@
 mod address;
 mod columns;
 mod company;
+mod contact;
 pub mod date;
 mod email;
 mod given_names;
 mod name;
 mod phone;
 pub mod phonetic;
+mod region;
 mod text;
 
 pub use address::{AddressParts, address_parts, normalize_address, normalize_postcode};
-pub use columns::{ProfileCounts, date_column, derived_columns, profile_counts};
+pub use columns::{
+    ProfileCounts, canonical_contact_points, date_column, derived_columns,
+    derived_columns_in_regions, profile_counts, profile_counts_in_regions,
+};
 pub use company::{CompanyParts, company_parts, normalize_company, siren_siret_valid};
+pub use contact::{ContactKind, canonical_contact_point};
 pub use date::{DateAgreement, DateFormat, Ymd, date_agreement};
 pub use email::{EmailParts, email_parts};
 pub use given_names::canonical_given_name;
 pub use name::{is_particle, normalize_name, strip_particles};
-pub use phone::{PhoneInfo, PhoneKind, phone_info};
+pub use phone::{PhoneInfo, PhoneKind, is_phone_region, phone_info};
 pub use phonetic::{double_metaphone, phonetic_fr};
+pub use region::{region_code, split_region, with_regions};
 pub use text::{fold_text, fold_text_into};
 
 use serde::{Deserialize, Serialize};

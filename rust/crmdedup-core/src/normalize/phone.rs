@@ -101,6 +101,15 @@ pub fn phone_info(value: &str, opts: &NormalizeOptions) -> Option<PhoneInfo> {
     })
 }
 
+/// Whether `code` is an upper-case ISO 3166-1 alpha-2 region the phone metadata knows, so
+/// that national numbers can be read in it.
+#[must_use]
+pub fn is_phone_region(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && tables().region(code).is_some()
+}
+
 /// `value` up to the first letter that follows a digit, when there is one.
 fn before_trailing_words(value: &str) -> Option<&str> {
     let first_digit = value.find(|c: char| c.is_ascii_digit())?;
