@@ -36,7 +36,7 @@ def partition(out: pl.DataFrame) -> set[frozenset[Any]]:
 
 
 RECORDS = pl.DataFrame({"id": ["d", "a", "c", "b", "e"]})
-# a – b – c is a chain (a-b strong, b-c weaker); d and e stand alone.
+# a - b - c is a chain (a-b strong, b-c weaker); d and e stand alone.
 CHAIN = pairs_frame([("a", "b", 0.99), ("b", "c", 0.95)])
 
 

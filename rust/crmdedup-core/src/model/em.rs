@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use super::groups::{Group, grouped_sum, measure_groups};
-use super::prior::{fit_prior, rule_priors};
+use super::prior::{Fixed, candidate_prior, set_priors};
 use super::{FLOOR, Model, PSEUDO_PAIRS};
 use crate::compare::NULL_LEVEL;
 use crate::settings::EmSettings;
@@ -59,7 +59,7 @@ pub(crate) fn posterior(
 }
 
 /// One pattern: levels, rules that block its pairs, and how many pairs.
-type Row<'a> = (&'a [i8], u32, f64);
+pub(crate) type Row<'a> = (&'a [i8], u32, f64);
 
 /// Where every EM session starts: the default (or given) m, the random-pair u and the prior.
 struct Start {
@@ -286,78 +286,6 @@ fn em_step(
     delta = delta.max((new_prior - *prior).abs());
     *prior = new_prior;
     delta
-}
-
-/// Fitted m and u, and the household cap in natural-log units, fixed while priors are fitted.
-pub(crate) struct Fixed<'a> {
-    pub(crate) m: &'a [Vec<f64>],
-    pub(crate) u: &'a [Vec<f64>],
-    pub(crate) household: Option<(u64, f64)>,
-}
-
-/// The prior among all candidates with m and u fixed, by EM from `start_prior` and shrunk
-/// towards it by [`PSEUDO_PAIRS`] pairs.
-fn candidate_prior(rows: &[Row<'_>], fixed: &Fixed<'_>, start_prior: f64, em: &EmSettings) -> f64 {
-    let all = vec![true; fixed.m.len()];
-    let total: f64 = rows.iter().map(|r| r.2).sum();
-    fit_prior(start_prior, total, PSEUDO_PAIRS, em, |prior| {
-        rows.iter()
-            .map(|(g, _, n)| posterior(g, &all, fixed.m, fixed.u, prior, fixed.household, &[]) * n)
-            .sum()
-    })
-}
-
-/// Set the model's prior and, when u was re-estimated among the candidates, the prior of each
-/// set of rules; else the candidate prior scaled to the chance that two random records match.
-#[allow(clippy::too_many_arguments)] // the fitted model's parts, passed apart while they are fitted
-fn set_priors(
-    model: &mut Model,
-    rows: &[Row<'_>],
-    fixed: &Fixed<'_>,
-    random_u: &[Vec<f64>],
-    prior: f64,
-    determines: &[u64],
-    em: &EmSettings,
-    all_pairs: f64,
-) {
-    let candidates: f64 = rows.iter().map(|r| r.2).sum();
-    let base = (prior * candidates / all_pairs.max(1.0)).clamp(1e-15, 1.0 - FLOOR);
-    if !em.estimate_u {
-        model.prior = base;
-        return;
-    }
-    // What agreeing on the determined comparisons says by itself, from the chance that two
-    // random records match and the random-pair u: the starting point of each set's prior.
-    let evidence = |skip: u64| determined_evidence(model, random_u, fixed.household, base, skip);
-    let priors = rule_priors(rows, fixed, prior, &evidence, determines, em, &model.groups);
-    model.prior = prior;
-    model.rule_priors = priors;
-}
-
-/// Match probability of a pair from agreeing on the comparisons in `skip` alone, from the
-/// chance `base` that two random records match and the random-pair u.
-fn determined_evidence(
-    model: &Model,
-    random_u: &[Vec<f64>],
-    household: Option<(u64, f64)>,
-    base: f64,
-    skip: u64,
-) -> f64 {
-    let mut logit = (base / (1.0 - base)).ln();
-    let mut shared_gain = 0.0;
-    for (c, params) in model.comparisons.iter().enumerate() {
-        if skip & (1 << c) != 0 {
-            let top = params.m.len() - 1;
-            let w = (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln();
-            if household.is_some_and(|(shared, _)| shared & (1 << c) != 0) && w > 0.0 {
-                shared_gain += w;
-            } else {
-                logit += w;
-            }
-        }
-    }
-    logit += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
-    (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
 }
 
 /// Smallest m of "else" for a shared comparison: people move, marry, change jobs, so a
