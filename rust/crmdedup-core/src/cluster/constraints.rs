@@ -116,6 +116,10 @@ impl Guard {
     /// Join the groups of `a` and `b`: false when they are one already or a cannot-link pair
     /// forbids it.
     pub fn union(&mut self, a: u32, b: u32) -> bool {
+        if self.forbidden.is_empty() {
+            // No cannot-link pairs: a plain union.
+            return self.uf.union(a, b);
+        }
         let (ra, rb) = (self.uf.find(a), self.uf.find(b));
         if ra == rb || !self.allowed(ra, rb) {
             return false;
