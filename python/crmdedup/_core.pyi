@@ -1,7 +1,7 @@
 """Type stubs of the Rust extension (see the Python wrappers for user documentation)."""
 
 from collections.abc import Callable
-from typing import final
+from typing import Literal, final
 
 __all__ = [
     "ArrowArray",
@@ -9,6 +9,7 @@ __all__ = [
     "Run",
     "__version__",
     "canonical_contact_points",
+    "cluster",
     "dedupe",
     "link",
     "normalize_columns",
@@ -51,6 +52,8 @@ def dedupe(
     model_json: str | None = None,
     threads: int | None = None,
     progress: Callable[[str, int, int], object] | None = None,
+    must_link: object | None = None,
+    cannot_link: object | None = None,
 ) -> Run: ...
 def link(
     left: object,
@@ -61,7 +64,23 @@ def link(
     model_json: str | None = None,
     threads: int | None = None,
     progress: Callable[[str, int, int], object] | None = None,
+    must_link: object | None = None,
+    cannot_link: object | None = None,
 ) -> Run: ...
+def cluster(
+    ids: object,
+    pairs: object,
+    *,
+    id_column: str,
+    left: str | None = None,
+    right: str | None = None,
+    probability: str = "match_probability",
+    method: Literal["guarded", "connected_components"] = "guarded",
+    guard: float = 0.999,
+    must_link: object | None = None,
+    cannot_link: object | None = None,
+    threads: int | None = None,
+) -> ArrowTable: ...
 def validate_settings(settings_json: str) -> None: ...
 def validate_model(model_json: str, settings_json: str | None = None) -> None: ...
 def normalize_columns(

@@ -4,8 +4,6 @@
 //! (integers, floats, booleans, dates, timestamps) are accepted; values are normalised per
 //! distinct raw value, in parallel, then re-encoded so exact agreement is a code comparison.
 
-use std::sync::Arc;
-
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringViewArray};
 use arrow_schema::{DataType, SchemaRef};
@@ -180,126 +178,11 @@ impl CodedColumn {
     }
 }
 
-/// The id column, ranked so that outputs never depend on row order.
-#[derive(Debug, Clone)]
-pub struct Ids {
-    /// The ids as given (same type as the input), or a generated row index.
-    pub array: ArrayRef,
-    /// The column name used in outputs.
-    pub name: String,
-    /// `rank[row]`: position of the row's id in increasing id order.
-    pub rank: Vec<u32>,
-}
-
-impl Ids {
-    /// Row indices `0..n` as a `UInt64` column named `name`.
-    #[must_use]
-    pub fn row_index(name: &str, n: usize) -> Self {
-        let array: ArrayRef = Arc::new(arrow_array::UInt64Array::from_iter_values(0..n as u64));
-        Self {
-            array,
-            name: name.to_owned(),
-            rank: (0..n as u32).collect(),
-        }
-    }
-
-    /// Validate and rank an id column: no nulls, no duplicates, strings or integers.
-    ///
-    /// # Errors
-    /// [`Error::NullId`], [`Error::DuplicateId`] (naming both rows) or [`Error::WrongType`].
-    pub fn from_array(name: &str, array: ArrayRef) -> Result<Self> {
-        if let Some(row) = (0..array.len()).find(|&i| array.is_null(i)) {
-            return Err(Error::NullId {
-                column: name.to_owned(),
-                row,
-            });
-        }
-        let dt = array.data_type().clone();
-        let mut order: Vec<u32> = (0..array.len() as u32).collect();
-        let describe: Box<dyn Fn(usize) -> String + '_>;
-        let equal: Box<dyn Fn(usize, usize) -> bool + Sync + '_>;
-        if dt.is_signed_integer() {
-            let cast = arrow_cast::cast(&array, &DataType::Int64)?;
-            let values: Vec<i64> = cast
-                .as_primitive::<arrow_array::types::Int64Type>()
-                .values()
-                .to_vec();
-            order.par_sort_unstable_by_key(|&i| (values[i as usize], i));
-            let v2 = values.clone();
-            describe = Box::new(move |i| v2[i].to_string());
-            equal = Box::new(move |a, b| values[a] == values[b]);
-        } else if dt.is_unsigned_integer() {
-            let cast = arrow_cast::cast(&array, &DataType::UInt64)?;
-            let values: Vec<u64> = cast
-                .as_primitive::<arrow_array::types::UInt64Type>()
-                .values()
-                .to_vec();
-            order.par_sort_unstable_by_key(|&i| (values[i as usize], i));
-            let v2 = values.clone();
-            describe = Box::new(move |i| v2[i].to_string());
-            equal = Box::new(move |a, b| values[a] == values[b]);
-        } else if matches!(
-            dt,
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        ) {
-            let strings = as_strings(name, &array)?;
-            order.par_sort_unstable_by(|&a, &b| {
-                strings
-                    .value(a as usize)
-                    .cmp(strings.value(b as usize))
-                    .then(a.cmp(&b))
-            });
-            let s2 = strings.clone();
-            describe = Box::new(move |i| s2.value(i).to_owned());
-            equal = Box::new(move |a, b| strings.value(a) == strings.value(b));
-        } else {
-            return Err(Error::WrongType {
-                column: name.to_owned(),
-                found: dt.to_string(),
-                expected: "string or integer ids".to_owned(),
-            });
-        }
-        if let Some(w) = order
-            .windows(2)
-            .find(|w| equal(w[0] as usize, w[1] as usize))
-        {
-            return Err(Error::DuplicateId {
-                column: name.to_owned(),
-                value: describe(w[0] as usize),
-                first: w[0] as usize,
-                second: w[1] as usize,
-            });
-        }
-        let mut rank = vec![0u32; order.len()];
-        for (r, &row) in order.iter().enumerate() {
-            rank[row as usize] = r as u32;
-        }
-        drop(equal);
-        drop(describe);
-        Ok(Self {
-            array,
-            name: name.to_owned(),
-            rank,
-        })
-    }
-
-    /// Number of rows.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.rank.len()
-    }
-
-    /// Whether there are no rows.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.rank.is_empty()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use arrow_array::{Int32Array, LargeStringArray, StringArray};
+    use std::sync::Arc;
 
     #[test]
     fn encodes_distinct_normalised_values() {
@@ -326,19 +209,5 @@ mod tests {
         ));
         let err = as_strings("tags", &nested).unwrap_err().to_string();
         assert!(err.contains("`tags`") && err.contains("List"), "{err}");
-    }
-
-    #[test]
-    fn ids_are_ranked_and_checked() {
-        let ids = Ids::from_array("id", Arc::new(StringArray::from(vec!["b", "a", "c"]))).unwrap();
-        assert_eq!(ids.rank, vec![1, 0, 2]);
-        let e = Ids::from_array("id", Arc::new(Int32Array::from(vec![3, 1, 3]))).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "duplicate id \"3\" in column `id` at rows 0 and 2"
-        );
-        let e =
-            Ids::from_array("id", Arc::new(StringArray::from(vec![Some("a"), None]))).unwrap_err();
-        assert_eq!(e.to_string(), "null id in column `id` at row 1");
     }
 }

@@ -42,6 +42,42 @@ pub enum Error {
         /// The row with the null.
         row: usize,
     },
+    /// A pair names a record that is not among the records' ids.
+    #[error(
+        "id {value:?} in column `{column}` at row {row} of the pairs (counting from 1) is not \
+         among the records' ids"
+    )]
+    UnknownId {
+        /// The pairs' id column.
+        column: String,
+        /// The unknown id.
+        value: String,
+        /// Its row in the pairs table, counting from 1.
+        row: usize,
+    },
+    /// A pair has a null id or a probability outside [0, 1].
+    #[error("column `{column}` at row {row} of the pairs (counting from 1): {message}")]
+    InvalidPair {
+        /// The offending column.
+        column: String,
+        /// The row, counting from 1.
+        row: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Must-link decisions alone join two records a cannot-link decision keeps apart.
+    #[error(
+        "decisions conflict: cannot-link `{left}` and `{right}` are joined by the must-link chain \
+         {chain}\nhint: remove the cannot-link pair or one of the must-link pairs of the chain"
+    )]
+    ConflictingDecisions {
+        /// One id of the cannot-link pair.
+        left: String,
+        /// The other id.
+        right: String,
+        /// Ids of a must-link path between them, `left` first, in backticks.
+        chain: String,
+    },
     /// The settings are inconsistent; the message names the key.
     #[error("invalid settings: {key}: {message}")]
     Settings {

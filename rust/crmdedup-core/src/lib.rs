@@ -1,21 +1,34 @@
 //! crmdedup-core: deduplication and record linkage of CRM contacts over Arrow data.
 //!
-//! Pure Rust, no Python: columns are normalised ([`normalize`]), candidate pairs built by
-//! blocking ([`blocking`]), graded ([`compare`]), scored by a Fellegi–Sunter model fitted without
-//! labels ([`model`]) and clustered ([`cluster`]); [`pipeline::run`] chains them.
+//! Pure Rust, no Python. [`pipeline::run`] chains the stages, one module each: columns are
+//! normalised ([`normalize`], [`dataset`]), candidate pairs built by blocking ([`block`]),
+//! graded ([`compare`]), scored ([`score`]) by a Fellegi–Sunter model fitted without labels
+//! ([`model`]), clustered ([`cluster`], honouring steward decisions) and returned as Arrow
+//! batches ([`output`]); [`explain`] details one pair afterwards.
 
-pub mod blocking;
+pub mod block;
 pub mod cluster;
 pub mod column;
 pub mod compare;
+pub mod dataset;
 pub mod error;
+pub mod explain;
+pub mod ids;
 pub mod inspect;
 pub mod model;
 pub mod normalize;
+pub mod output;
 pub mod pipeline;
+pub mod progress;
+pub mod score;
 pub mod settings;
 
+pub use cluster::{Decisions, IdPairs, PairColumns, cluster_pairs};
 pub use error::{Error, Result};
+pub use explain::{ExplainRow, Session};
+pub use ids::Ids;
 pub use model::Model;
-pub use pipeline::{NoProgress, Progress, RunOutput, Session, run};
-pub use settings::Settings;
+pub use output::Report;
+pub use pipeline::{RunOutput, run};
+pub use progress::{NoProgress, Progress};
+pub use settings::{ClusterMethod, Settings};

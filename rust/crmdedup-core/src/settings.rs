@@ -152,6 +152,16 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Normaliser a column goes through: the one of the first comparison reading it, else text
+    /// (a column read only by blocking rules).
+    #[must_use]
+    pub fn normalizer_of(&self, column: &str) -> Normalizer {
+        self.comparisons
+            .iter()
+            .find(|c| c.column == column)
+            .map_or(Normalizer::Text, |c| c.normalizer)
+    }
+
     /// Check every invariant the engine relies on.
     ///
     /// # Errors
@@ -194,7 +204,7 @@ impl Settings {
                 ));
             }
             for (j, key) in rule.keys.iter().enumerate() {
-                crate::blocking::KeyExpr::parse(key)
+                crate::block::KeyExpr::parse(key)
                     .map_err(|m| Error::settings(format!("blocking_rules[{i}].keys[{j}]"), m))?;
             }
         }

@@ -43,7 +43,10 @@ impl From<BindError> for PyErr {
                 | E::WrongType { .. }
                 | E::DuplicateId { .. }
                 | E::NullId { .. }
-                | E::TooManyRows { .. }),
+                | E::TooManyRows { .. }
+                | E::UnknownId { .. }
+                | E::InvalidPair { .. }
+                | E::ConflictingDecisions { .. }),
             ) => SchemaError::new_err(e.to_string()),
             BindError::Core(e @ (E::Settings { .. } | E::Model(_))) => {
                 ConfigError::new_err(e.to_string())

@@ -2,6 +2,7 @@
 //! table class polars reads with `pl.DataFrame(obj)`, errors mapped to `crmdedup.errors`, and the
 //! GIL released around all heavy work.
 
+mod cluster;
 mod errors;
 mod interrupt;
 mod table;
@@ -15,18 +16,35 @@ use pyo3_arrow::input::AnyArray;
 use crate::errors::BindError;
 use crate::table::{ArrowArray, ArrowTable};
 
-fn one_table(table: PyTable) -> Result<RecordBatch, BindError> {
+/// One batch holding all rows of `table`.
+pub(crate) fn one_table(table: PyTable) -> Result<RecordBatch, BindError> {
     let (batches, schema) = table.into_inner();
     Ok(engine::column::concat_table(&batches, &schema)?)
 }
 
-fn ids_of(batch: &RecordBatch, id_column: Option<&str>) -> Result<engine::column::Ids, BindError> {
+fn ids_of(batch: &RecordBatch, id_column: Option<&str>) -> Result<engine::Ids, BindError> {
     Ok(match id_column {
-        None => engine::column::Ids::row_index("row_id", batch.num_rows()),
+        None => engine::Ids::row_index("row_id", batch.num_rows()),
         Some(name) => {
             let array = engine::column::column(batch, name)?.clone();
-            engine::column::Ids::from_array(name, array)?
+            engine::Ids::from_array(name, array)?
         }
+    })
+}
+
+/// Steward decisions from optional tables with columns `id_l` and `id_r`.
+pub(crate) fn decisions_of(
+    must_link: Option<PyTable>,
+    cannot_link: Option<PyTable>,
+) -> Result<engine::Decisions, BindError> {
+    let pairs = |table: Option<PyTable>| -> Result<Option<engine::IdPairs>, BindError> {
+        table
+            .map(|t| Ok(engine::IdPairs::from_batch(&one_table(t)?)?))
+            .transpose()
+    };
+    Ok(engine::Decisions {
+        must_link: pairs(must_link)?,
+        cannot_link: pairs(cannot_link)?,
     })
 }
 
@@ -73,37 +91,52 @@ impl PyRun {
     }
 }
 
-fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, BindError> {
+/// A thread pool of `threads` threads (all cores when `None`).
+pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, BindError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
         .map_err(|e| BindError::Core(engine::Error::settings("threads", e.to_string())))
 }
 
+/// What a run reads besides its tables.
+struct RunArgs<'a, 'py> {
+    settings_json: &'a str,
+    model_json: Option<&'a str>,
+    decisions: engine::Decisions,
+    threads: Option<usize>,
+    progress: Option<&'a Bound<'py, PyAny>>,
+}
+
 fn run_tables(
     py: Python<'_>,
-    tables: Vec<(RecordBatch, engine::column::Ids)>,
-    settings_json: &str,
-    model_json: Option<&str>,
-    threads: Option<usize>,
-    progress: Option<&Bound<'_, PyAny>>,
+    tables: Vec<(RecordBatch, engine::Ids)>,
+    args: RunArgs<'_, '_>,
 ) -> PyResult<PyRun> {
+    let RunArgs {
+        settings_json,
+        model_json,
+        decisions,
+        threads,
+        progress,
+    } = args;
     let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
     let model = model_json
         .map(engine::Model::from_json)
         .transpose()
         .map_err(BindError::from)?;
     let output = interrupt::run(py, pool(threads)?, progress, move |progress| {
-        let refs: Vec<(&RecordBatch, engine::column::Ids)> =
+        let refs: Vec<(&RecordBatch, engine::Ids)> =
             tables.iter().map(|(b, ids)| (b, ids.clone())).collect();
-        engine::run(&refs, &settings, model, progress)
+        engine::run(&refs, &settings, model, &decisions, progress)
     })?;
     Ok(PyRun { output })
 }
 
-/// Deduplicate one table.
+/// Deduplicate one table, honouring must-link and cannot-link decisions (`id_l`, `id_r`).
 #[pyfunction]
-#[pyo3(signature = (data, settings_json, *, id_column=None, model_json=None, threads=None, progress=None))]
+#[pyo3(signature = (data, settings_json, *, id_column=None, model_json=None, threads=None, progress=None, must_link=None, cannot_link=None))]
+#[allow(clippy::too_many_arguments)]
 fn dedupe(
     py: Python<'_>,
     data: PyTable,
@@ -112,22 +145,25 @@ fn dedupe(
     model_json: Option<&str>,
     threads: Option<usize>,
     progress: Option<&Bound<'_, PyAny>>,
+    must_link: Option<PyTable>,
+    cannot_link: Option<PyTable>,
 ) -> PyResult<PyRun> {
     let batch = one_table(data)?;
     let ids = ids_of(&batch, id_column)?;
-    run_tables(
-        py,
-        vec![(batch, ids)],
+    let args = RunArgs {
         settings_json,
         model_json,
+        decisions: decisions_of(must_link, cannot_link)?,
         threads,
         progress,
-    )
+    };
+    run_tables(py, vec![(batch, ids)], args)
 }
 
-/// Link two tables: pairs across them only.
+/// Link two tables: pairs across them only. A decision's `id_l` names a left record and its
+/// `id_r` a right one.
 #[pyfunction]
-#[pyo3(signature = (left, right, settings_json, *, id_column=None, model_json=None, threads=None, progress=None))]
+#[pyo3(signature = (left, right, settings_json, *, id_column=None, model_json=None, threads=None, progress=None, must_link=None, cannot_link=None))]
 #[allow(clippy::too_many_arguments)]
 fn link(
     py: Python<'_>,
@@ -138,17 +174,19 @@ fn link(
     model_json: Option<&str>,
     threads: Option<usize>,
     progress: Option<&Bound<'_, PyAny>>,
+    must_link: Option<PyTable>,
+    cannot_link: Option<PyTable>,
 ) -> PyResult<PyRun> {
     let (l, r) = (one_table(left)?, one_table(right)?);
     let (il, ir) = (ids_of(&l, id_column)?, ids_of(&r, id_column)?);
-    run_tables(
-        py,
-        vec![(l, il), (r, ir)],
+    let args = RunArgs {
         settings_json,
         model_json,
+        decisions: decisions_of(must_link, cannot_link)?,
         threads,
         progress,
-    )
+    };
+    run_tables(py, vec![(l, il), (r, ir)], args)
 }
 
 type Specs = Vec<(String, engine::normalize::Normalizer)>;
@@ -316,6 +354,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ArrowArray>()?;
     m.add_function(wrap_pyfunction!(dedupe, m)?)?;
     m.add_function(wrap_pyfunction!(link, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::cluster, m)?)?;
     m.add_function(wrap_pyfunction!(validate_settings, m)?)?;
     m.add_function(wrap_pyfunction!(validate_model, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_columns, m)?)?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int8Array, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, Field, FieldRef, SchemaRef};
-use crmdedup_core::pipeline::ExplainRow;
+use crmdedup_core::ExplainRow;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use pyo3_arrow::{PyChunkedArray, PyTable};

@@ -57,43 +57,7 @@ pub fn email_parts(value: &str, opts: &NormalizeOptions) -> Option<EmailParts> {
     if is_masked(value) {
         return None;
     }
-    let mut s = value.trim();
-    if s.len() >= 7 && s.is_char_boundary(7) && s[..7].eq_ignore_ascii_case("mailto:") {
-        s = &s[7..];
-    }
-    if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>'))
-        && open < close
-    {
-        s = &s[open + 1..close];
-    }
-    if let Some(first) = s
-        .split([';', ','])
-        .map(str::trim)
-        .find(|part| !part.is_empty())
-    {
-        s = first;
-    }
-    let s = s.trim_matches(|c: char| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '"' | '\'' | '(' | ')' | '[' | ']' | '<' | '>' | '.' | ':'
-            )
-    });
-    let mut cleaned = String::with_capacity(s.len());
-    if s.is_ascii() {
-        cleaned.extend(
-            s.chars()
-                .filter(|c| !c.is_ascii_whitespace())
-                .map(|c| c.to_ascii_lowercase()),
-        );
-    } else {
-        cleaned.extend(
-            s.chars()
-                .filter(|c| !c.is_whitespace())
-                .flat_map(char::to_lowercase),
-        );
-    }
+    let cleaned = lower_without_spaces(address_text(value));
     if cleaned.is_empty() {
         return None;
     }
@@ -137,6 +101,53 @@ pub fn email_parts(value: &str, opts: &NormalizeOptions) -> Option<EmailParts> {
         domain,
         valid,
     })
+}
+
+/// The address in `value`: without a `mailto:` prefix, out of `Name <address>`, the first of
+/// several (`a@x.fr; b@y.fr`), and without surrounding quotes, brackets and punctuation.
+fn address_text(value: &str) -> &str {
+    let mut s = value.trim();
+    if s.len() >= 7 && s.is_char_boundary(7) && s[..7].eq_ignore_ascii_case("mailto:") {
+        s = &s[7..];
+    }
+    if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>'))
+        && open < close
+    {
+        s = &s[open + 1..close];
+    }
+    if let Some(first) = s
+        .split([';', ','])
+        .map(str::trim)
+        .find(|part| !part.is_empty())
+    {
+        s = first;
+    }
+    s.trim_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '(' | ')' | '[' | ']' | '<' | '>' | '.' | ':'
+            )
+    })
+}
+
+/// `s` lower-cased, without white space.
+fn lower_without_spaces(s: &str) -> String {
+    let mut cleaned = String::with_capacity(s.len());
+    if s.is_ascii() {
+        cleaned.extend(
+            s.chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .map(|c| c.to_ascii_lowercase()),
+        );
+    } else {
+        cleaned.extend(
+            s.chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase),
+        );
+    }
+    cleaned
 }
 
 fn apply_provider_rules(local: &mut String, domain: &mut String) {

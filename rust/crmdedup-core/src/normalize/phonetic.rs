@@ -111,6 +111,7 @@ fn pronounced_end(w: &[u8]) -> usize {
 }
 
 /// Encode one word of lower-case ASCII letters, appending symbols to `out`.
+#[allow(clippy::too_many_lines)] // one match over the letter rules, read top to bottom like the algorithm
 fn encode_word(w: &[u8], out: &mut Vec<u8>) {
     let end = pronounced_end(w);
     let at = |j: usize| w.get(j).copied().unwrap_or(0);
@@ -326,6 +327,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // a table of test vectors
     fn different_names_get_different_keys() {
         let names = [
             "Martin",

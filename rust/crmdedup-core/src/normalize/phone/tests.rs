@@ -11,6 +11,7 @@ fn info(value: &str, region: &str) -> Option<Info> {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // a table of test vectors
 fn messy_french_and_european_numbers() {
     use PhoneKind::{Fixed, Mobile, Other};
     type Case = (

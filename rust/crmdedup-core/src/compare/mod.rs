@@ -3,103 +3,22 @@
 //! Level 0 is "else" (disagreement), the top level is exact agreement, fuzzy levels sit between
 //! in order of strictness. A null on either side gives [`NULL_LEVEL`]: no evidence either way.
 
-use rapidfuzz::distance::{jaro_winkler, levenshtein, osa};
+mod grade;
+mod levels;
+mod similarity;
 
-use crate::column::{CodedColumn, NULL};
+pub use grade::{Graded, grade};
+pub use similarity::{
+    MAX_COMPARED_CHARS, damerau_distance, jaccard_similarity, jaro_winkler_similarity,
+    levenshtein_distance,
+};
+
+use crate::column::CodedColumn;
 use crate::settings::{ComparisonSpec, Method};
+use similarity::{compared_part, token_set};
 
 /// Level of a comparison where either value is missing.
 pub const NULL_LEVEL: i8 = -1;
-
-/// Fuzzy levels compare at most this many characters of a value (exact agreement still
-/// compares whole values): a pasted 1 MB "name" must not cost seconds per pair.
-pub const MAX_COMPARED_CHARS: usize = 200;
-
-/// The first [`MAX_COMPARED_CHARS`] characters of `value`.
-fn compared_part(value: &str) -> &str {
-    match value.char_indices().nth(MAX_COMPARED_CHARS) {
-        Some((cut, _)) => &value[..cut],
-        None => value,
-    }
-}
-
-/// Jaro-Winkler similarity in [0, 1]; 1 means identical.
-#[must_use]
-pub fn jaro_winkler_similarity(a: &str, b: &str) -> f64 {
-    if a.is_ascii() && b.is_ascii() {
-        jaro_winkler::similarity(a.bytes(), b.bytes())
-    } else {
-        jaro_winkler::similarity(a.chars(), b.chars())
-    }
-}
-
-/// Levenshtein distance in characters, or `None` when it exceeds `cutoff`.
-#[must_use]
-pub fn levenshtein_distance(a: &str, b: &str, cutoff: usize) -> Option<usize> {
-    let args = levenshtein::Args::default().score_cutoff(cutoff);
-    if a.is_ascii() && b.is_ascii() {
-        levenshtein::distance_with_args(a.bytes(), b.bytes(), &args)
-    } else {
-        levenshtein::distance_with_args(a.chars(), b.chars(), &args)
-    }
-}
-
-/// Optimal-string-alignment (Damerau) distance, or `None` when it exceeds `cutoff`.
-#[must_use]
-pub fn damerau_distance(a: &str, b: &str, cutoff: usize) -> Option<usize> {
-    let args = osa::Args::default().score_cutoff(cutoff);
-    if a.is_ascii() && b.is_ascii() {
-        osa::distance_with_args(a.bytes(), b.bytes(), &args)
-    } else {
-        osa::distance_with_args(a.chars(), b.chars(), &args)
-    }
-}
-
-/// Jaccard similarity of two sorted, deduplicated sets.
-#[must_use]
-pub fn jaccard_similarity(a: &[u64], b: &[u64]) -> f64 {
-    if a.is_empty() && b.is_empty() {
-        return 1.0;
-    }
-    let (mut i, mut j, mut common) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    common as f64 / (a.len() + b.len() - common) as f64
-}
-
-fn token_set(value: &str) -> Vec<u64> {
-    use std::hash::Hasher;
-    let mut out: Vec<u64> = value
-        .split_whitespace()
-        .map(|w| {
-            let mut h = rustc_hash::FxHasher::default();
-            h.write(w.as_bytes());
-            h.finish()
-        })
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-/// Whether two addresses differ only in the first character of their local parts.
-fn initial_apart(a: &str, b: &str) -> bool {
-    let mut ca = a.chars();
-    let mut cb = b.chars();
-    match (ca.next(), cb.next()) {
-        (Some(x), Some(y)) => x != y && x.is_alphabetic() && y.is_alphabetic() && ca.eq(cb),
-        _ => false,
-    }
-}
 
 /// Human-readable labels of a comparison's levels, index = level.
 #[must_use]
@@ -259,78 +178,9 @@ impl<'a> Comparison<'a> {
         self.level_of_codes(self.column.codes[a], self.column.codes[b])
     }
 
-    /// Level of two value codes of the column (`NULL` for a missing value).
-    #[must_use]
-    pub fn level_of_codes(&self, ca: u32, cb: u32) -> i8 {
-        if ca == NULL || cb == NULL {
-            return NULL_LEVEL;
-        }
-        let top = self.n_levels - 1;
-        if ca == cb {
-            return top as i8;
-        }
-        let (a, b) = (ca as usize, cb as usize);
-        let t = &self.spec.thresholds;
-        // Index of the strictest threshold met; level = top - 1 - index.
-        if self.spec.method == Method::Name {
-            if self.canonical[a] == self.canonical[b] {
-                return (top - 1) as i8;
-            }
-            let (va, vb) = (self.value(a), self.value(b));
-            let s = jaro_winkler_similarity(va, vb);
-            if let Some(i) = t.iter().position(|&x| s >= x) {
-                return (top - 2 - i) as i8;
-            }
-            if !va.is_empty() && self.phonetic[a] == self.phonetic[b] {
-                return 2;
-            }
-            // A truncated or initialised name (`ca` for `caroline`, `s` for `scott`).
-            let (short, long) = if va.len() <= vb.len() {
-                (va, vb)
-            } else {
-                (vb, va)
-            };
-            return i8::from(!short.is_empty() && long.starts_with(short));
-        }
-        if self.spec.method == Method::Date {
-            let parse = |code| crate::normalize::Ymd::from_iso(self.value(code));
-            return match (parse(a), parse(b)) {
-                (Some(left), Some(right)) => crate::normalize::date_agreement(left, right) as i8,
-                _ => 0,
-            };
-        }
-        let met = match self.spec.method {
-            Method::Exact | Method::Name | Method::Date => None,
-            Method::JaroWinkler => {
-                let s = jaro_winkler_similarity(self.value(a), self.value(b));
-                t.iter().position(|&x| s >= x)
-            }
-            Method::TokenJaccard => {
-                let (ta, tb) = (
-                    &self.tokens[self.token_offsets[a]..self.token_offsets[a + 1]],
-                    &self.tokens[self.token_offsets[b]..self.token_offsets[b + 1]],
-                );
-                let s = jaccard_similarity(ta, tb);
-                t.iter().position(|&x| s >= x)
-            }
-            Method::Levenshtein | Method::DamerauLevenshtein => {
-                let max = t.last().map_or(0, |x| *x as usize);
-                let (va, vb) = (self.value(a), self.value(b));
-                if self.spec.normalizer == crate::normalize::Normalizer::Email
-                    && initial_apart(va, vb)
-                {
-                    // `raubry@` and `naubry@`: an initial and a surname, two people.
-                    return 0;
-                }
-                let d = if self.spec.method == Method::Levenshtein {
-                    levenshtein_distance(va, vb, max)
-                } else {
-                    damerau_distance(va, vb, max)
-                };
-                d.and_then(|d| t.iter().position(|&x| d as f64 <= x))
-            }
-        };
-        met.map_or(0, |i| (top - 1 - i) as i8)
+    /// Word hashes of distinct value `code` (token Jaccard).
+    fn tokens_of(&self, code: usize) -> &[u64] {
+        &self.tokens[self.token_offsets[code]..self.token_offsets[code + 1]]
     }
 }
 

@@ -1,0 +1,75 @@
+//! What the blocking rules imply for the comparisons: the comparisons a rule determines (its
+//! pairs agree on them by construction) and those EM must not learn from its pairs.
+
+use super::{KeyExpr, KeyFn};
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+
+/// Per blocking rule, the comparisons (bit `c`) whose whole normalised value is one of the
+/// rule's keys: every pair the rule finds agrees exactly on them.
+#[must_use]
+pub fn rule_determines(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<u64> {
+    exprs
+        .iter()
+        .map(|rule| {
+            settings
+                .comparisons
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.normalizer == settings.normalizer_of(&c.column)
+                        && rule.iter().any(|e| {
+                            e.column == c.column && e.func == KeyFn::Value && e.slice.is_none()
+                        })
+                })
+                .fold(0u64, |acc, (i, _)| acc | (1 << i))
+        })
+        .collect()
+}
+
+/// Per blocking rule, the comparisons EM does not learn from its pairs: those reading a column
+/// the rule blocks on (they agree by construction), and, for a rule whose keys all read
+/// [`shared`](crate::settings::ComparisonSpec::shared) columns, every comparison. Such a rule
+/// (address and postcode, a landline) finds mostly people living or working together: learnt
+/// from, it would teach EM that a household is one person, and that a different given name
+/// or birth date is weak evidence. When every rule is of that kind, they all train as usual.
+#[must_use]
+pub fn training_masks(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<Vec<bool>> {
+    let shared_column = |column: &str| {
+        settings
+            .comparisons
+            .iter()
+            .filter(|c| c.column == column)
+            .all(|c| c.shared)
+    };
+    let household: Vec<bool> = exprs
+        .iter()
+        .map(|rule| rule.iter().all(|e| shared_column(&e.column)))
+        .collect();
+    let all_household = household.iter().all(|h| *h);
+    exprs
+        .iter()
+        .zip(&household)
+        .map(|(rule, &h)| {
+            settings
+                .comparisons
+                .iter()
+                .map(|c| (h && !all_household) || rule.iter().any(|e| e.column == c.column))
+                .collect()
+        })
+        .collect()
+}
+
+/// The settings' blocking rules, parsed.
+pub fn parse_rules(settings: &Settings) -> Result<Vec<Vec<KeyExpr>>> {
+    settings
+        .blocking_rules
+        .iter()
+        .map(|r| {
+            r.keys
+                .iter()
+                .map(|k| KeyExpr::parse(k).map_err(|m| Error::settings("blocking_rules", m)))
+                .collect()
+        })
+        .collect()
+}

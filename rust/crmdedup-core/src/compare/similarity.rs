@@ -1,0 +1,94 @@
+//! String metrics of the fuzzy levels: similarities in [0, 1] (1 means identical) and
+//! distances in characters, over at most [`MAX_COMPARED_CHARS`] characters of a value.
+
+use rapidfuzz::distance::{jaro_winkler, levenshtein, osa};
+
+/// Fuzzy levels compare at most this many characters of a value (exact agreement still
+/// compares whole values): a pasted 1 MB "name" must not cost seconds per pair.
+pub const MAX_COMPARED_CHARS: usize = 200;
+
+/// The first [`MAX_COMPARED_CHARS`] characters of `value`.
+pub(crate) fn compared_part(value: &str) -> &str {
+    match value.char_indices().nth(MAX_COMPARED_CHARS) {
+        Some((cut, _)) => &value[..cut],
+        None => value,
+    }
+}
+
+/// Jaro-Winkler similarity in [0, 1]; 1 means identical.
+#[must_use]
+pub fn jaro_winkler_similarity(a: &str, b: &str) -> f64 {
+    if a.is_ascii() && b.is_ascii() {
+        jaro_winkler::similarity(a.bytes(), b.bytes())
+    } else {
+        jaro_winkler::similarity(a.chars(), b.chars())
+    }
+}
+
+/// Levenshtein distance in characters, or `None` when it exceeds `cutoff`.
+#[must_use]
+pub fn levenshtein_distance(a: &str, b: &str, cutoff: usize) -> Option<usize> {
+    let args = levenshtein::Args::default().score_cutoff(cutoff);
+    if a.is_ascii() && b.is_ascii() {
+        levenshtein::distance_with_args(a.bytes(), b.bytes(), &args)
+    } else {
+        levenshtein::distance_with_args(a.chars(), b.chars(), &args)
+    }
+}
+
+/// Optimal-string-alignment (Damerau) distance, or `None` when it exceeds `cutoff`.
+#[must_use]
+pub fn damerau_distance(a: &str, b: &str, cutoff: usize) -> Option<usize> {
+    let args = osa::Args::default().score_cutoff(cutoff);
+    if a.is_ascii() && b.is_ascii() {
+        osa::distance_with_args(a.bytes(), b.bytes(), &args)
+    } else {
+        osa::distance_with_args(a.chars(), b.chars(), &args)
+    }
+}
+
+/// Jaccard similarity of two sorted, deduplicated sets.
+#[must_use]
+pub fn jaccard_similarity(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common as f64 / (a.len() + b.len() - common) as f64
+}
+
+pub(crate) fn token_set(value: &str) -> Vec<u64> {
+    use std::hash::Hasher;
+    let mut out: Vec<u64> = value
+        .split_whitespace()
+        .map(|w| {
+            let mut h = rustc_hash::FxHasher::default();
+            h.write(w.as_bytes());
+            h.finish()
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether two addresses differ only in the first character of their local parts.
+pub(crate) fn initial_apart(a: &str, b: &str) -> bool {
+    let mut ca = a.chars();
+    let mut cb = b.chars();
+    match (ca.next(), cb.next()) {
+        (Some(x), Some(y)) => x != y && x.is_alphabetic() && y.is_alphabetic() && ca.eq(cb),
+        _ => false,
+    }
+}

@@ -1,0 +1,183 @@
+//! The prior of a candidate pair: the chance it is a match before looking at it, fitted by EM
+//! with m and u fixed, once over all candidates and once per set of blocking rules a pair
+//! satisfies (over the comparisons those rules do not determine).
+
+use super::em::{Row, posterior};
+use super::{FLOOR, Group, Model, PSEUDO_PAIRS};
+use crate::settings::EmSettings;
+
+/// A prior by EM with m and u fixed, from `start` and shrunk towards it by `weight` pairs:
+/// `matched(prior)` is the expected number of matches among the `total` pairs.
+pub(crate) fn fit_prior(
+    start: f64,
+    total: f64,
+    weight: f64,
+    em: &EmSettings,
+    matched: impl Fn(f64) -> f64,
+) -> f64 {
+    let mut prior = start;
+    if total == 0.0 {
+        return prior;
+    }
+    for _ in 0..em.max_iterations {
+        let new = ((matched(prior) + weight * start) / (total + weight)).clamp(FLOOR, 1.0 - FLOOR);
+        let done = (new - prior).abs() < em.tolerance;
+        prior = new;
+        if done {
+            break;
+        }
+    }
+    prior
+}
+
+/// Weight, in pairs, of the global prior in each set of rules' own prior.
+const RULE_PRIOR_PAIRS: f64 = 1000.0;
+
+/// Comparisons (bit `c`) that a pair blocked by the rules in `mask` agrees on by construction:
+/// the union of what those rules determine. Their agreement is no evidence beyond the prior of
+/// `mask` (it is what put the pair there), so they are left out of that pair's weight. When the
+/// rules determine every comparison, none is left out: there would be nothing else to score.
+#[must_use]
+pub fn determined(determines: &[u64], mask: u32, n_comp: usize) -> u64 {
+    let bits = determines
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| *r < 32 && mask & (1 << r) != 0)
+        .fold(0, |acc, (_, d)| acc | d);
+    let all = if n_comp >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n_comp) - 1
+    };
+    if bits & all == all { 0 } else { bits }
+}
+
+/// The prior of each set of rules, by EM with m and u fixed over the comparisons the set does
+/// not determine, shrunk by [`RULE_PRIOR_PAIRS`] pairs towards `target(determined)`, what the
+/// agreement on the determined comparisons says by itself (or towards `global` when the set
+/// determines none). A set whose pairs leave nothing else
+/// to compare (all null) keeps that value instead of an average over unlike pairs.
+pub(crate) fn rule_priors(
+    rows: &[Row<'_>],
+    fixed: &Fixed<'_>,
+    global: f64,
+    target: &dyn Fn(u64) -> f64,
+    determines: &[u64],
+    em: &EmSettings,
+    groups: &[Group],
+) -> Vec<(u32, f64)> {
+    let (m, u, household) = (fixed.m, fixed.u, fixed.household);
+    let mut masks: Vec<u32> = rows.iter().map(|r| r.1).collect();
+    masks.sort_unstable();
+    masks.dedup();
+    masks
+        .into_iter()
+        .map(|mask| {
+            let group: Vec<&Row<'_>> = rows.iter().filter(|r| r.1 == mask).collect();
+            let skip = determined(determines, mask, m.len());
+            let all: Vec<bool> = (0..m.len()).map(|c| skip & (1 << c) == 0).collect();
+            let total: f64 = group.iter().map(|r| r.2).sum();
+            let start = if skip == 0 { global } else { target(skip) };
+            let matched = |prior: f64| -> f64 {
+                group
+                    .iter()
+                    .map(|(g, _, n)| posterior(g, &all, m, u, prior, household, groups) * n)
+                    .sum()
+            };
+            (mask, fit_prior(start, total, RULE_PRIOR_PAIRS, em, matched))
+        })
+        .collect()
+}
+
+/// Fitted m and u, and the household cap in natural-log units, fixed while priors are fitted.
+pub(crate) struct Fixed<'a> {
+    pub(crate) m: &'a [Vec<f64>],
+    pub(crate) u: &'a [Vec<f64>],
+    pub(crate) household: Option<(u64, f64)>,
+}
+
+/// The prior among all candidates with m and u fixed, by EM from `start_prior` and shrunk
+/// towards it by [`PSEUDO_PAIRS`] pairs.
+pub(crate) fn candidate_prior(
+    rows: &[Row<'_>],
+    fixed: &Fixed<'_>,
+    start_prior: f64,
+    em: &EmSettings,
+) -> f64 {
+    let all = vec![true; fixed.m.len()];
+    let total: f64 = rows.iter().map(|r| r.2).sum();
+    fit_prior(start_prior, total, PSEUDO_PAIRS, em, |prior| {
+        rows.iter()
+            .map(|(g, _, n)| posterior(g, &all, fixed.m, fixed.u, prior, fixed.household, &[]) * n)
+            .sum()
+    })
+}
+
+/// Set the model's prior and, when u was re-estimated among the candidates, the prior of each
+/// set of rules; else the candidate prior scaled to the chance that two random records match.
+#[allow(clippy::too_many_arguments)] // the fitted model's parts, passed apart while they are fitted
+pub(crate) fn set_priors(
+    model: &mut Model,
+    rows: &[Row<'_>],
+    fixed: &Fixed<'_>,
+    random_u: &[Vec<f64>],
+    prior: f64,
+    determines: &[u64],
+    em: &EmSettings,
+    all_pairs: f64,
+) {
+    let candidates: f64 = rows.iter().map(|r| r.2).sum();
+    let base = (prior * candidates / all_pairs.max(1.0)).clamp(1e-15, 1.0 - FLOOR);
+    if !em.estimate_u {
+        model.prior = base;
+        return;
+    }
+    // What agreeing on the determined comparisons says by itself, from the chance that two
+    // random records match and the random-pair u: the starting point of each set's prior.
+    let evidence = |skip: u64| determined_evidence(model, random_u, fixed.household, base, skip);
+    let priors = rule_priors(rows, fixed, prior, &evidence, determines, em, &model.groups);
+    model.prior = prior;
+    model.rule_priors = priors;
+}
+
+/// Match probability of a pair from agreeing on the comparisons in `skip` alone, from the
+/// chance `base` that two random records match and the random-pair u.
+fn determined_evidence(
+    model: &Model,
+    random_u: &[Vec<f64>],
+    household: Option<(u64, f64)>,
+    base: f64,
+    skip: u64,
+) -> f64 {
+    let mut logit = (base / (1.0 - base)).ln();
+    let mut shared_gain = 0.0;
+    for (c, params) in model.comparisons.iter().enumerate() {
+        if skip & (1 << c) != 0 {
+            let top = params.m.len() - 1;
+            let w = (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln();
+            if household.is_some_and(|(shared, _)| shared & (1 << c) != 0) && w > 0.0 {
+                shared_gain += w;
+            } else {
+                logit += w;
+            }
+        }
+    }
+    logit += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
+    (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn determined_is_the_union_unless_it_is_everything() {
+        // Rule 0 blocks on comparison 2, rule 1 on comparisons 0 and 1.
+        let determines = [0b100, 0b011];
+        assert_eq!(determined(&determines, 0b01, 3), 0b100);
+        assert_eq!(determined(&determines, 0b10, 3), 0b011);
+        assert_eq!(determined(&determines, 0, 3), 0);
+        // Both rules leave nothing else to score: nothing is left out.
+        assert_eq!(determined(&determines, 0b11, 3), 0);
+    }
+}

@@ -1,0 +1,210 @@
+//! Scoring pairs: the match weight of a graded pair under a model (level weights, term-frequency
+//! adjustments, the prior of the rules that found it, group floors and the household cap), and
+//! the pairs at or above the threshold.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::block::{Candidates, unpack};
+use crate::compare::{Comparison, Graded, NULL_LEVEL};
+use crate::model::{self, Model};
+use crate::settings::MAX_COMPARISONS;
+
+/// Records' worth of weight given to "no adjustment" in term-frequency estimates.
+const TF_PSEUDO_RECORDS: f64 = 100.0;
+
+/// Weight of every level, and term-frequency adjustments per value code where asked.
+pub struct Scorer<'m> {
+    model: &'m Model,
+    weights: Vec<Vec<f64>>,
+    /// `tf[c][code]`: added to the exact level's weight for that value.
+    tf: Vec<Option<Vec<f64>>>,
+    /// Per set of blocking rules with a fitted prior: its prior weight and the comparisons
+    /// left out of its pairs' weight (see [`Scorer::prior`]).
+    by_mask: FxHashMap<u32, (f64, u64)>,
+    /// Cap on the summed positive weight of the shared comparisons (see
+    /// [`Model::household_cap`]).
+    household_cap: Option<f64>,
+}
+
+impl<'m> Scorer<'m> {
+    #[must_use]
+    pub fn new(model: &'m Model, comparisons: &[Comparison<'_>], determines: &[u64]) -> Self {
+        let tf = comparisons
+            .iter()
+            .map(|c| c.spec.term_frequency.then(|| tf_adjustments(c)))
+            .collect();
+        Self {
+            model,
+            weights: model
+                .comparisons
+                .iter()
+                .map(model::ComparisonParams::weights)
+                .collect(),
+            tf,
+            by_mask: model
+                .rule_priors
+                .iter()
+                .map(|&(mask, _)| {
+                    let skip = model::determined(determines, mask, model.comparisons.len());
+                    (mask, (model.prior_weight_for(mask), skip))
+                })
+                .collect(),
+            household_cap: model.household_cap(),
+        }
+    }
+
+    /// Match weight of a pair graded `gammas`, blocked by the rules in `mask`, and (apart, also
+    /// in the total) the household adjustment: agreement on the shared comparisons (surname,
+    /// address, landline…) is one fact, so their summed positive weight is capped.
+    #[must_use]
+    pub fn pair_weight(
+        &self,
+        comparisons: &[Comparison<'_>],
+        gammas: &[i8],
+        mask: u32,
+        a: usize,
+    ) -> (f64, f64) {
+        let (prior, skip) = self.prior(mask);
+        let mut raw = prior;
+        // Each comparison's weight, and its weight as evidence about the person (a determined
+        // comparison's agreement is in the prior, but it is evidence of the same kind).
+        let mut counted = [0.0f64; MAX_COMPARISONS];
+        let mut evidence = [0.0f64; MAX_COMPARISONS];
+        let mut gain = 0.0;
+        for (c, &level) in gammas.iter().enumerate() {
+            if level == NULL_LEVEL {
+                continue;
+            }
+            let (base, adj) = self.weight(comparisons, c, level, a, skip);
+            raw += base + adj;
+            let full = self.weights[c][level as usize] + adj;
+            let shared = c < 64 && self.model.shared & (1 << c) != 0;
+            if self.household_cap.is_some() && shared && full > 0.0 {
+                gain += (base + adj).max(0.0);
+                counted[c] = (base + adj).min(0.0);
+            } else {
+                counted[c] = base + adj;
+                // Without its term-frequency adjustment: agreeing on a common given name is
+                // weak evidence for a person, never evidence against one.
+                evidence[c] = self.weights[c][level as usize];
+            }
+        }
+        let groups = &self.model.groups;
+        let n = gammas.len();
+        let mut w = prior + model::grouped_sum(&counted[..n], groups, 1.0);
+        if let Some(cap) = self.household_cap {
+            let personal = model::grouped_sum(&evidence[..n], groups, 1.0);
+            w += model::household_gain(gain, personal, cap);
+        }
+        (w, w - raw)
+    }
+
+    /// Prior weight of a pair blocked by the rules in `mask`, and the comparisons (bit `c`) left
+    /// out of its weight: those the rules determine, when the model has a prior fitted for that
+    /// set of rules (it holds their agreement). Without one (defaults, or a set unseen when
+    /// fitting), the global prior is used and every comparison counts.
+    #[must_use]
+    pub fn prior(&self, mask: u32) -> (f64, u64) {
+        self.by_mask
+            .get(&mask)
+            .copied()
+            .unwrap_or_else(|| (self.model.prior_weight_for(mask), 0))
+    }
+
+    /// Weight of comparison `c` at `level` for row `a` (whose value decides the TF adjustment);
+    /// only the TF adjustment when `c` is among the `skipped` comparisons.
+    #[must_use]
+    pub fn weight(
+        &self,
+        comparisons: &[Comparison<'_>],
+        c: usize,
+        level: i8,
+        a: usize,
+        skipped: u64,
+    ) -> (f64, f64) {
+        if level == NULL_LEVEL {
+            return (0.0, 0.0);
+        }
+        // A determined comparison's average agreement is in the prior; how much rarer this
+        // value is than the column's average (the TF adjustment) still counts.
+        let base = if skipped & (1 << c) == 0 {
+            self.weights[c][level as usize]
+        } else {
+            0.0
+        };
+        let adj = match &self.tf[c] {
+            Some(tf) if level as usize == comparisons[c].n_levels - 1 => {
+                tf[comparisons[c].column.codes[a] as usize]
+            }
+            _ => 0.0,
+        };
+        (base, adj)
+    }
+}
+
+/// Match probability of match weight `w` (log2 odds).
+#[must_use]
+pub fn probability(w: f64) -> f64 {
+    1.0 / (1.0 + (-w).exp2())
+}
+
+/// Term-frequency adjustment of each value code of `c`'s column: how much rarer (or commoner)
+/// the value is than the column's average chance of agreement between two random records (the
+/// sum of squared frequencies). The value's frequency is counted among the *other* records and
+/// shrunk towards that average, so small tables get small adjustments.
+fn tf_adjustments(c: &Comparison<'_>) -> Vec<f64> {
+    let total = c.column.non_null.max(1) as f64;
+    let u_exact: f64 = c
+        .column
+        .counts
+        .iter()
+        .map(|&k| (f64::from(k) / total).powi(2))
+        .sum::<f64>()
+        .max(1e-12);
+    let others = c.column.non_null.saturating_sub(1) as f64 + TF_PSEUDO_RECORDS;
+    c.column
+        .counts
+        .iter()
+        .map(|&k| {
+            let tf = (f64::from(k.saturating_sub(1)) + TF_PSEUDO_RECORDS * u_exact) / others;
+            (u_exact / tf).log2()
+        })
+        .collect()
+}
+
+/// The candidate pairs whose match probability reaches the threshold, in candidate order.
+#[derive(Debug, Default)]
+pub struct Matched {
+    /// Indices into the candidate pairs.
+    pub kept: Vec<usize>,
+    /// Their match weights.
+    pub weights: Vec<f64>,
+}
+
+/// The candidates whose match probability reaches `threshold`, with their match weights.
+#[must_use]
+pub fn matched_pairs(
+    scorer: &Scorer<'_>,
+    comparisons: &[Comparison<'_>],
+    cands: &Candidates,
+    graded: &Graded,
+    threshold: f64,
+) -> Matched {
+    let n_comp = comparisons.len();
+    let min_weight = (threshold / (1.0 - threshold)).log2();
+    let scored: Vec<(usize, f64)> = cands
+        .pairs
+        .par_iter()
+        .enumerate()
+        .with_min_len(4096)
+        .filter_map(|(i, &p)| {
+            let a = unpack(p).0;
+            let g = &graded.gammas[i * n_comp..(i + 1) * n_comp];
+            let (w, _) = scorer.pair_weight(comparisons, g, graded.masks[i], a as usize);
+            (w >= min_weight).then_some((i, w))
+        })
+        .collect();
+    let (kept, weights) = scored.into_iter().unzip();
+    Matched { kept, weights }
+}
