@@ -163,3 +163,33 @@ def test_a_run_honours_decisions(contacts: pl.DataFrame) -> None:
     assert decided["a1"] != decided["a3"]
     assert decided["c1"] == decided["d1"] == "c1"
     assert decided["b1"] == decided["b2"]
+
+
+def test_public_cluster_reproduces_the_clusters_of_a_run() -> None:
+    sample = crmdedup.datasets.load_sample()
+    result = crmdedup.dedupe(sample, id_column="record_id")
+    again = crmdedup.cluster(
+        result.pairs,
+        sample,
+        id_column="record_id",
+        method=result.settings.clustering,
+        guard_probability=result.settings.guard_probability,
+    )
+    assert again.equals(result.clusters.select(again.columns))
+
+
+def test_public_cluster_threshold_and_decisions() -> None:
+    pairs = pairs_frame([("a", "b", 0.99), ("b", "c", 0.4), ("c", "d", 0.98)])
+    out = crmdedup.cluster(pairs, ["a", "b", "c", "d"], id_column="id", threshold=0.5)
+    assert partition(out) == {frozenset("ab"), frozenset("cd")}
+    must = pl.DataFrame({"id_l": ["b"], "id_r": ["c"], "decision": ["must_link"]})
+    out = crmdedup.cluster(
+        pairs, ["a", "b", "c", "d"], id_column="id", threshold=0.5, decisions=must
+    )
+    assert partition(out) == {frozenset("abcd")}
+
+
+def test_public_cluster_names_a_bad_decision_by_its_row() -> None:
+    bad = pl.DataFrame({"id_l": ["a", "b"], "id_r": ["b", "c"], "decision": ["must_link", "maybe"]})
+    with pytest.raises(SchemaError, match=r"row 2: decision 'maybe'"):
+        crmdedup.cluster(CHAIN, RECORDS, id_column="id", decisions=bad)

@@ -22,6 +22,7 @@ from crmdedup.api import (
     infer_settings,
     link,
 )
+from crmdedup.cluster import cluster
 from crmdedup.consent import canonical_contact_point, consents_from_columns
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
 from crmdedup.evaluate import Evaluation, evaluate
@@ -47,6 +48,7 @@ __all__ = [
     "Settings",
     "__version__",
     "canonical_contact_point",
+    "cluster",
     "consents_from_columns",
     "datasets",
     "dedupe",

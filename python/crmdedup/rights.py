@@ -14,6 +14,7 @@ import polars as pl
 
 from crmdedup._arrow import to_polars
 from crmdedup._ids import id_values
+from crmdedup.cluster import cluster
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.merge import merge
 from crmdedup.merge._frames import MEMBER_CLUSTER, MEMBER_ROW, members_of, require_columns
@@ -33,21 +34,6 @@ def _requested_ids(requests: Any, id_column: str, dtype: pl.DataType) -> pl.Seri
     frame = to_polars(requests, name="requests")
     require_columns(frame, [id_column], table="requests")
     return id_values(frame.get_column(id_column), id_column, dtype, table="requests")
-
-
-def _reach(seeds: pl.DataFrame, edges: pl.DataFrame, id_column: str) -> pl.DataFrame:
-    """Members reachable from each requested id through ``edges`` (columns ``src``, ``dst``)."""
-    reached = seeds.select("requested_id", pl.col("requested_id").alias(id_column))
-    frontier = reached
-    while frontier.height:
-        step = (
-            frontier.join(edges, left_on=id_column, right_on="src")
-            .select("requested_id", pl.col("dst").alias(id_column))
-            .unique()
-        )
-        frontier = step.join(reached, on=["requested_id", id_column], how="anti")
-        reached = pl.concat([reached, frontier])
-    return reached
 
 
 def erasure_plan(
@@ -148,11 +134,28 @@ def erasure_plan(
             ),
         ]
     )
-    strong = both.filter(pl.col("match_probability") >= min_probability)
-    reached = _reach(seeds, strong.select("src", "dst"), id_column).with_columns(
-        pl.lit(True).alias("__reached")
+    # Records joined to the requested one by a chain of strong links: the engine's clustering
+    # (connected components over the strong links, every record a node).
+    strong = cluster(
+        links.select(
+            pl.col("src").alias(f"{id_column}_l"),
+            pl.col("dst").alias(f"{id_column}_r"),
+            "match_probability",
+        ),
+        frame.select(id_column),
+        id_column=id_column,
+        method="connected_components",
+        threshold=min_probability,
+    ).select(id_column, pl.col("cluster_id").alias("__component"))
+    plan = (
+        plan.join(
+            strong.select(pl.col(id_column).alias("requested_id"), __own="__component"),
+            on="requested_id",
+            how="left",
+        )
+        .join(strong, on=id_column, how="left")
+        .with_columns(__reached=pl.col("__component") == pl.col("__own"))
     )
-    plan = plan.join(reached, on=["requested_id", id_column], how="left")
     erased = plan.filter(pl.col("__reached")).select("requested_id", pl.col(id_column).alias("dst"))
     best = (
         both.join(erased, on="dst")
