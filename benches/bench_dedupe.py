@@ -7,24 +7,21 @@ Data generation is not timed. Prints one Markdown table.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import time
+
+from _common import arguments, synthetic
 
 import crmdedup
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser = arguments(__doc__)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    data = crmdedup.datasets.generate_contacts(args.rows, seed=args.seed)
-    truth = data.select("record_id", "entity_id")
-    contacts = data.drop("entity_id")
+    contacts, truth = synthetic(args.rows, args.seed)
     best = None
     for _ in range(args.repeat):
         start = time.perf_counter()

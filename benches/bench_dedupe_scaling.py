@@ -13,7 +13,6 @@ right after loading) and runs ``crmdedup.dedupe``. Per-stage timings from
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import subprocess
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from _common import add_worker_arguments, arguments, write_results
 from compare import ID, _wait, pairwise_metrics
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -117,15 +117,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, rows=False)
     parser.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES))
     parser.add_argument("--with-10m", action="store_true", help="add a 10,000,000-row run")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per size")
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    add_worker_arguments(parser, action="store_true")
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.data, args.out)
@@ -137,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {n_rows:,} rows ...", file=sys.stderr, flush=True)
         results.append(run_size(n_rows, args.seed, args.timeout))
     print_table(results)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=str))
+    write_results(results, args.json)
     return 0
 
 

@@ -9,10 +9,10 @@ true duplicate pairs that blocking puts among the candidates.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 
 import polars as pl
+from _common import arguments, synthetic
 
 import crmdedup
 
@@ -34,13 +34,8 @@ def candidate_recall(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    df = crmdedup.datasets.generate_contacts(args.rows, seed=args.seed)
-    truth = df.select("record_id", "entity_id")
-    data = df.drop("entity_id")
+    args = arguments(__doc__).parse_args()
+    data, truth = synthetic(args.rows, args.seed)
     normalised = crmdedup.infer_settings(data)
     no_phonetic = normalised.with_(
         blocking_rules=tuple(

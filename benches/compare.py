@@ -16,7 +16,6 @@ Peers are optional (``pip install '.[bench]'``); systems that are not installed 
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
 import io
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from _common import add_worker_arguments, arguments, write_results
 
 SYSTEMS = ("crmdedup", "splink", "recordlinkage", "dedupe", "rapidfuzz")
 REQUIRES = {
@@ -506,16 +506,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser = arguments(__doc__)
     parser.add_argument("--systems", default="all", help="comma-separated names, or 'all'")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per system")
     parser.add_argument("--max-rss-mb", type=float, help="kill a system above this RSS (MB)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    add_worker_arguments(parser)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.data, args.out, args.seed)
@@ -544,8 +539,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_system(system, data_path, truth, args.seed, args.timeout, args.max_rss_mb)
             )
     print_table(results)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=str))
+    write_results(results, args.json)
     return 0
 
 

@@ -19,7 +19,6 @@ nothing of crmdedup, so defaults cannot be tuned to their vocabularies.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ import crmdedup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import arguments
 from quality import gen_persons
 
 try:
@@ -188,9 +188,8 @@ def run(scale: float = 1.0, seed: int = 0, only: str | None = None) -> list[Scor
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = arguments(__doc__, rows=False)
     ap.add_argument("--scale", type=float, default=1.0, help="size factor of every dataset")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", help="run datasets whose name contains this")
     args = ap.parse_args()
     scores = run(args.scale, args.seed, args.only)

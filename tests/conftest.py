@@ -1,7 +1,25 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
+
+import crmdedup
+
+
+@pytest.fixture(scope="session")
+def sample() -> pl.DataFrame:
+    """The embedded sample of contacts, without its ground truth."""
+    return crmdedup.datasets.load_sample().drop("entity_id")
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory: pytest.TempPathFactory, sample: pl.DataFrame) -> Path:
+    """The sample written as a CSV file (do not write next to it)."""
+    path = tmp_path_factory.mktemp("in") / "contacts.csv"
+    sample.write_csv(path)
+    return path
 
 
 @pytest.fixture

@@ -12,29 +12,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 import crmdedup
-from crmdedup.cli import main
+from tests._helpers import run
 
 COMMANDS = ["dedupe", "merge", "explain", "review", "report", "demo", "init-config"]
 
 
-def run(*args: str | Path, input: str | None = None) -> Result:
-    runner = CliRunner(env={"NO_COLOR": "1"})
-    return runner.invoke(main, [str(a) for a in args], input=input)
-
-
 @pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return crmdedup.datasets.load_sample().drop("entity_id")
-
-
-@pytest.fixture(scope="module")
-def contacts(tmp_path_factory: pytest.TempPathFactory, sample: pl.DataFrame) -> Path:
-    path = tmp_path_factory.mktemp("in") / "contacts.csv"
-    sample.write_csv(path)
-    return path
+def contacts(sample_csv: Path) -> Path:
+    return sample_csv
 
 
 @pytest.fixture(scope="module")
@@ -100,18 +88,13 @@ def test_dedupe_with_config_from_init_config(contacts: Path, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
 
 
+def _merge(contacts: Path, rundir: Path, outdir: Path, *extra: str | Path) -> Result:
+    """``crmdedup merge`` of the run's clusters into ``outdir``."""
+    return run("merge", contacts, "--clusters", rundir / "clusters.parquet", "-o", outdir, *extra)
+
+
 def test_merge_with_optin_columns(rundir: Path, contacts: Path, tmp_path: Path) -> None:
-    result = run(
-        "merge",
-        contacts,
-        "--clusters",
-        rundir / "clusters.parquet",
-        "-o",
-        tmp_path,
-        "--optin",
-        "email_marketing=email_optin",
-        "--json",
-    )
+    result = _merge(contacts, rundir, tmp_path, "--optin", "email_marketing=email_optin", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     clusters = pl.read_parquet(rundir / "clusters.parquet")
@@ -136,12 +119,9 @@ def test_merge_with_consent_and_opposition_files(
     lists.write_text(
         "contact_point,purpose,listed_at,list_name\n+33600000000,sms_marketing,2024-01-01,bloctel\n"
     )
-    result = run(
-        "merge",
+    result = _merge(
         contacts,
-        "--clusters",
-        rundir / "clusters.parquet",
-        "-o",
+        rundir,
         tmp_path / "m",
         "--consents",
         events,

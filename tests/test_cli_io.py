@@ -7,11 +7,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
 
 from crmdedup._files import atomic_path, write_table
 from crmdedup._io import InputError, read_table, sniff_delimiter
-from crmdedup.cli import main
+from tests._helpers import run
 
 FRENCH = (
     "Identifiant;Prénom;Nom;Courriel;Téléphone;Code postal;Ville\n"
@@ -41,13 +40,15 @@ def test_latin1_export_deduplicates_end_to_end(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes(FRENCH.encode("cp1252"))
     out = tmp_path / "run"
-    result = CliRunner(env={"NO_COLOR": "1"}).invoke(
-        main, ["dedupe", str(path), "-o", str(out), "--json", "--quiet"]
-    )
+    result = run("dedupe", path, "-o", out, "--json", "--quiet")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows"] == 4
-    run = json.loads((out / "run.json").read_text())
-    assert (run["encoding"], run["delimiter"], run["id_column"]) == ("cp1252", ";", "Identifiant")
+    info = json.loads((out / "run.json").read_text())
+    assert (info["encoding"], info["delimiter"], info["id_column"]) == (
+        "cp1252",
+        ";",
+        "Identifiant",
+    )
     clusters = pl.read_parquet(out / "clusters.parquet")
     assert clusters["cluster_id"].to_list()[:2] == ["001", "001"]
 
@@ -82,7 +83,7 @@ def test_explicit_delimiter_and_encoding(tmp_path: Path) -> None:
 def test_spreadsheets_are_refused_with_a_hint(tmp_path: Path) -> None:
     path = tmp_path / "contacts.xlsx"
     path.write_bytes(b"PK\x03\x04")
-    result = CliRunner(env={"NO_COLOR": "1"}).invoke(main, ["dedupe", str(path)])
+    result = run("dedupe", path)
     assert result.exit_code == 2
     assert "`" in result.stderr and "spreadsheet" in result.stderr and "hint:" in result.stderr
 
@@ -90,7 +91,7 @@ def test_spreadsheets_are_refused_with_a_hint(tmp_path: Path) -> None:
 def test_ragged_csv_is_a_data_error(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
     path.write_text("id,email\n1,a@x.fr\n2,b@y.fr,extra,fields\n")
-    result = CliRunner(env={"NO_COLOR": "1"}).invoke(main, ["dedupe", str(path), "--quiet"])
+    result = run("dedupe", path, "--quiet")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: `") and "ragged.csv" in result.stderr
 

@@ -9,21 +9,11 @@ from typing import Any
 
 import polars as pl
 import pytest
-from click.testing import CliRunner, Result
 
 import crmdedup
-from crmdedup.cli import main
 from crmdedup.cli._rundir import RUN_FORMAT, Run
 from crmdedup.errors import CrmdedupError, SchemaError
-
-
-def run(*args: str | Path, input: str | None = None) -> Result:
-    return CliRunner(env={"NO_COLOR": "1"}).invoke(main, [str(a) for a in args], input=input)
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return crmdedup.datasets.load_sample().drop("entity_id")
+from tests._helpers import run
 
 
 @pytest.fixture(scope="module")

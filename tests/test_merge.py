@@ -14,23 +14,13 @@ from hypothesis import strategies as st
 from crmdedup.consent import canonical_contact_point, consents_from_columns
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
 from crmdedup.merge import MergePolicy, MergeResult, merge
+from tests._helpers import EVENT_SCHEMA
 
 EM = "email_marketing"
 
 
 def _events(*rows: tuple[object, ...]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows,
-        schema={
-            "record_id": pl.Int64,
-            "purpose": pl.String,
-            "status": pl.String,
-            "recorded_at": pl.Datetime("us"),
-            "source": pl.String,
-            "proof": pl.String,
-        },
-        orient="row",
-    )
+    return pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from crmdedup.consent import canonical_contact_point
 from crmdedup.merge import MergeResult, merge
+from tests._helpers import EVENT_SCHEMA
 
 PURPOSES = {"email_marketing": "email", "sms_marketing": "phone", "profiling": None}
 EMAILS = ["a@x.fr", " A@X.fr", "b@y.fr", "c@z.fr", None]
@@ -89,15 +90,7 @@ def cases(draw: st.DrawFn) -> Case:
         )
     events = pl.DataFrame(
         event_rows,
-        schema={
-            "record_id": pl.Int64,
-            "purpose": pl.String,
-            "status": pl.String,
-            "recorded_at": pl.Datetime("us"),
-            "source": pl.String,
-            "proof": pl.String,
-            "contact_point": pl.String,
-        },
+        schema={**EVENT_SCHEMA, "contact_point": pl.String},
     )
     listed = draw(st.lists(st.sampled_from([e for e in EMAILS + PHONES if e]), max_size=2))
     oppositions = pl.DataFrame(

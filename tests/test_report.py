@@ -12,11 +12,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
 
 import crmdedup
-from crmdedup.cli import main
 from crmdedup.report import ReportOptions, SobrietyFactors, compute_stats, render_html
+from tests._helpers import run
 
 CHARTS = [
     "cluster-sizes",
@@ -116,7 +115,7 @@ def chromium() -> str | None:
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "demo"
-    result = CliRunner(env={"NO_COLOR": "1"}).invoke(main, ["demo", "-o", str(out), "--quiet"])
+    result = run("demo", "-o", out, "--quiet")
     assert result.exit_code == 0, result.output
     return out / "report.html"
 
@@ -168,29 +167,24 @@ def test_report_renders_in_headless_chromium(report_file: Path, tmp_path: Path) 
 
 def test_report_command_options(report_file: Path, tmp_path: Path) -> None:
     target = tmp_path / "custom.html"
-    result = CliRunner(env={"NO_COLOR": "1"}).invoke(
-        main,
-        [
-            "report",
-            str(report_file.parent),
-            "-o",
-            str(target),
-            "--retention-years",
-            "1",
-            "--email-g-co2e",
-            "0.3",
-            "--activity-column",
-            "updated_at",
-            "--title",
-            "Q3 clean-up",
-        ],
+    result = run(
+        "report",
+        report_file.parent,
+        "-o",
+        target,
+        "--retention-years",
+        "1",
+        "--email-g-co2e",
+        "0.3",
+        "--activity-column",
+        "updated_at",
+        "--title",
+        "Q3 clean-up",
     )
     assert result.exit_code == 0, result.output
     page = target.read_text(encoding="utf-8")
     assert "Q3 clean-up" in page and "0.3 g CO2e per email" in page and "updated_at" in page
-    bad = CliRunner(env={"NO_COLOR": "1"}).invoke(
-        main, ["report", str(report_file.parent), "--activity-column", "nope"]
-    )
+    bad = run("report", report_file.parent, "--activity-column", "nope")
     assert bad.exit_code == 2 and "`nope`" in bad.stderr
     # The run records the version that made it, the engine's own.
     run_info = json.loads((report_file.parent / "run.json").read_text())

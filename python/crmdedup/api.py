@@ -185,6 +185,47 @@ def _check_call(
             check_ids(frame, id_column, table=name)
 
 
+def _run(
+    cls: type[_R],
+    tables: dict[str, pl.DataFrame],
+    settings: Settings | str | os.PathLike[str] | None,
+    *,
+    id_column: str | None,
+    threads: int | None,
+    progress: ProgressCallback | None,
+    model: Model | None,
+) -> _R:
+    """The body of :func:`dedupe` (one table) and :func:`link` (left and right).
+
+    Settings are inferred from the first table when not given; the arguments are checked
+    before the engine sees them.
+    """
+    frames = list(tables.values())
+    resolved = _settings_for(frames[0], settings)
+    id_col = id_column if id_column is not None else resolved.id_column
+    link = len(frames) == 2
+    _check_call(
+        resolved,
+        tables,
+        id_column=id_col,
+        threads=threads,
+        progress=progress,
+        model=model,
+        link=link,
+    )
+    options: dict[str, Any] = {
+        "id_column": id_col,
+        "model_json": model.to_json() if model is not None else None,
+        "threads": threads,
+        "progress": progress,
+    }
+    if link:
+        run = _core.link(frames[0], frames[1], resolved.to_json(), **options)
+    else:
+        run = _core.dedupe(frames[0], resolved.to_json(), **options)
+    return _result(cls, run, resolved, id_col)
+
+
 def _check_output_names(settings: Settings, id_column: str | None, *, link: bool) -> None:
     """Refuse an id column whose output columns would collide with the others."""
     ident = id_column if id_column is not None else "row_id"
@@ -263,27 +304,16 @@ def dedupe(
     >>> dedupe(df, id_column="id").clusters["cluster_id"].to_list()
     ['a', 'a', 'c']
     """
-    frame = to_engine(data)
-    resolved = _settings_for(frame, settings)
-    id_col = id_column if id_column is not None else resolved.id_column
-    _check_call(
-        resolved,
-        {"data": frame},
-        id_column=id_col,
+    tables = {"data": to_engine(data)}
+    return _run(
+        DedupeResult,
+        tables,
+        settings,
+        id_column=id_column,
         threads=threads,
         progress=progress,
         model=model,
-        link=False,
     )
-    run = _core.dedupe(
-        frame,
-        resolved.to_json(),
-        id_column=id_col,
-        model_json=model.to_json() if model is not None else None,
-        threads=threads,
-        progress=progress,
-    )
-    return _result(DedupeResult, run, resolved, id_col)
 
 
 def link(
@@ -312,29 +342,16 @@ def link(
     >>> link(l, r, id_column="id").pairs.select("id_l", "id_r").rows()
     [(1, 1)]
     """
-    lf = to_engine(left, name="left")
-    rf = to_engine(right, name="right")
-    resolved = _settings_for(lf, settings)
-    id_col = id_column if id_column is not None else resolved.id_column
-    _check_call(
-        resolved,
-        {"left": lf, "right": rf},
-        id_column=id_col,
+    tables = {"left": to_engine(left, name="left"), "right": to_engine(right, name="right")}
+    return _run(
+        LinkResult,
+        tables,
+        settings,
+        id_column=id_column,
         threads=threads,
         progress=progress,
         model=model,
-        link=True,
     )
-    run = _core.link(
-        lf,
-        rf,
-        resolved.to_json(),
-        id_column=id_col,
-        model_json=model.to_json() if model is not None else None,
-        threads=threads,
-        progress=progress,
-    )
-    return _result(LinkResult, run, resolved, id_col)
 
 
 def infer_settings(data: TableLike) -> Settings:

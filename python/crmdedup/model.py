@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from crmdedup import _core
+from crmdedup._textfile import read_text
 from crmdedup.errors import ConfigError
 
 __all__ = ["Model"]
@@ -97,11 +98,7 @@ class Model:
         """
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"model file `{p}` does not exist") from None
-        except IsADirectoryError:
-            raise ConfigError(f"model file `{p}` is a directory, expected a JSON file") from None
+            text = read_text(p, what="model file", expected="a JSON file")
         except UnicodeDecodeError:
             raise ConfigError(f"model file `{p}` is not a crmdedup model: not UTF-8 text") from None
         except OSError as e:

@@ -7,14 +7,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-import crmdedup
-from crmdedup.cli import main
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner(env={"NO_COLOR": "1"}).invoke(main, [str(a) for a in args])
+from tests._helpers import run
 
 
 def assert_error(result: Result, *needles: str) -> None:
@@ -28,10 +23,8 @@ def assert_error(result: Result, *needles: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def contacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("in") / "contacts.csv"
-    crmdedup.datasets.load_sample().drop("entity_id").write_csv(path)
-    return path
+def contacts(sample_csv: Path) -> Path:
+    return sample_csv
 
 
 @pytest.fixture(scope="module")

@@ -29,15 +29,24 @@ from crmdedup.errors import CrmdedupError, InputWarning
 __all__ = [
     "FiniteRange",
     "Group",
+    "amount_option",
     "cell",
     "common_options",
+    "config_option",
+    "count_option",
     "emit_json",
     "error_lines",
     "flag",
+    "format_option",
+    "id_column_option",
     "input_argument",
     "no_color",
+    "outcome",
+    "outdir_option",
+    "path_option",
     "print_summary",
     "read_options",
+    "run_argument",
     "say",
     "stderr_console",
     "stdout_console",
@@ -237,6 +246,9 @@ class FiniteRange(click.FloatRange):
 # -- shared options and output ---------------------------------------------------------------
 
 input_argument = click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+run_argument = click.argument("outdir", type=click.Path(path_type=Path))
+"""The run directory a command reads (``review``, ``report``)."""
+
 _READ_OPTIONS = (
     click.option("--encoding", help="Text encoding of INPUT (detected when left out)."),
     click.option("--delimiter", help="Field separator of INPUT (detected when left out)."),
@@ -250,14 +262,88 @@ def read_options(f: F) -> F:
     return f
 
 
+def _shown_default(default: object) -> dict[str, Any]:
+    """The ``default`` of an option and showing it in the help, when there is one."""
+    return {} if default is None else {"default": default, "show_default": True}
+
+
+def path_option(
+    *decls: str, help: str, default: Path | None = None, required: bool = False
+) -> Callable[[F], F]:
+    """An option naming a file or directory; a given ``default`` is shown in the help."""
+    return click.option(
+        *decls,
+        type=click.Path(path_type=Path),
+        required=required,
+        help=help,
+        **_shown_default(default),
+    )
+
+
+def outdir_option(
+    *, default: Path | None = None, help: str = "Directory for the outputs."
+) -> Callable[[F], F]:
+    """``-o/--outdir``, the directory a command writes into."""
+    return path_option("-o", "--outdir", default=default, help=help)
+
+
+def config_option(help: str) -> Callable[[F], F]:
+    """``--config``, the settings TOML to use."""
+    return path_option("--config", help=help)
+
+
+def id_column_option(help: str = "Column of unique record ids.") -> Callable[[F], F]:
+    """``--id-column``, the column of unique record ids."""
+    return click.option("--id-column", help=help)
+
+
+def format_option(*, help: str, default: str | None = None) -> Callable[[F], F]:
+    """``--format`` (passed as ``fmt``), the format of the tables written: Parquet or CSV."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["parquet", "csv"]),
+        help=help,
+        **_shown_default(default),
+    )
+
+
+def count_option(name: str, *, minimum: int, default: int, help: str) -> Callable[[F], F]:
+    """An option taking a whole number >= ``minimum``, with a default shown in the help."""
+    return click.option(
+        name, type=click.IntRange(min=minimum), help=help, **_shown_default(default)
+    )
+
+
+def amount_option(name: str, *, default: float, help: str) -> Callable[[F], F]:
+    """An option taking a finite number >= 0, with a default shown in the help."""
+    return click.option(
+        name, type=FiniteRange(min=0), default=default, show_default=True, help=help
+    )
+
+
 def cell(value: Any) -> str:
     """A table cell: a dash for a missing value."""
     return "—" if value is None else str(value)
 
 
-def print_summary(title: str, rows: dict[str, Any], outdir: Path) -> None:
-    """The summary table of a command, and where its outputs are; silent with --quiet/--json."""
-    if flag("quiet") or flag("json"):
+def outcome(data: dict[str, Any], message: str) -> None:
+    """What a command did: ``data`` as JSON with ``--json``, else ``message`` (unless --quiet)."""
+    if flag("json"):
+        emit_json(data)
+    else:
+        say(message)
+
+
+def print_summary(title: str, rows: dict[str, Any], outdir: Path, *, data: dict[str, Any]) -> None:
+    """The summary of a command: ``data`` as JSON with --json, else a table of ``rows``.
+
+    The table ends with where the outputs are; nothing is printed with --quiet.
+    """
+    if flag("json"):
+        emit_json(data)
+        return
+    if flag("quiet"):
         return
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what")

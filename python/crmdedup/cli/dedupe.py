@@ -16,10 +16,14 @@ from crmdedup._io import read_table
 from crmdedup.api import MAX_THREADS
 from crmdedup.cli._common import (
     FiniteRange,
+    amount_option,
     common_options,
-    emit_json,
-    flag,
+    config_option,
+    format_option,
+    id_column_option,
     input_argument,
+    outdir_option,
+    path_option,
     print_summary,
     read_options,
     say,
@@ -81,14 +85,14 @@ def run_dedupe(
     input_path: Path,
     outdir: Path,
     *,
-    config: Path | None,
-    id_column: str | None,
-    threshold: float | None,
-    fmt: OutputFormat,
-    decisions_path: Path | None,
-    threads: int | None,
-    encoding: str | None,
-    delimiter: str | None,
+    config: Path | None = None,
+    id_column: str | None = None,
+    threshold: float | None = None,
+    fmt: OutputFormat = "parquet",
+    decisions_path: Path | None = None,
+    threads: int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
     review_band: float = REVIEW_BAND,
 ) -> dict[str, Any]:
     """Deduplicate ``input_path`` into the run directory ``outdir``; return its ``run.json``."""
@@ -161,43 +165,25 @@ def run_dedupe(
 
 @click.command()
 @input_argument
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(path_type=Path),
-    default=Path("crmdedup-out"),
-    show_default=True,
-    help="Directory for the outputs.",
+@outdir_option(default=Path("crmdedup-out"))
+@config_option(
+    "Settings TOML (see `crmdedup init-config`); inferred from column names when left out."
 )
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path),
-    help="Settings TOML (see `crmdedup init-config`); inferred from column names when left out.",
-)
-@click.option("--id-column", help="Column of unique record ids.")
+@id_column_option()
 @click.option(
     "--threshold",
     type=FiniteRange(0, 1, min_open=True, max_open=True),
     help="Match probability above which two records are the same person.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["parquet", "csv"]),
-    default="parquet",
-    show_default=True,
-    help="Format of the clusters and pairs files.",
-)
-@click.option(
+@format_option(default="parquet", help="Format of the clusters and pairs files.")
+@path_option(
     "--decisions",
-    type=click.Path(path_type=Path),
+    "decisions_path",
     help=f"Review decisions to honour [default: OUTDIR/{DECISIONS_FILE}].",
 )
-@click.option(
+@amount_option(
     "--review-band",
-    type=FiniteRange(min=0),
     default=REVIEW_BAND,
-    show_default=True,
     help="Also keep the pairs scored up to this many bits below the threshold, for "
     "`crmdedup review` and `crmdedup explain --run` (0: none; costs a second scoring pass).",
 )
@@ -206,39 +192,13 @@ def run_dedupe(
 )
 @read_options
 @common_options
-def dedupe(
-    input_path: Path,
-    outdir: Path,
-    config: Path | None,
-    id_column: str | None,
-    threshold: float | None,
-    fmt: OutputFormat,
-    decisions: Path | None,
-    review_band: float,
-    threads: int | None,
-    encoding: str | None,
-    delimiter: str | None,
-) -> None:
+def dedupe(input_path: Path, outdir: Path, **options: Any) -> None:
     """Find duplicate contacts in INPUT (CSV, TSV or Parquet).
 
     Writes clusters, matched pairs, the candidate pairs just below the threshold, the fitted
     model, the settings used and a run summary (run.json) into OUTDIR.
     """
-    run = run_dedupe(
-        input_path,
-        outdir,
-        config=config,
-        id_column=id_column,
-        threshold=threshold,
-        fmt=fmt,
-        decisions_path=decisions,
-        threads=threads,
-        encoding=encoding,
-        delimiter=delimiter,
-        review_band=review_band,
-    )
-    if flag("json"):
-        emit_json({"outdir": str(outdir), **run["summary"], "decisions": run["decisions"]})
+    run = run_dedupe(input_path, outdir, **options)
     if run["column_roles"]:
         say("columns, as inferred (pass --config to choose; see `crmdedup init-config`):")
         for r in run["column_roles"]:
@@ -246,4 +206,9 @@ def dedupe(
             say(f"  {r['column']}: {r['role'] or '-'}{used}: {r['reason']}")
         for note in run["inference_notes"]:
             say(f"  {note}")
-    print_summary(f"crmdedup dedupe {input_path.name}", run["summary"], outdir)
+    print_summary(
+        f"crmdedup dedupe {input_path.name}",
+        run["summary"],
+        outdir,
+        data={"outdir": str(outdir), **run["summary"], "decisions": run["decisions"]},
+    )

@@ -10,7 +10,14 @@ import polars as pl
 from rich.table import Table
 
 from crmdedup._files import write_table
-from crmdedup.cli._common import cell, common_options, emit_json, flag, stdout_console
+from crmdedup.cli._common import (
+    cell,
+    common_options,
+    emit_json,
+    flag,
+    outdir_option,
+    stdout_console,
+)
 from crmdedup.cli._rundir import Run
 from crmdedup.cli.dedupe import run_dedupe
 from crmdedup.cli.merge import run_merge
@@ -20,14 +27,7 @@ __all__ = ["demo"]
 
 
 @click.command()
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(path_type=Path),
-    default=Path("crmdedup-demo"),
-    show_default=True,
-    help="Directory for the outputs.",
-)
+@outdir_option(default=Path("crmdedup-demo"))
 @common_options
 def demo(outdir: Path) -> None:
     """Deduplicate, merge and report on the embedded sample of contacts."""
@@ -38,28 +38,14 @@ def demo(outdir: Path) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     contacts = outdir / "contacts.csv"
     write_table(sample, contacts)
-    info = run_dedupe(
-        contacts,
-        outdir,
-        config=None,
-        id_column="record_id",
-        threshold=None,
-        fmt="parquet",
-        decisions_path=None,
-        threads=None,
-        encoding=None,
-        delimiter=None,
-    )
+    info = run_dedupe(contacts, outdir, id_column="record_id")
     run = Run.open(outdir)
     merged = run_merge(
         contacts,
         run.path("clusters"),
-        consents=None,
-        oppositions=None,
         optin=("email_marketing=email_optin", "sms_marketing=sms_optin"),
         outdir=outdir,
         id_column="record_id",
-        fmt=None,
     )
     html_path = outdir / "report.html"
     # The sample's dates are fixed; count retention back from the sample's reference date.

@@ -13,10 +13,13 @@ from crmdedup._io import read_table
 from crmdedup.cli._common import (
     cell,
     common_options,
+    config_option,
     emit_json,
     error_lines,
     flag,
+    id_column_option,
     input_argument,
+    path_option,
     read_options,
     stdout_console,
 )
@@ -163,18 +166,13 @@ def explain_from_run(run: Run, a: Any, b: Any) -> pl.DataFrame | None:
 @input_argument
 @click.argument("id_a")
 @click.argument("id_b")
-@click.option(
+@path_option(
     "--run",
     "run_dir",
-    type=click.Path(path_type=Path),
     help="Run directory: show the explanation stored by `crmdedup dedupe` (nothing is rescored).",
 )
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path),
-    help="Settings TOML (without --run; inferred from column names when left out).",
-)
-@click.option("--id-column", help="Column of unique record ids.")
+@config_option("Settings TOML (without --run; inferred from column names when left out).")
+@id_column_option()
 @read_options
 @common_options
 def explain(

@@ -8,7 +8,13 @@ import click
 
 from crmdedup._files import atomic_write_text, check_writable_file
 from crmdedup._io import read_table
-from crmdedup.cli._common import common_options, emit_json, flag, input_argument, read_options, say
+from crmdedup.cli._common import (
+    common_options,
+    input_argument,
+    outcome,
+    path_option,
+    read_options,
+)
 from crmdedup.cli._inputs import settings_for
 from crmdedup.errors import CrmdedupError
 
@@ -51,14 +57,7 @@ def _commented(toml_text: str, source: Path) -> str:
 
 @click.command("init-config")
 @input_argument
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    default=Path("settings.toml"),
-    show_default=True,
-    help="Settings file to write.",
-)
+@path_option("-o", "--output", default=Path("settings.toml"), help="Settings file to write.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @read_options
 @common_options
@@ -72,13 +71,11 @@ def init_config(
     if output.exists() and not force:
         raise CrmdedupError(f"`{output}` already exists\nhint: pass --force to overwrite it")
     atomic_write_text(output, _commented(settings.to_toml(), input_path))
-    if flag("json"):
-        emit_json(
-            {
-                "output": str(output),
-                "comparisons": [c.name for c in settings.comparisons],
-                "id_column": settings.id_column,
-            }
-        )
-    else:
-        say(f"settings for {len(settings.comparisons)} columns written to {output}")
+    outcome(
+        {
+            "output": str(output),
+            "comparisons": [c.name for c in settings.comparisons],
+            "id_column": settings.id_column,
+        },
+        f"settings for {len(settings.comparisons)} columns written to {output}",
+    )

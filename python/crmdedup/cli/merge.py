@@ -11,9 +11,11 @@ import polars as pl
 from crmdedup._io import read_table
 from crmdedup.cli._common import (
     common_options,
-    emit_json,
-    flag,
+    format_option,
+    id_column_option,
     input_argument,
+    outdir_option,
+    path_option,
     print_summary,
     read_options,
 )
@@ -39,12 +41,12 @@ def run_merge(
     input_path: Path,
     clusters_path: Path,
     *,
-    consents: Path | None,
-    oppositions: Path | None,
-    optin: tuple[str, ...],
-    outdir: Path | None,
-    id_column: str | None,
-    fmt: str | None,
+    consents: Path | None = None,
+    oppositions: Path | None = None,
+    optin: tuple[str, ...] = (),
+    outdir: Path | None = None,
+    id_column: str | None = None,
+    fmt: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> dict[str, Any]:
@@ -101,21 +103,18 @@ def run_merge(
 
 @click.command()
 @input_argument
-@click.option(
+@path_option(
     "--clusters",
     "clusters_path",
     required=True,
-    type=click.Path(path_type=Path),
     help="Clusters file written by `crmdedup dedupe`.",
 )
-@click.option(
+@path_option(
     "--consents",
-    type=click.Path(path_type=Path),
     help="Consent events: record_id, purpose, status, recorded_at[, source, proof].",
 )
-@click.option(
+@path_option(
     "--oppositions",
-    type=click.Path(path_type=Path),
     help="Opposition lists: contact_point, purpose, listed_at, list_name.",
 )
 @click.option(
@@ -125,50 +124,20 @@ def run_merge(
     help="Read consent from an opt-in flag column of INPUT (with COLUMN_at), e.g. "
     "email_marketing=email_optin. Repeatable.",
 )
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(path_type=Path),
-    help="Directory for the outputs [default: the clusters file's directory].",
-)
-@click.option("--id-column", help="Column of unique record ids [default: from run.json].")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["parquet", "csv"]),
-    help="Output format [default: that of the clusters file].",
-)
+@outdir_option(help="Directory for the outputs [default: the clusters file's directory].")
+@id_column_option("Column of unique record ids [default: from run.json].")
+@format_option(help="Output format [default: that of the clusters file].")
 @read_options
 @common_options
-def merge(
-    input_path: Path,
-    clusters_path: Path,
-    consents: Path | None,
-    oppositions: Path | None,
-    optin: tuple[str, ...],
-    outdir: Path | None,
-    id_column: str | None,
-    fmt: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-) -> None:
+def merge(input_path: Path, clusters_path: Path, **options: Any) -> None:
     """Merge each cluster of INPUT into a golden record, keeping consent lawful.
 
     Writes golden records, lineage, provenance, the consent ledger and consent conflicts.
     """
-    summary = run_merge(
-        input_path,
-        clusters_path,
-        consents=consents,
-        oppositions=oppositions,
-        optin=optin,
-        outdir=outdir,
-        id_column=id_column,
-        fmt=fmt,
-        encoding=encoding,
-        delimiter=delimiter,
+    summary = run_merge(input_path, clusters_path, **options)
+    print_summary(
+        f"crmdedup merge {input_path.name}",
+        summary["counts"],
+        Path(summary["outdir"]),
+        data=summary,
     )
-    target = Path(summary["outdir"])
-    if flag("json"):
-        emit_json(summary)
-    print_summary(f"crmdedup merge {input_path.name}", summary["counts"], target)

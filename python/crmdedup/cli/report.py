@@ -10,7 +10,15 @@ import click
 
 from crmdedup._files import atomic_write_text, check_writable_file
 from crmdedup._io import read_table
-from crmdedup.cli._common import FiniteRange, common_options, emit_json, error_lines, flag, say
+from crmdedup.cli._common import (
+    amount_option,
+    common_options,
+    count_option,
+    error_lines,
+    outcome,
+    path_option,
+    run_argument,
+)
 from crmdedup.cli._rundir import Run
 from crmdedup.errors import SchemaError
 
@@ -18,18 +26,11 @@ __all__ = ["report", "run_report"]
 
 
 @click.command()
-@click.argument("outdir", type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="HTML file to write [default: OUTDIR/report.html].",
-)
-@click.option(
+@run_argument
+@path_option("-o", "--output", help="HTML file to write [default: OUTDIR/report.html].")
+@amount_option(
     "--retention-years",
-    type=FiniteRange(min=0),
     default=3.0,
-    show_default=True,
     help="Contacts without activity for this long are past retention.",
 )
 @click.option(
@@ -42,25 +43,16 @@ __all__ = ["report", "run_report"]
     type=click.DateTime(["%Y-%m-%d"]),
     help="Date to count retention back from [default: today].",
 )
-@click.option(
+@count_option(
     "--campaigns-per-year",
-    type=click.IntRange(min=0),
+    minimum=0,
     default=12,
-    show_default=True,
     help="Email campaigns sent to the whole base each year.",
 )
-@click.option(
-    "--email-g-co2e",
-    type=FiniteRange(min=0),
-    default=4.0,
-    show_default=True,
-    help="Estimated grams of CO2e per email.",
-)
-@click.option(
+@amount_option("--email-g-co2e", default=4.0, help="Estimated grams of CO2e per email.")
+@amount_option(
     "--storage-kg-co2e-per-gb-year",
-    type=FiniteRange(min=0),
     default=0.025,
-    show_default=True,
     help="Estimated kg of CO2e per GB stored for a year.",
 )
 @click.option("--title", default="crmdedup report", show_default=True, help="Page title.")
@@ -92,10 +84,7 @@ def report(
     )
     target = output or outdir / "report.html"
     stats = run_report(outdir, target, options, activity_column, source_column)
-    if flag("json"):
-        emit_json({"report": str(target), **stats})
-    else:
-        say(f"report written to {target}")
+    outcome({"report": str(target), **stats}, f"report written to {target}")
 
 
 _ACTIVITY = (

@@ -15,11 +15,14 @@ import polars as pl
 from rich.table import Table
 
 from crmdedup.cli._common import (
-    FiniteRange,
+    amount_option,
     cell,
     common_options,
+    count_option,
     emit_json,
     flag,
+    outcome,
+    run_argument,
     say,
     stdout_console,
 )
@@ -111,22 +114,14 @@ def _update_clusters(run: Run, decisions: pl.DataFrame) -> dict[str, int]:
 
 
 @click.command()
-@click.argument("outdir", type=click.Path(path_type=Path))
-@click.option(
+@run_argument
+@amount_option(
     "--band",
-    type=FiniteRange(min=0),
     default=3.0,
-    show_default=True,
     help="Show pairs whose match weight is within this many bits of the threshold "
     "(at most the run's --review-band below it).",
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="Pairs to review in this session.",
-)
+@count_option("--limit", minimum=1, default=20, help="Pairs to review in this session.")
 @click.option("--list", "list_only", is_flag=True, help="List the pairs without asking.")
 @common_options
 def review(outdir: Path, band: float, limit: int, list_only: bool) -> None:
@@ -183,10 +178,8 @@ def review(outdir: Path, band: float, limit: int, list_only: bool) -> None:
         **counts,
         "clusters": run.info["summary"]["clusters"],
     }
-    if flag("json"):
-        emit_json(summary)
-    else:
-        say(
-            f"{answered} decisions recorded in {decisions_path}; clusters updated "
-            f"({counts['must_link']} must-link, {counts['cannot_link']} cannot-link applied)"
-        )
+    outcome(
+        summary,
+        f"{answered} decisions recorded in {decisions_path}; clusters updated "
+        f"({counts['must_link']} must-link, {counts['cannot_link']} cannot-link applied)",
+    )

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crmdedup._textfile import read_text
 from crmdedup.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -21,11 +22,7 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The table in the TOML file at ``path``; a ConfigError naming the file when unreadable."""
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"settings file `{p}` does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"settings file `{p}` is a directory, expected a TOML file") from None
+        data = tomllib.loads(read_text(p, what="settings file", expected="a TOML file"))
     except PermissionError:
         raise ConfigError(f"settings file `{p}` cannot be read (permission denied)") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
