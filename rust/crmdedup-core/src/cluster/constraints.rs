@@ -93,6 +93,12 @@ impl Guard {
         self.uf.find(x)
     }
 
+    /// Whether any cannot-link pair constrains the unions.
+    #[must_use]
+    pub fn has_cannot_links(&self) -> bool {
+        !self.forbidden.is_empty()
+    }
+
     /// Size of the group holding `x`.
     pub fn size_of(&mut self, x: u32) -> u32 {
         self.uf.size_of(x)

@@ -29,9 +29,9 @@ pub struct Edge {
 
 /// Cluster `n` rows: returns, per row, the row that names its cluster (smallest `rank`).
 ///
-/// `guarded` joins two groups that both already hold several records only through a link of
-/// probability at least `guard`, or through a second link between them; a lone record may join
-/// a group through any link above the threshold.
+/// `guarded` joins two single records through any link, but a record to a group, or two
+/// groups, only through a link of probability at least `guard` or through a second link
+/// between them.
 #[must_use]
 pub fn cluster(
     n: usize,
@@ -48,7 +48,15 @@ pub fn cluster(
 }
 
 /// [`cluster`] honouring steward decisions: every must-link pair ends in one cluster, no
-/// cannot-link pair does (a union that would join one is refused, and the clustering goes on).
+/// cannot-link pair does.
+///
+/// 1. The scored links are clustered by `method`, every union that would join a cannot-link
+///    pair refused.
+/// 2. Each must-link then joins the clusters of its two records, as a steward's merge would: a
+///    confirmed link never breaks the links around it.
+/// 3. When such a merge would join a cannot-link pair, the clusters concerned are rebuilt
+///    together from their own links: must-links first, then the strongest link first, every
+///    union that would join a cannot-link pair refused.
 ///
 /// # Errors
 /// A [`Conflict`] when must-link pairs alone join a cannot-link pair.
@@ -60,10 +68,45 @@ pub fn cluster_with(
     guard: f64,
     constraints: &Constraints,
 ) -> Result<Vec<u32>, Conflict> {
-    let mut groups = Guard::new(n, constraints, rank)?;
+    // Checks the must-links against the cannot-links before anything else.
+    let with_must = Guard::new(n, constraints, rank)?;
+    if constraints.must_link.is_empty() {
+        let mut groups = with_must;
+        scored_links(&mut groups, edges, rank, method, guard);
+        return Ok(representatives(&mut groups, rank));
+    }
+    let cannot_only = Constraints {
+        must_link: Vec::new(),
+        cannot_link: constraints.cannot_link.clone(),
+    };
+    let mut groups = Guard::new(n, &cannot_only, rank)?;
+    scored_links(&mut groups, edges, rank, method, guard);
+    let mut must = constraints.must_link.clone();
+    must.sort_by_key(|&(a, b)| pair_key(rank, a, b));
+    let mut refused = Vec::new();
+    for &(a, b) in &must {
+        if groups.find(a) != groups.find(b) && !groups.union(a, b) {
+            refused.push((a, b));
+        }
+    }
+    let mut reps = representatives(&mut groups, rank);
+    if !refused.is_empty() {
+        rebuild(&mut reps, &refused, edges, rank, constraints)?;
+    }
+    Ok(reps)
+}
+
+/// Union the scored links into `groups` by `method`.
+fn scored_links(
+    groups: &mut Guard,
+    edges: &[Edge],
+    rank: &[u32],
+    method: ClusterMethod,
+    guard: f64,
+) {
     match method {
         // Without cannot-link pairs, components do not depend on the order of the unions.
-        ClusterMethod::ConnectedComponents if constraints.cannot_link.is_empty() => {
+        ClusterMethod::ConnectedComponents if !groups.has_cannot_links() => {
             for e in edges {
                 groups.union(e.a, e.b);
             }
@@ -73,17 +116,66 @@ pub fn cluster_with(
                 groups.union(e.a, e.b);
             }
         }
-        ClusterMethod::Guarded => guarded::guarded(&mut groups, &ordered(edges, rank), rank, guard),
+        ClusterMethod::Guarded => guarded::guarded(groups, &ordered(edges, rank), rank, guard),
     }
-    Ok(representatives(&mut groups, rank))
+}
+
+/// The id ranks of a pair, smaller first: an order of pairs that does not follow row positions.
+fn pair_key(rank: &[u32], a: u32, b: u32) -> (u32, u32) {
+    let (x, y) = (rank[a as usize], rank[b as usize]);
+    (x.min(y), x.max(y))
+}
+
+/// Rebuild, in `reps`, the clusters holding the ends of `refused` must-links (step 3 of
+/// [`cluster_with`]). The region is closed under must-links: a must-link that left it was
+/// either merged (both ends in one cluster) or refused (both ends in the region).
+fn rebuild(
+    reps: &mut [u32],
+    refused: &[(u32, u32)],
+    edges: &[Edge],
+    rank: &[u32],
+    constraints: &Constraints,
+) -> Result<(), Conflict> {
+    let touched: rustc_hash::FxHashSet<u32> = refused
+        .iter()
+        .flat_map(|&(a, b)| [reps[a as usize], reps[b as usize]])
+        .collect();
+    let region: Vec<u32> = (0..reps.len() as u32)
+        .filter(|&row| touched.contains(&reps[row as usize]))
+        .collect();
+    let mut local = vec![u32::MAX; reps.len()];
+    for (i, &row) in region.iter().enumerate() {
+        local[row as usize] = i as u32;
+    }
+    let inside = |&(a, b): &(u32, u32)| {
+        (local[a as usize] != u32::MAX && local[b as usize] != u32::MAX)
+            .then(|| (local[a as usize], local[b as usize]))
+    };
+    let decisions = Constraints {
+        must_link: constraints.must_link.iter().filter_map(inside).collect(),
+        cannot_link: constraints.cannot_link.iter().filter_map(inside).collect(),
+    };
+    let links: Vec<Edge> = edges
+        .iter()
+        .filter_map(|e| inside(&(e.a, e.b)).map(|(a, b)| Edge { a, b, p: e.p }))
+        .collect();
+    let local_rank: Vec<u32> = region.iter().map(|&row| rank[row as usize]).collect();
+    let mut groups = Guard::new(region.len(), &decisions, &local_rank)?;
+    for e in ordered(&links, &local_rank) {
+        groups.union(e.a, e.b);
+    }
+    for (i, rep) in representatives(&mut groups, &local_rank)
+        .into_iter()
+        .enumerate()
+    {
+        reps[region[i] as usize] = region[rep as usize];
+    }
+    Ok(())
 }
 
 /// `edges` by decreasing probability, then by the id ranks of their ends.
 fn ordered<'e>(edges: &'e [Edge], rank: &[u32]) -> Vec<&'e Edge> {
-    let key = |e: &Edge| {
-        let (x, y) = (rank[e.a as usize], rank[e.b as usize]);
-        (x.min(y), x.max(y))
-    };
+    let key = |e: &Edge| pair_key(rank, e.a, e.b);
     let mut order: Vec<&Edge> = edges.iter().collect();
     order.sort_by(|x, y| y.p.total_cmp(&x.p).then_with(|| key(x).cmp(&key(y))));
     order
@@ -163,7 +255,7 @@ mod tests {
     }
 
     #[test]
-    fn a_must_link_joins_two_singletons_and_counts_as_a_group() {
+    fn a_must_link_joins_two_singletons_after_the_scored_links() {
         let rank: Vec<u32> = (0..4).collect();
         let decisions = Constraints {
             must_link: rows(&[(3, 1)]),
@@ -173,10 +265,37 @@ mod tests {
             let reps = cluster_with(4, &[], &rank, method, 0.999, &decisions).unwrap();
             assert_eq!(reps, vec![0, 1, 2, 1], "{method:?}");
         }
-        // Guarded: {1, 3} is a group now, so one weak link to the group {0, 2} does not join.
+        // Guarded: 3's one weak link to the group {0, 2} does not join; then the must-link
+        // joins 1 and 3.
         let edges = [e(0, 2, 0.999), e(2, 3, 0.95)];
         let reps = cluster_with(4, &edges, &rank, ClusterMethod::Guarded, 0.99, &decisions);
         assert_eq!(reps.unwrap(), vec![0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn a_must_link_merges_the_clusters_of_its_ends() {
+        // Scored: {0, 1} and {2, 3}. The steward says 1 and 2 are one person: all four join,
+        // under the guard too (a confirmed link never breaks the links around it).
+        let rank: Vec<u32> = (0..4).collect();
+        let edges = [e(0, 1, 0.99), e(2, 3, 0.98)];
+        let must = Constraints {
+            must_link: rows(&[(1, 2)]),
+            cannot_link: Vec::new(),
+        };
+        for method in [ClusterMethod::ConnectedComponents, ClusterMethod::Guarded] {
+            let reps = cluster_with(4, &edges, &rank, method, 0.999, &must).unwrap();
+            assert_eq!(reps, vec![0, 0, 0, 0], "{method:?}");
+        }
+        // With 0 and 3 two people, the four are rebuilt from the must-link and the strongest
+        // link: {0, 1, 2}, and 3 alone (its link to 2 would join it with 0).
+        let both = Constraints {
+            must_link: rows(&[(1, 2)]),
+            cannot_link: rows(&[(0, 3)]),
+        };
+        for method in [ClusterMethod::ConnectedComponents, ClusterMethod::Guarded] {
+            let reps = cluster_with(4, &edges, &rank, method, 0.999, &both).unwrap();
+            assert_eq!(reps, vec![0, 0, 0, 3], "{method:?}");
+        }
     }
 
     #[test]
