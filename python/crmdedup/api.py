@@ -13,6 +13,7 @@ import polars as pl
 from crmdedup import _core
 from crmdedup._arrow import TableLike, to_engine, to_polars
 from crmdedup._ids import check_ids
+from crmdedup.cluster import decision_tables
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.model import Model
 from crmdedup.settings import Settings
@@ -194,6 +195,7 @@ def _run(
     threads: int | None,
     progress: ProgressCallback | None,
     model: Model | None,
+    decisions: Any,
 ) -> _R:
     """The body of :func:`dedupe` (one table) and :func:`link` (left and right).
 
@@ -219,6 +221,7 @@ def _run(
         "threads": threads,
         "progress": progress,
     }
+    options["must_link"], options["cannot_link"] = decision_tables(decisions)
     if link:
         run = _core.link(frames[0], frames[1], resolved.to_json(), **options)
     else:
@@ -256,6 +259,7 @@ def dedupe(
     threads: int | None = None,
     progress: ProgressCallback | None = None,
     model: Model | None = None,
+    decisions: TableLike | None = None,
 ) -> DedupeResult:
     """Find duplicate records in one table.
 
@@ -275,6 +279,12 @@ def dedupe(
         Optional ``progress(stage, done, total)`` callback.
     model
         A model from an earlier run; without one, a model is fitted on ``data`` (no labels).
+    decisions
+        Steward decisions honoured by the clustering itself: ``id_l``, ``id_r`` and
+        ``decision`` (``must_link``: the two records are one person, their clusters merge;
+        ``cannot_link``: never in one cluster), as written by ``crmdedup review``. Decisions
+        naming ids that are not in ``data`` are ignored. Must-links that alone would join a
+        cannot-link pair raise :class:`SchemaError`, naming both.
 
     Returns
     -------
@@ -313,6 +323,7 @@ def dedupe(
         threads=threads,
         progress=progress,
         model=model,
+        decisions=decisions,
     )
 
 
@@ -325,6 +336,7 @@ def link(
     threads: int | None = None,
     progress: ProgressCallback | None = None,
     model: Model | None = None,
+    decisions: TableLike | None = None,
 ) -> LinkResult:
     """Link two tables: pairs join a left record to a right record, never two of one side.
 
@@ -332,7 +344,8 @@ def link(
 
     Parameters are those of :func:`dedupe`; ``id_column`` names the id column of both tables
     (their ids must be of the same kind: both strings or both integers). With ``settings=None``
-    they are inferred from the left table's columns.
+    they are inferred from the left table's columns. In ``decisions``, ``id_l`` is a left id
+    and ``id_r`` a right id.
 
     Examples
     --------
@@ -351,6 +364,7 @@ def link(
         threads=threads,
         progress=progress,
         model=model,
+        decisions=decisions,
     )
 
 

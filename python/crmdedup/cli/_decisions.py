@@ -1,10 +1,9 @@
 """Review decisions of ``crmdedup review``: must-link and cannot-link pairs that later runs honour.
 
 A decisions file is a small CSV (``id_l``, ``id_r``, ``decision``, ``decided_at``, ``note``)
-written by ``crmdedup review``. :func:`apply_decisions` post-processes the clusters of a run:
-must-link pairs join their clusters, cannot-link pairs split theirs. Joins are computed for all
-clusters at once (label propagation over polars frames); only the few clusters holding a
-cannot-link pair are rebuilt one by one, strongest link first, never joining a forbidden pair.
+written by ``crmdedup review``. :func:`apply_decisions` clusters a run's pairs again with them,
+by the engine's clustering (:func:`crmdedup.cluster`): a must-link merges the clusters of its
+records, a cannot-link is a union the clustering refuses.
 """
 
 from __future__ import annotations
@@ -18,12 +17,14 @@ from typing import Any, Literal
 import polars as pl
 
 from crmdedup._files import atomic_write_text
+from crmdedup.cluster import cluster
 from crmdedup.errors import SchemaError
 
 __all__ = [
     "DECISIONS",
     "Decision",
     "apply_decisions",
+    "decision_counts",
     "empty_decisions",
     "load_decisions",
     "near_threshold",
@@ -133,87 +134,37 @@ def _typed(decisions: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
     ).drop_nulls(["id_l", "id_r"])
 
 
-def _components(edges: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
-    """Connected components of cluster labels: columns ``label`` and ``root`` (smallest label).
-
-    ``edges`` has ``a`` and ``b`` (labels); ``labels`` has every ``label``. Label propagation:
-    each step gives every label the smallest root among its neighbours, until nothing moves.
-    """
-    both = pl.concat([edges.select("a", "b"), edges.select(a="b", b="a")])
-    roots = labels.select("label", root=pl.col("label"))
-    while True:
-        step = (
-            both.join(roots, left_on="b", right_on="label")
-            .group_by("a")
-            .agg(pl.col("root").min().alias("nb"))
-        )
-        moved = roots.join(step, left_on="label", right_on="a", how="left").with_columns(
-            pl.min_horizontal("root", "nb").alias("new")
-        )
-        if moved.filter(pl.col("new") != pl.col("root")).height == 0:
-            return roots
-        # Jump to the root's root so chains collapse in a logarithmic number of steps.
-        roots = moved.select("label", root="new")
-        roots = roots.join(
-            roots.select(pl.col("label").alias("r"), pl.col("root").alias("rr")),
-            left_on="root",
-            right_on="r",
-        ).select("label", root=pl.min_horizontal("root", "rr"))
-
-
-def _split(
-    members: list[Any], edges: list[tuple[Any, Any, float]], forbidden: set[tuple[Any, Any]]
-) -> dict[Any, Any]:
-    """Rebuild one cluster strongest edge first, never joining a forbidden pair."""
-    parent = {m: m for m in members}
-    groups: dict[Any, set[Any]] = {m: {m} for m in members}
-
-    def find(x: Any) -> Any:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b, _ in sorted(edges, key=lambda e: -e[2]):
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            continue
-        if any((x, y) in forbidden or (y, x) in forbidden for x in groups[ra] for y in groups[rb]):
-            continue
-        if len(groups[ra]) < len(groups[rb]):
-            ra, rb = rb, ra
-        parent[rb] = ra
-        groups[ra] |= groups.pop(rb)
-    return {m: min(groups[find(m)]) for m in members}
-
-
 def apply_decisions(
     clusters: pl.DataFrame,
     pairs: pl.DataFrame,
     decisions: pl.DataFrame,
     *,
     id_column: str,
+    method: Literal["guarded", "connected_components"] = "guarded",
+    guard_probability: float = 0.999,
 ) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Honour review decisions on the clusters of a run.
+    """Cluster a run's pairs again with review decisions, by the engine's clustering.
 
     Parameters
     ----------
     clusters
-        The id column and ``cluster_id`` (as written by ``crmdedup dedupe``).
+        The id column and ``cluster_id`` (as written by ``crmdedup dedupe``): every record, and
+        the clustering the counts compare with.
     pairs
-        Matched pairs: ``<id>_l``, ``<id>_r``, ``match_probability``. Used to rebuild a cluster
-        that a cannot-link pair splits.
+        Matched pairs: ``<id>_l``, ``<id>_r``, ``match_probability``.
     decisions
         As read by :func:`load_decisions`. Ids that are not in ``clusters`` are ignored.
     id_column
         The id column.
+    method, guard_probability
+        The run's ``clustering`` and ``guard_probability``.
 
     Returns
     -------
     tuple[pl.DataFrame, dict[str, int]]
         The clusters (id column, ``cluster_id`` named after the smallest id, ``cluster_size``,
         input order kept) and counts: ``must_link``, ``cannot_link`` (decisions that applied)
-        and ``split_clusters``.
+        and ``split_clusters`` (clusters of ``clusters`` now spread over several).
 
     Examples
     --------
@@ -225,69 +176,62 @@ def apply_decisions(
     >>> out["cluster_id"].to_list(), counts["split_clusters"]
     (['a', 'b', 'b'], 1)
     """
-    dtype = clusters.schema[id_column]
-    ids = clusters.select(id_column, "cluster_id")
-    known = _typed(decisions, dtype)
-    known = known.join(ids.select(pl.col(id_column).alias("id_l")), on="id_l", how="semi").join(
-        ids.select(pl.col(id_column).alias("id_r")), on="id_r", how="semi"
+    known = _known(decisions, clusters, id_column)
+    out = cluster(
+        pairs,
+        clusters.select(id_column),
+        id_column=id_column,
+        method=method,
+        guard_probability=guard_probability,
+        decisions=known,
     )
-    must = known.filter(pl.col("decision") == "must_link")
-    cannot = known.filter(pl.col("decision") == "cannot_link")
-    counts = {"must_link": must.height, "cannot_link": cannot.height, "split_clusters": 0}
+    return out, _counts(known, clusters, out, id_column)
 
-    label_of = ids.rename({id_column: "id", "cluster_id": "label"})
-    # 1. must-link: join the clusters of both ends (all at once).
-    if must.height:
-        edges = (
-            must.join(label_of, left_on="id_l", right_on="id")
-            .join(label_of, left_on="id_r", right_on="id", suffix="_r")
-            .select(a="label", b="label_r")
-        )
-        roots = _components(edges, label_of.select("label").unique())
-        label_of = label_of.join(roots, on="label", how="left").select("id", label="root")
 
-    # 2. cannot-link: rebuild only the clusters that hold a forbidden pair.
-    violated = (
-        cannot.join(label_of, left_on="id_l", right_on="id")
-        .join(label_of, left_on="id_r", right_on="id", suffix="_r")
-        .filter(pl.col("label") == pl.col("label_r"))
+def decision_counts(result: Any, decisions: pl.DataFrame, *, id_column: str) -> dict[str, int]:
+    """The counts of :func:`apply_decisions` for a run that clustered with ``decisions``.
+
+    ``result`` is the :class:`~crmdedup.DedupeResult`; the clusters it is compared with are
+    those its pairs give without decisions.
+    """
+    known = _known(decisions, result.clusters, id_column)
+    if not known.height:
+        return {**{kind: 0 for kind in DECISIONS}, "split_clusters": 0}
+    plain = cluster(
+        result.pairs,
+        result.clusters.select(id_column),
+        id_column=id_column,
+        method=result.settings.clustering,
+        guard_probability=result.settings.guard_probability,
     )
-    if violated.height:
-        bad_labels = violated.get_column("label").unique()
-        counts["split_clusters"] = bad_labels.len()
-        affected = label_of.filter(pl.col("label").is_in(bad_labels.implode()))
-        left, right = f"{id_column}_l", f"{id_column}_r"
-        links = pl.concat(
-            [
-                pairs.select(a=left, b=right, p=pl.col("match_probability").cast(pl.Float64)),
-                must.select(a="id_l", b="id_r", p=pl.lit(math.inf)),
-            ]
-        )
-        inside = (
-            links.join(affected, left_on="a", right_on="id")
-            .join(affected, left_on="b", right_on="id", suffix="_b")
-            .filter(pl.col("label") == pl.col("label_b"))
-        )
-        forbidden = set(cannot.select("id_l", "id_r").iter_rows())
-        relabelled: list[tuple[Any, Any]] = []
-        for (label,), group in affected.group_by("label"):
-            edges_in = inside.filter(pl.col("label") == label).select("a", "b", "p").rows()
-            names = _split(group.get_column("id").to_list(), edges_in, forbidden)
-            relabelled.extend(names.items())
-        fixed = pl.DataFrame(relabelled, schema={"id": dtype, "new": dtype}, orient="row")
-        label_of = label_of.join(fixed, on="id", how="left").select(
-            "id", label=pl.coalesce("new", "label")
-        )
+    return _counts(known, plain, result.clusters, id_column)
 
-    # Name each cluster after its smallest id, in input order.
-    out = (
-        clusters.select(id_column)
-        .join(label_of, left_on=id_column, right_on="id", how="left", maintain_order="left")
-        .with_columns(pl.col(id_column).min().over("label").alias("cluster_id"))
-        .with_columns(pl.len().over("cluster_id").cast(pl.UInt32).alias("cluster_size"))
-        .select(id_column, "cluster_id", "cluster_size")
+
+def _known(decisions: pl.DataFrame, clusters: pl.DataFrame, id_column: str) -> pl.DataFrame:
+    """The decisions whose two ids are records of ``clusters``, typed like them."""
+    ids = clusters.get_column(id_column).implode()
+    return (
+        _typed(decisions, clusters.schema[id_column])
+        .filter(pl.col("id_l").is_in(ids) & pl.col("id_r").is_in(ids))
+        .select("id_l", "id_r", "decision")
     )
-    return out, counts
+
+
+def _counts(
+    known: pl.DataFrame, before: pl.DataFrame, after: pl.DataFrame, id_column: str
+) -> dict[str, int]:
+    """Decisions applied per kind, and clusters of ``before`` spread over several in ``after``."""
+    counts: dict[str, int] = {
+        kind: known.filter(pl.col("decision") == kind).height for kind in DECISIONS
+    }
+    spread = (
+        before.select(id_column, before="cluster_id")
+        .join(after.select(id_column, after="cluster_id"), on=id_column)
+        .group_by("before")
+        .agg(pl.col("after").n_unique())
+    )
+    counts["split_clusters"] = spread.filter(pl.col("after") > 1).height
+    return counts
 
 
 def near_threshold(
@@ -313,8 +257,10 @@ def near_threshold(
     left, right = f"{id_column}_l", f"{id_column}_r"
     out = pairs.filter((pl.col("match_weight") - centre).abs() <= band_bits)
     if decisions is not None and decisions.height:
+        # Ordered again once typed: the file orders them as text ("10" before "9").
         decided = _typed(decisions, pairs.schema[left]).select(
-            pl.col("id_l").alias(left), pl.col("id_r").alias(right)
+            pl.min_horizontal("id_l", "id_r").alias(left),
+            pl.max_horizontal("id_l", "id_r").alias(right),
         )
         ordered = out.with_columns(
             pl.min_horizontal(left, right).alias("__lo"),

@@ -28,7 +28,7 @@ from crmdedup.cli._common import (
     read_options,
     say,
 )
-from crmdedup.cli._decisions import apply_decisions, load_decisions
+from crmdedup.cli._decisions import decision_counts, load_decisions
 from crmdedup.cli._inputs import id_column as resolve_id_column
 from crmdedup.cli._inputs import settings_for
 from crmdedup.cli._progress import StageProgress
@@ -107,16 +107,18 @@ def run_dedupe(
             settings = settings.with_(threshold=threshold)
         id_col = resolve_id_column(frame, id_column, settings, input_path)
         settings = settings.with_(id_column=id_col)
+        decisions = load_decisions(decisions_path or outdir / DECISIONS_FILE)
         result = crmdedup.dedupe(
-            frame, settings, id_column=id_col, threads=threads, progress=progress
+            frame,
+            settings,
+            id_column=id_col,
+            threads=threads,
+            progress=progress,
+            decisions=decisions if decisions.height else None,
         )
         candidates = _candidates(frame, result, review_band, threads=threads, progress=progress)
         clusters = result.clusters
-        decisions_file = decisions_path or outdir / DECISIONS_FILE
-        decisions = load_decisions(decisions_file)
-        counts = {"must_link": 0, "cannot_link": 0, "split_clusters": 0}
-        if decisions.height:
-            clusters, counts = apply_decisions(clusters, result.pairs, decisions, id_column=id_col)
+        counts = decision_counts(result, decisions, id_column=id_col)
         with progress.step("writing"):
             stage.table("clusters", clusters, fmt)
             stage.table("pairs", result.pairs, fmt)

@@ -100,8 +100,14 @@ def _ask() -> str:
 
 def _update_clusters(run: Run, decisions: pl.DataFrame) -> dict[str, int]:
     """Honour the decisions on the run's clusters; rewrite them and run.json together."""
+    settings = run.settings()
     clusters, counts = apply_decisions(
-        run.read("clusters"), run.read("pairs"), decisions, id_column=run.id_column
+        run.read("clusters"),
+        run.read("pairs"),
+        decisions,
+        id_column=run.id_column,
+        method=settings.clustering,
+        guard_probability=settings.guard_probability,
     )
     info = run.info
     info["decisions"] |= counts
