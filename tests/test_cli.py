@@ -342,3 +342,32 @@ def test_ctrl_c_stops_promptly_and_leaves_no_partial_file(tmp_path: Path) -> Non
     assert "interrupted" in err and "Traceback" not in err
     assert not (out / "clusters.parquet").exists()
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_merge_reads_phones_in_the_region_given(tmp_path: Path) -> None:
+    contacts = tmp_path / "c.csv"
+    contacts.write_text(
+        "record_id,first_name,last_name,email,phone,sms_optin,sms_optin_at\n"
+        "1,Jan,Peeters,jan@x.be,0470 12 34 56,true,2024-01-01\n"
+        "2,Els,Maes,els@y.be,0471 99 88 77,true,2024-01-01\n",
+        encoding="utf-8",
+    )
+    lists = tmp_path / "opp.csv"
+    lists.write_text(
+        "contact_point,purpose,listed_at,list_name\n+32470123456,sms_marketing,2024-02-01,dncm\n",
+        encoding="utf-8",
+    )
+    assert run("dedupe", contacts, "-o", tmp_path / "run", "--quiet").exit_code == 0
+    common = ["--oppositions", lists, "--optin", "sms_marketing=sms_optin", "--format", "csv"]
+    clusters = tmp_path / "run" / "clusters.parquet"
+
+    def status(*extra: str) -> str:
+        out = tmp_path / f"m{len(extra)}"
+        result = run("merge", contacts, "--clusters", clusters, *common, "-o", out, *extra)
+        assert result.exit_code == 0, result.output
+        ledger = pl.read_csv(out / "consent.csv", schema_overrides={"record_id": pl.String})
+        return str(ledger.filter(pl.col("record_id") == "1")["status"].item())
+
+    # Read in France, 0470… is a French number and the Belgian opposition does not apply.
+    assert status() == "granted"
+    assert status("--region", "BE") == "opposed"

@@ -37,6 +37,18 @@ def _optin_purposes(optin: tuple[str, ...]) -> dict[str, str]:
     return purposes
 
 
+def _policy(run: Run | None, region: str | None, region_column: str | None) -> Any:
+    """The merge policy reading contact points in the region given, else the run's."""
+    import crmdedup
+
+    settings = run.settings() if run is not None else None
+    if region is None:
+        region = settings.default_region if settings is not None else "FR"
+    if region_column is None and settings is not None:
+        region_column = settings.region_column
+    return crmdedup.MergePolicy(default_region=region, region_column=region_column)
+
+
 def run_merge(
     input_path: Path,
     clusters_path: Path,
@@ -49,8 +61,15 @@ def run_merge(
     fmt: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    region: str | None = None,
+    region_column: str | None = None,
 ) -> dict[str, Any]:
-    """Merge the clusters of ``clusters_path``; return the summary written to ``merge.json``."""
+    """Merge the clusters of ``clusters_path``; return the summary written to ``merge.json``.
+
+    Phones and other contact points are read in ``region`` (default: the run's
+    ``default_region`` when the clusters come from a run directory, else FR), or per record in
+    ``region_column`` (default: the run's).
+    """
     import crmdedup
 
     target = outdir or clusters_path.parent
@@ -82,9 +101,15 @@ def run_merge(
                 events = derived
         if events is not None and "record_id" in events.columns:
             events = events.with_columns(pl.col("record_id").cast(frame.schema[id_col]))
+        policy = _policy(run, region, region_column)
         with progress.step("merging"):
             result = crmdedup.merge(
-                frame, clusters, id_column=id_col, consents=events, oppositions=lists
+                frame,
+                clusters,
+                id_column=id_col,
+                consents=events,
+                oppositions=lists,
+                policy=policy,
             )
         out_fmt = fmt or ("csv" if clusters_path.suffix.lower() == ".csv" else "parquet")
         with progress.step("writing"):
@@ -123,6 +148,15 @@ def run_merge(
     metavar="PURPOSE=COLUMN",
     help="Read consent from an opt-in flag column of INPUT (with COLUMN_at), e.g. "
     "email_marketing=email_optin. Repeatable.",
+)
+@click.option(
+    "--region",
+    help="Country (ISO code) of phone numbers written without a country code "
+    "[default: the run's default_region, else FR].",
+)
+@click.option(
+    "--region-column",
+    help="Column of INPUT holding each record's country [default: the run's region_column].",
 )
 @outdir_option(help="Directory for the outputs [default: the clusters file's directory].")
 @id_column_option("Column of unique record ids [default: from run.json].")

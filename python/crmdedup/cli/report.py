@@ -142,6 +142,7 @@ def run_report(
         roles = _roles(run, records, activity_column, source_column)
     else:
         error_lines(f"input `{run.input_path}` is gone; data-quality sections left out", "warning")
+    settings = run.settings()
     consent_path = run.merge_output("consent")
     consent = read_table(consent_path, allow_empty=True)[0] if consent_path else None
     stats = compute_stats(
@@ -155,6 +156,8 @@ def run_report(
         consent=consent,
         candidates=run.read("candidates"),
         options=options,
+        default_region=settings.default_region,
+        region_column=settings.region_column,
     )
     atomic_write_text(target, render_html(stats, title=options.title))
     return stats
