@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 
 import crmdedup
-import crmdedup.cli
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-MODULES = sorted(m.name for m in pkgutil.iter_modules(crmdedup.__path__, "crmdedup."))
-# The command line's private modules hold doctested helpers too (review decisions, ids).
-MODULES += sorted(m.name for m in pkgutil.iter_modules(crmdedup.cli.__path__, "crmdedup.cli."))
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+# Every module of the package, private ones and those of subpackages included.
+MODULES = sorted(m.name for m in pkgutil.walk_packages(crmdedup.__path__, "crmdedup."))
 
 
 @pytest.mark.parametrize("doc", sorted(p.name for p in DOCS.glob("*.md")))
@@ -29,6 +27,12 @@ def test_docs_examples(doc: str) -> None:
 def test_merge_doc_has_examples() -> None:
     _, attempted = doctest.testfile(str(DOCS / "merge.md"), module_relative=False, verbose=False)
     assert attempted > 0
+
+
+def test_docstring_examples_reach_the_subpackages() -> None:
+    assert {"crmdedup.settings._spec", "crmdedup.merge._merge", "crmdedup.cli._decisions"} <= set(
+        MODULES
+    )
 
 
 @pytest.mark.parametrize("name", [m for m in MODULES if m not in ("crmdedup.__main__",)])

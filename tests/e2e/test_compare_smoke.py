@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benches" / "compare.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benches" / "compare.py"
 
 
 def _crmdedup_has_dedupe() -> bool:

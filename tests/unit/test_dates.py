@@ -11,7 +11,7 @@ import pytest
 import crmdedup
 from crmdedup import BlockingRule, Comparison, Settings
 
-VECTORS = Path(__file__).parent / "data" / "dates.csv"
+VECTORS = Path(__file__).parents[1] / "data" / "dates.csv"
 
 # Values that settle each group's order, added to the column as a user's file would have them.
 _SETTLE = {

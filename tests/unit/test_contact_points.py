@@ -21,7 +21,7 @@ from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.merge import MergePolicy, merge
 from crmdedup.report import compute_stats
 
-VECTORS = Path(__file__).parent / "data" / "contact_points.csv"
+VECTORS = Path(__file__).parents[1] / "data" / "contact_points.csv"
 # The engine's normaliser for each contact point kind ("other" has none: trimmed text).
 NORMALIZERS = {"email": "email", "phone": "phone", "postal": "address"}
 

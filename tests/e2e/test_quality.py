@@ -208,7 +208,7 @@ def test_roles_are_inferred_from_renamed_columns() -> None:
     assert s.id_column == "Contact Id"
 
 
-SUITE = Path(__file__).resolve().parents[1] / "benches"
+SUITE = Path(__file__).resolve().parents[2] / "benches"
 
 
 @pytest.fixture(scope="module")

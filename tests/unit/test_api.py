@@ -273,7 +273,7 @@ def test_version_is_the_installed_distribution_version() -> None:
     import importlib.metadata
     import tomllib
 
-    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert crmdedup.__version__ == project["project"]["version"]
     assert crmdedup.__version__ == importlib.metadata.version("crmdedup")
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import crmdedup
 from crmdedup import Comparison, Settings
 
-PHONES = Path(__file__).parent / "data" / "phones.csv"
+PHONES = Path(__file__).parents[1] / "data" / "phones.csv"
 
 
 def _only(column: str, normalizer: str) -> Settings:
