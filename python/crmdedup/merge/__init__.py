@@ -3,7 +3,8 @@
 A merge never invents consent, never loses a withdrawal, keeps every proof and can be undone:
 see :func:`merge` for the rules. The pieces live in private modules: ``_policy`` (the
 :class:`MergePolicy`), ``_frames`` (input checks), ``_survivorship`` (which value wins),
-``_consent`` and ``_consent_rules`` (consent events and how they combine), ``_merge`` (the
+``_consent``, ``_consent_inputs`` and ``_consent_rules`` (consent events, made comparable,
+and how they combine), ``_merge`` (the
 whole merge).
 """
 

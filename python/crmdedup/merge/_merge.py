@@ -12,14 +12,14 @@ from typing import Any
 import polars as pl
 
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
-from crmdedup.merge._consent_rules import (
+from crmdedup.merge._consent_inputs import (
     KEY,
     normalise_events,
     normalise_oppositions,
     record_points,
-    resolve_consent,
     with_golden,
 )
+from crmdedup.merge._consent_rules import resolve_consent
 from crmdedup.merge._frames import MEMBER_CLUSTER, MEMBER_ROW, members_of, to_frame
 from crmdedup.merge._policy import MergePolicy
 from crmdedup.merge._survivorship import CLUSTER, GOLDEN, golden_ids, survivors
