@@ -23,23 +23,25 @@ pub enum Error {
         expected: String,
     },
     /// Two rows share an id.
-    #[error("duplicate id {value:?} in column `{column}` at rows {first} and {second}")]
+    #[error(
+        "duplicate id {value:?} in column `{column}` at rows {first} and {second} (counting from 1)"
+    )]
     DuplicateId {
         /// The id column.
         column: String,
         /// The repeated value.
         value: String,
-        /// First row holding it.
+        /// First row holding it, counting from 1.
         first: usize,
-        /// Second row holding it.
+        /// Second row holding it, counting from 1.
         second: usize,
     },
     /// An id is null.
-    #[error("null id in column `{column}` at row {row}")]
+    #[error("null id in column `{column}` at row {row} (counting from 1)")]
     NullId {
         /// The id column.
         column: String,
-        /// The row with the null.
+        /// The row with the null, counting from 1.
         row: usize,
     },
     /// A pair names a record that is not among the records' ids.

@@ -119,7 +119,7 @@ impl Ids {
         if let Some(row) = (0..array.len()).find(|&i| array.is_null(i)) {
             return Err(Error::NullId {
                 column: name.to_owned(),
-                row,
+                row: row + 1,
             });
         }
         let values = Values::of(name, &array)?;
@@ -131,8 +131,8 @@ impl Ids {
             return Err(Error::DuplicateId {
                 column: name.to_owned(),
                 value: values.describe(w[0] as usize),
-                first: w[0] as usize,
-                second: w[1] as usize,
+                first: w[0].min(w[1]) as usize + 1,
+                second: w[0].max(w[1]) as usize + 1,
             });
         }
         let mut rank = vec![0u32; order.len()];
@@ -262,11 +262,14 @@ mod tests {
         let e = Ids::from_array("id", Arc::new(Int32Array::from(vec![3, 1, 3]))).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "duplicate id \"3\" in column `id` at rows 0 and 2"
+            "duplicate id \"3\" in column `id` at rows 1 and 3 (counting from 1)"
         );
         let e =
             Ids::from_array("id", Arc::new(StringArray::from(vec![Some("a"), None]))).unwrap_err();
-        assert_eq!(e.to_string(), "null id in column `id` at row 1");
+        assert_eq!(
+            e.to_string(),
+            "null id in column `id` at row 2 (counting from 1)"
+        );
     }
 
     #[test]
