@@ -91,6 +91,17 @@ pub enum Error {
     /// A model does not fit the settings it is used with.
     #[error("model does not fit the settings: {0}")]
     Model(String),
+    /// Term-frequency tables that do not fit the settings, or an invalid row of them.
+    #[error(
+        "tf tables{}: {message}",
+        .row.map(|r| format!(", row {r} (counting from 1)")).unwrap_or_default()
+    )]
+    TfTable {
+        /// The offending row, counting from 1, when one row is at fault.
+        row: Option<usize>,
+        /// What is wrong, naming the comparison.
+        message: String,
+    },
     /// The table is too large for 32-bit row indices.
     #[error("too many rows: {rows} (at most {max})")]
     TooManyRows {

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::score::{Scorer, probability};
 use crate::settings::Settings;
+use crate::tf::TfTables;
 
 /// One line of an explanation: a comparison's values, level and weight.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,6 +46,8 @@ pub struct Session {
     pub model: Model,
     /// Per blocking rule, each row's key hash (0: none), to tell which rules block a pair.
     pub row_keys: Vec<Vec<u64>>,
+    /// The term-frequency tables the run was given, if any.
+    pub tf_tables: Option<TfTables>,
 }
 
 impl ExplainRow {
@@ -92,7 +95,12 @@ impl Session {
         }
         let comparisons = self.dataset.comparisons(&self.settings);
         let determines = rule_determines(&self.settings, &parse_rules(&self.settings)?);
-        let scorer = Scorer::new(&self.model, &comparisons, &determines);
+        let scorer = Scorer::new(
+            &self.model,
+            &comparisons,
+            &determines,
+            self.tf_tables.as_ref(),
+        );
         let mask = rule_mask(self.row_keys.iter().map(|k| (k[a], k[b])));
         let gammas: Vec<i8> = comparisons.iter().map(|c| c.level(a, b)).collect();
         let (_, household) = scorer.pair_weight(&comparisons, &gammas, mask, a);

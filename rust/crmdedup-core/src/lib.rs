@@ -4,7 +4,8 @@
 //! normalised ([`normalize`], [`dataset`]), candidate pairs built by blocking ([`block`]),
 //! graded ([`compare`]), scored ([`score`]) by a Fellegi–Sunter model fitted without labels
 //! ([`model`]), clustered ([`cluster`], honouring steward decisions) and returned as Arrow
-//! batches ([`output`]); [`explain`] details one pair afterwards.
+//! batches ([`output`]); [`explain`] details one pair afterwards. Term-frequency tables
+//! ([`tf`]) can be computed once and given to later runs, which then score with them.
 
 pub mod block;
 pub mod cluster;
@@ -22,6 +23,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod score;
 pub mod settings;
+pub mod tf;
 
 pub use cluster::{Decisions, IdPairs, PairColumns, cluster_pairs};
 pub use error::{Error, Result};
@@ -32,3 +34,4 @@ pub use output::Report;
 pub use pipeline::{RunOutput, run};
 pub use progress::{NoProgress, Progress};
 pub use settings::{ClusterMethod, Settings};
+pub use tf::{TfTable, TfTables, tf_tables};

@@ -16,6 +16,7 @@ use crate::output::{self, Report};
 use crate::progress::Progress;
 use crate::score::{self, Matched, Scorer, probability};
 use crate::settings::Settings;
+use crate::tf::TfTables;
 
 /// Everything a run returns.
 #[derive(Debug)]
@@ -45,6 +46,8 @@ fn timed<T>(
 /// (`Decisions::default()` for none).
 ///
 /// With `model = None`, u is estimated from random pairs and m by EM (see [`crate::model`]).
+/// With `tf_tables`, term-frequency adjustments count values in those tables (see
+/// [`crate::tf`]) instead of in the data; nothing else depends on them.
 /// For linkage, a decision's `id_l` names a record of the left table and its `id_r` one of
 /// the right table; decisions naming no record are ignored.
 ///
@@ -55,12 +58,16 @@ pub fn run(
     tables: &[(&RecordBatch, Ids)],
     settings: &Settings,
     model: Option<Model>,
+    tf_tables: Option<&TfTables>,
     decisions: &Decisions,
     progress: &dyn Progress,
 ) -> Result<RunOutput> {
     settings.validate()?;
     if let Some(m) = &model {
         m.check_fits(settings)?;
+    }
+    if let Some(t) = tf_tables {
+        t.check_fits(settings)?;
     }
     let mut timings = Vec::new();
     let dataset = timed(&mut timings, "normalise", || {
@@ -90,7 +97,7 @@ pub fn run(
             fit.model(&patterns, progress)
         })?,
     };
-    let scorer = Scorer::new(&model, &comparisons, &determines);
+    let scorer = Scorer::new(&model, &comparisons, &determines, tf_tables);
     let matched = timed(&mut timings, "score", || {
         let matched =
             score::matched_pairs(&scorer, &comparisons, &cands, &graded, settings.threshold);
@@ -116,6 +123,7 @@ pub fn run(
             dataset,
             model,
             row_keys: cands.row_keys,
+            tf_tables: tf_tables.cloned(),
         },
     })
 }
@@ -301,6 +309,7 @@ mod tests {
             &[(batch, ids)],
             settings,
             None,
+            None,
             &Decisions::default(),
             &NoProgress,
         )
@@ -437,6 +446,7 @@ mod tests {
         let out = run(
             &[(&batch, id_array)],
             &sample(),
+            None,
             None,
             &decisions,
             &NoProgress,

@@ -9,6 +9,7 @@ use crate::block::{Candidates, unpack};
 use crate::compare::{Comparison, Graded, NULL_LEVEL};
 use crate::model::{self, Model};
 use crate::settings::MAX_COMPARISONS;
+use crate::tf::{TfTable, TfTables};
 
 /// Records' worth of weight given to "no adjustment" in term-frequency estimates.
 const TF_PSEUDO_RECORDS: f64 = 100.0;
@@ -28,11 +29,21 @@ pub struct Scorer<'m> {
 }
 
 impl<'m> Scorer<'m> {
+    /// The term-frequency adjustments come from `tf_tables` when given (a comparison without a
+    /// table there counts its own column), else from the comparisons' own columns.
     #[must_use]
-    pub fn new(model: &'m Model, comparisons: &[Comparison<'_>], determines: &[u64]) -> Self {
+    pub fn new(
+        model: &'m Model,
+        comparisons: &[Comparison<'_>],
+        determines: &[u64],
+        tf_tables: Option<&TfTables>,
+    ) -> Self {
         let tf = comparisons
             .iter()
-            .map(|c| c.spec.term_frequency.then(|| tf_adjustments(c)))
+            .map(|c| {
+                let table = tf_tables.and_then(|t| t.get(&c.spec.name));
+                c.spec.term_frequency.then(|| tf_adjustments(c, table))
+            })
             .collect();
         Self {
             model,
@@ -149,25 +160,41 @@ pub fn probability(w: f64) -> f64 {
     1.0 / (1.0 + (-w).exp2())
 }
 
-/// Term-frequency adjustment of each value code of `c`'s column: how much rarer (or commoner)
-/// the value is than the column's average chance of agreement between two random records (the
-/// sum of squared frequencies). The value's frequency is counted among the *other* records and
-/// shrunk towards that average, so small tables get small adjustments.
-fn tf_adjustments(c: &Comparison<'_>) -> Vec<f64> {
-    let total = c.column.non_null.max(1) as f64;
-    let u_exact: f64 = c
-        .column
-        .counts
-        .iter()
-        .map(|&k| (f64::from(k) / total).powi(2))
-        .sum::<f64>()
-        .max(1e-12);
-    let others = c.column.non_null.saturating_sub(1) as f64 + TF_PSEUDO_RECORDS;
-    c.column
-        .counts
-        .iter()
-        .map(|&k| {
-            let tf = (f64::from(k.saturating_sub(1)) + TF_PSEUDO_RECORDS * u_exact) / others;
+/// Term-frequency adjustment of each value code of `c`'s column, counted in `table` when given
+/// (a value absent from it counts 0 records), else in the column itself.
+fn tf_adjustments(c: &Comparison<'_>, table: Option<&TfTable>) -> Vec<f64> {
+    let own = || c.column.counts.iter().map(|&k| u64::from(k));
+    match table {
+        None => adjustments(own(), c.column.non_null as u64, own()),
+        Some(t) => {
+            let lookup: FxHashMap<&str, u64> =
+                t.values.iter().map(|(v, k)| (v.as_str(), *k)).collect();
+            let per_code = c
+                .column
+                .values
+                .iter()
+                .map(|v| lookup.get(v.as_str()).copied().unwrap_or(0));
+            adjustments(t.values.iter().map(|(_, k)| *k), t.total, per_code)
+        }
+    }
+}
+
+/// How much rarer (or commoner) each value (records holding it: `per_code`) is than the
+/// column's average chance of agreement between two random records (the sum of squared
+/// frequencies over `all` the values' counts, `total` records having one). The value's
+/// frequency is counted among the *other* records (one fewer, never below 0) and shrunk
+/// towards that average, so small tables get small adjustments.
+fn adjustments(
+    all: impl Iterator<Item = u64>,
+    total: u64,
+    per_code: impl Iterator<Item = u64>,
+) -> Vec<f64> {
+    let n = total.max(1) as f64;
+    let u_exact: f64 = all.map(|k| (k as f64 / n).powi(2)).sum::<f64>().max(1e-12);
+    let others = total.saturating_sub(1) as f64 + TF_PSEUDO_RECORDS;
+    per_code
+        .map(|k| {
+            let tf = (k.saturating_sub(1) as f64 + TF_PSEUDO_RECORDS * u_exact) / others;
             (u_exact / tf).log2()
         })
         .collect()
