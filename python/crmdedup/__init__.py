@@ -30,6 +30,7 @@ from crmdedup.inspect import normalize, profile
 from crmdedup.merge import MergePolicy, MergeResult, merge
 from crmdedup.rights import erasure_plan, subject_export
 from crmdedup.settings import BlockingRule, Comparison, EmSettings, Settings
+from crmdedup.term_frequency import tf_tables
 
 __all__ = [
     "BlockingRule",
@@ -60,4 +61,5 @@ __all__ = [
     "normalize",
     "profile",
     "subject_export",
+    "tf_tables",
 ]

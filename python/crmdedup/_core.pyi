@@ -14,6 +14,7 @@ __all__ = [
     "link",
     "normalize_columns",
     "profile_columns",
+    "tf_tables",
     "validate_model",
     "validate_settings",
 ]
@@ -54,6 +55,7 @@ def dedupe(
     progress: Callable[[str, int, int], object] | None = None,
     must_link: object | None = None,
     cannot_link: object | None = None,
+    tf_tables: object | None = None,
 ) -> Run: ...
 def link(
     left: object,
@@ -66,6 +68,7 @@ def link(
     progress: Callable[[str, int, int], object] | None = None,
     must_link: object | None = None,
     cannot_link: object | None = None,
+    tf_tables: object | None = None,
 ) -> Run: ...
 def cluster(
     ids: object,
@@ -79,6 +82,13 @@ def cluster(
     guard: float = 0.999,
     must_link: object | None = None,
     cannot_link: object | None = None,
+    threads: int | None = None,
+) -> ArrowTable: ...
+def tf_tables(
+    data: object,
+    settings_json: str,
+    *,
+    right: object | None = None,
     threads: int | None = None,
 ) -> ArrowTable: ...
 def validate_settings(settings_json: str) -> None: ...

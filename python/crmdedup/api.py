@@ -12,7 +12,7 @@ import polars as pl
 
 from crmdedup import _core
 from crmdedup._arrow import TableLike, to_engine, to_polars
-from crmdedup._ids import check_ids
+from crmdedup._checks import MAX_THREADS, check_call
 from crmdedup.cluster import decision_tables
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.model import Model
@@ -145,47 +145,6 @@ def _settings_for(
     )
 
 
-MAX_THREADS = 1024
-"""Most worker threads a call may ask for."""
-
-
-def _check_call(
-    settings: Settings,
-    tables: dict[str, pl.DataFrame],
-    *,
-    id_column: object,
-    threads: object,
-    progress: object,
-    model: object,
-    link: bool,
-) -> None:
-    """Check the arguments of :func:`dedupe` and :func:`link` before the engine sees them.
-
-    Ids are checked here rather than by the engine so that rows are counted from 1, as
-    everywhere else; a missing id column is left to the engine, which lists the columns.
-    """
-    if threads is not None and (
-        not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= MAX_THREADS
-    ):
-        raise ConfigError(
-            f"`threads`: expected an integer from 1 to {MAX_THREADS} or None, got {threads!r}"
-        )
-    if id_column is not None and not isinstance(id_column, str):
-        raise ConfigError(f"`id_column`: expected a column name or None, got {id_column!r}")
-    if progress is not None and not callable(progress):
-        raise ConfigError(f"`progress`: expected a callable or None, got {progress!r}")
-    if model is not None and not isinstance(model, Model):
-        raise ConfigError(
-            f"`model`: expected a crmdedup.Model (a result's `model` or Model.load(path)), "
-            f"got {type(model).__name__}"
-        )
-    settings.validate()
-    _check_output_names(settings, id_column if isinstance(id_column, str) else None, link=link)
-    for name, frame in tables.items():
-        if isinstance(id_column, str) and id_column in frame.columns:
-            check_ids(frame, id_column, table=name)
-
-
 def _run(
     cls: type[_R],
     tables: dict[str, pl.DataFrame],
@@ -196,6 +155,7 @@ def _run(
     progress: ProgressCallback | None,
     model: Model | None,
     decisions: Any,
+    tf_tables: TableLike | None,
 ) -> _R:
     """The body of :func:`dedupe` (one table) and :func:`link` (left and right).
 
@@ -206,7 +166,7 @@ def _run(
     resolved = _settings_for(frames[0], settings)
     id_col = id_column if id_column is not None else resolved.id_column
     link = len(frames) == 2
-    _check_call(
+    check_call(
         resolved,
         tables,
         id_column=id_col,
@@ -220,6 +180,7 @@ def _run(
         "model_json": model.to_json() if model is not None else None,
         "threads": threads,
         "progress": progress,
+        "tf_tables": None if tf_tables is None else to_engine(tf_tables, name="tf_tables"),
     }
     options["must_link"], options["cannot_link"] = decision_tables(decisions)
     if link:
@@ -227,28 +188,6 @@ def _run(
     else:
         run = _core.dedupe(frames[0], resolved.to_json(), **options)
     return _result(cls, run, resolved, id_col)
-
-
-def _check_output_names(settings: Settings, id_column: str | None, *, link: bool) -> None:
-    """Refuse an id column whose output columns would collide with the others."""
-    ident = id_column if id_column is not None else "row_id"
-    outputs = {
-        "clusters": [*(["source_dataset"] if link else []), ident, "cluster_id", "cluster_size"],
-        "pairs": [
-            f"{ident}_l",
-            f"{ident}_r",
-            "match_weight",
-            "match_probability",
-            *(f"{kind}_{c.name}" for kind in ("gamma", "weight") for c in settings.comparisons),
-        ],
-    }
-    for table, names in outputs.items():
-        clash = next((n for i, n in enumerate(names) if n in names[:i]), None)
-        if clash is not None:
-            raise SchemaError(
-                f"id column `{ident}` would give the {table} two columns named `{clash}`\n"
-                "hint: rename the id column (or the comparison) before deduplicating"
-            )
 
 
 def dedupe(
@@ -260,6 +199,7 @@ def dedupe(
     progress: ProgressCallback | None = None,
     model: Model | None = None,
     decisions: TableLike | None = None,
+    tf_tables: TableLike | None = None,
 ) -> DedupeResult:
     """Find duplicate records in one table.
 
@@ -285,6 +225,10 @@ def dedupe(
         ``cannot_link``: never in one cluster), as written by ``crmdedup review``. Decisions
         naming ids that are not in ``data`` are ignored. Must-links that alone would join a
         cannot-link pair raise :class:`SchemaError`, naming both.
+    tf_tables
+        Frozen term-frequency tables (:func:`crmdedup.tf_tables`, of this or other data):
+        term-frequency adjustments count values there instead of in ``data``; a value absent
+        from them counts 0 records. Without them, ``data``'s own counts are used.
 
     Returns
     -------
@@ -294,8 +238,9 @@ def dedupe(
     Raises
     ------
     SchemaError
-        Missing or mistyped columns, null or duplicate ids (naming column and value), or an id
-        column whose outputs would clash with the others (``cluster_id``, ``cluster_size``…).
+        Missing or mistyped columns, null or duplicate ids (naming column and value), an id
+        column whose outputs would clash with the others (``cluster_id``, ``cluster_size``…),
+        or ``tf_tables`` that do not fit the settings (naming the comparison and row).
     ConfigError
         Invalid settings (NaN, infinite or out-of-range values, wrong types, naming the key),
         invalid arguments, or a model that does not fit the settings.
@@ -324,6 +269,7 @@ def dedupe(
         progress=progress,
         model=model,
         decisions=decisions,
+        tf_tables=tf_tables,
     )
 
 
@@ -337,6 +283,7 @@ def link(
     progress: ProgressCallback | None = None,
     model: Model | None = None,
     decisions: TableLike | None = None,
+    tf_tables: TableLike | None = None,
 ) -> LinkResult:
     """Link two tables: pairs join a left record to a right record, never two of one side.
 
@@ -345,7 +292,7 @@ def link(
     Parameters are those of :func:`dedupe`; ``id_column`` names the id column of both tables
     (their ids must be of the same kind: both strings or both integers). With ``settings=None``
     they are inferred from the left table's columns. In ``decisions``, ``id_l`` is a left id
-    and ``id_r`` a right id.
+    and ``id_r`` a right id; ``tf_tables`` count both sides (``tf_tables(left, right=right)``).
 
     Examples
     --------
@@ -365,6 +312,7 @@ def link(
         progress=progress,
         model=model,
         decisions=decisions,
+        tf_tables=tf_tables,
     )
 
 

@@ -46,7 +46,8 @@ impl From<BindError> for PyErr {
                 | E::TooManyRows { .. }
                 | E::UnknownId { .. }
                 | E::InvalidPair { .. }
-                | E::ConflictingDecisions { .. }),
+                | E::ConflictingDecisions { .. }
+                | E::TfTable { .. }),
             ) => SchemaError::new_err(e.to_string()),
             BindError::Core(e @ (E::Settings { .. } | E::Model(_))) => {
                 ConfigError::new_err(e.to_string())

@@ -6,6 +6,7 @@ mod cluster;
 mod errors;
 mod interrupt;
 mod table;
+mod tf;
 
 use arrow_array::RecordBatch;
 use crmdedup_core as engine;
@@ -104,6 +105,8 @@ struct RunArgs<'a, 'py> {
     settings_json: &'a str,
     model_json: Option<&'a str>,
     decisions: engine::Decisions,
+    /// Term-frequency tables in the schema of `engine::TfTables::schema`.
+    tf_tables: Option<RecordBatch>,
     threads: Option<usize>,
     progress: Option<&'a Bound<'py, PyAny>>,
 }
@@ -117,6 +120,7 @@ fn run_tables(
         settings_json,
         model_json,
         decisions,
+        tf_tables,
         threads,
         progress,
     } = args;
@@ -126,16 +130,19 @@ fn run_tables(
         .transpose()
         .map_err(BindError::from)?;
     let output = interrupt::run(py, pool(threads)?, progress, move |progress| {
+        let tf = tf_tables
+            .map(|b| engine::TfTables::from_batch(&b, &settings))
+            .transpose()?;
         let refs: Vec<(&RecordBatch, engine::Ids)> =
             tables.iter().map(|(b, ids)| (b, ids.clone())).collect();
-        engine::run(&refs, &settings, model, &decisions, progress)
+        engine::run(&refs, &settings, model, tf.as_ref(), &decisions, progress)
     })?;
     Ok(PyRun { output })
 }
 
 /// Deduplicate one table, honouring must-link and cannot-link decisions (`id_l`, `id_r`).
 #[pyfunction]
-#[pyo3(signature = (data, settings_json, *, id_column=None, model_json=None, threads=None, progress=None, must_link=None, cannot_link=None))]
+#[pyo3(signature = (data, settings_json, *, id_column=None, model_json=None, threads=None, progress=None, must_link=None, cannot_link=None, tf_tables=None))]
 #[allow(clippy::too_many_arguments)]
 fn dedupe(
     py: Python<'_>,
@@ -147,6 +154,7 @@ fn dedupe(
     progress: Option<&Bound<'_, PyAny>>,
     must_link: Option<PyTable>,
     cannot_link: Option<PyTable>,
+    tf_tables: Option<PyTable>,
 ) -> PyResult<PyRun> {
     let batch = one_table(data)?;
     let ids = ids_of(&batch, id_column)?;
@@ -154,6 +162,7 @@ fn dedupe(
         settings_json,
         model_json,
         decisions: decisions_of(must_link, cannot_link)?,
+        tf_tables: tf_tables.map(one_table).transpose()?,
         threads,
         progress,
     };
@@ -163,7 +172,7 @@ fn dedupe(
 /// Link two tables: pairs across them only. A decision's `id_l` names a left record and its
 /// `id_r` a right one.
 #[pyfunction]
-#[pyo3(signature = (left, right, settings_json, *, id_column=None, model_json=None, threads=None, progress=None, must_link=None, cannot_link=None))]
+#[pyo3(signature = (left, right, settings_json, *, id_column=None, model_json=None, threads=None, progress=None, must_link=None, cannot_link=None, tf_tables=None))]
 #[allow(clippy::too_many_arguments)]
 fn link(
     py: Python<'_>,
@@ -176,6 +185,7 @@ fn link(
     progress: Option<&Bound<'_, PyAny>>,
     must_link: Option<PyTable>,
     cannot_link: Option<PyTable>,
+    tf_tables: Option<PyTable>,
 ) -> PyResult<PyRun> {
     let (l, r) = (one_table(left)?, one_table(right)?);
     let (il, ir) = (ids_of(&l, id_column)?, ids_of(&r, id_column)?);
@@ -183,6 +193,7 @@ fn link(
         settings_json,
         model_json,
         decisions: decisions_of(must_link, cannot_link)?,
+        tf_tables: tf_tables.map(one_table).transpose()?,
         threads,
         progress,
     };
@@ -355,6 +366,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedupe, m)?)?;
     m.add_function(wrap_pyfunction!(link, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster, m)?)?;
+    m.add_function(wrap_pyfunction!(tf::tf_tables, m)?)?;
     m.add_function(wrap_pyfunction!(validate_settings, m)?)?;
     m.add_function(wrap_pyfunction!(validate_model, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_columns, m)?)?;
