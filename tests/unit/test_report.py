@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import re
 import shutil
@@ -188,4 +187,4 @@ def test_report_command_options(report_file: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "`nope`" in bad.stderr
     # The run records the version that made it, the engine's own.
     run_info = json.loads((report_file.parent / "run.json").read_text())
-    assert run_info["crmdedup"] == crmdedup.__version__ == importlib.metadata.version("crmdedup")
+    assert run_info["crmdedup"] == crmdedup.__version__
