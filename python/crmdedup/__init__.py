@@ -22,6 +22,7 @@ from crmdedup.api import (
     infer_settings,
     link,
 )
+from crmdedup.base import Base, BaseError
 from crmdedup.cluster import cluster
 from crmdedup.consent import canonical_contact_point, consents_from_columns
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
@@ -33,6 +34,8 @@ from crmdedup.settings import BlockingRule, Comparison, EmSettings, Settings
 from crmdedup.term_frequency import tf_tables
 
 __all__ = [
+    "Base",
+    "BaseError",
     "BlockingRule",
     "Comparison",
     "ConfigError",

@@ -1,0 +1,319 @@
+"""crmdedup.Base: scenarios with their expected change logs, bad input and storage."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import crmdedup
+from crmdedup.base import Base, BaseError
+from crmdedup.base._changes import replay
+from crmdedup.errors import SchemaError
+
+
+@pytest.fixture(scope="module")
+def world() -> dict[str, Any]:
+    """Settings and a model fitted on generated contacts, and three people to copy."""
+    gen = crmdedup.datasets.generate_contacts(
+        400, seed=5, duplicate_rate=0.0, household_rate=0.0, homonym_rate=0.0
+    ).drop("entity_id")
+    settings = crmdedup.infer_settings(gen).with_(clustering="connected_components")
+    model = crmdedup.dedupe(gen, settings, id_column="record_id").model
+    people = [gen.row(i, named=True) for i in (0, 1, 2)]
+    return {"schema": gen.schema, "settings": settings, "model": model, "people": people}
+
+
+def records(world: dict[str, Any], spec: list[tuple[str, int, dict[str, Any]]]) -> pl.DataFrame:
+    """Records ``(id, person, overrides)``: copies of the world's people."""
+    rows = [{**world["people"][p], "record_id": i, **kw} for i, p, kw in spec]
+    return pl.DataFrame(rows, schema=world["schema"])
+
+
+def bridge(world: dict[str, Any], rid: str, a: int, b: int) -> tuple[str, int, dict[str, Any]]:
+    """A record of person ``a`` holding the email and phone of person ``b``."""
+    other = world["people"][b]
+    return (rid, a, {"email": other["email"], "phone": other["phone"]})
+
+
+def create(tmp_path: Path, world: dict[str, Any], frame: pl.DataFrame, **kw: Any) -> Base:
+    return Base.create(
+        tmp_path / "base",
+        frame,
+        world["settings"],
+        id_column="record_id",
+        model=world["model"],
+        namespace="tests",
+        **kw,
+    )
+
+
+def entity_of(base: Base, rid: str) -> str:
+    return str(base.members.filter(pl.col("record_id") == rid).get_column("entity_id").item())
+
+
+def groups(base: Base) -> set[frozenset[str]]:
+    per = base.members.group_by("entity_id").agg(pl.col("record_id"))
+    return {frozenset(g) for g in per.get_column("record_id").to_list()}
+
+
+def kinds(update: crmdedup.base.Update) -> list[tuple[str, str | None]]:
+    return sorted((k, r) for k, r in update.changes.select("kind", "record_id").iter_rows())
+
+
+PAIRS = [("a1", 0, {}), ("a2", 0, {}), ("b1", 1, {}), ("b2", 1, {})]
+
+
+def test_create_names_every_record_and_logs_it(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    assert base.generation == 1
+    assert groups(base) == {frozenset({"a1", "a2"}), frozenset({"b1", "b2"})}
+    log = base.changes()
+    assert log.filter(pl.col("kind") == "record_added").height == 4
+    created = log.filter(pl.col("kind") == "entity_created")
+    assert sorted(created.get_column("record_id").to_list()) == ["a1", "b1"]  # the founders
+    assert all(e.startswith("e_") and len(e) == 18 for e in base.entities.get_column("entity_id"))
+    assert base.verify(batch=True) == []
+    assert Base.open(base.path).members.equals(base.members)
+
+
+def test_absorb_keeps_the_entity_id(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    a = entity_of(base, "a1")
+    update = base.update(records(world, [("a3", 0, {"city": None})]))
+    assert kinds(update) == [("record_added", "a3")]
+    assert update.changes.get_column("entity_id").to_list() == [a]
+    assert update.changes.get_column("probability")[0] > 0.99
+    assert entity_of(base, "a3") == a and base.generation == 2
+
+
+def test_new_records_matching_each_other_only(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    update = base.update(records(world, [("c1", 2, {}), ("c2", 2, {})]))
+    assert kinds(update) == [
+        ("entity_created", "c1"),
+        ("record_added", "c1"),
+        ("record_added", "c2"),
+    ]
+    assert entity_of(base, "c1") == entity_of(base, "c2")
+
+
+def test_bridge_then_delete_restores_the_ids(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    a, b = entity_of(base, "a1"), entity_of(base, "b1")
+    merged = base.update(records(world, [bridge(world, "x", 0, 1)]))
+    assert len(groups(base)) == 1
+    winner = entity_of(base, "x")
+    loser = b if winner == a else a
+    events = merged.entity_changes.rows()
+    assert events == [(loser, "merged_into", winner)]
+    assert base.resolve([loser]).get_column("current_id").to_list() == [winner]
+    undone = base.update(deletes=["x"])
+    assert (entity_of(base, "a1"), entity_of(base, "b1")) == (a, b)
+    assert undone.entity_changes.rows() == [(loser, "restored", None)]
+    assert base.resolve([loser]).get_column("current_id").to_list() == [loser]
+    assert base.aliases.height == 0
+    assert base.verify(batch=True) == []
+
+
+def test_three_way_split_gives_the_id_to_the_largest_part(
+    tmp_path: Path, world: dict[str, Any]
+) -> None:
+    spec = [
+        ("a1", 0, {}),
+        ("a2", 0, {}),
+        ("b1", 1, {}),
+        ("b2", 1, {}),
+        ("b3", 1, {}),
+        ("c1", 2, {}),
+        ("c2", 2, {}),
+        bridge(world, "x", 0, 1),
+        bridge(world, "y", 1, 2),
+    ]
+    base = create(tmp_path, world, records(world, spec))
+    (whole,) = base.entities.get_column("entity_id").to_list()
+    update = base.update(deletes=["x", "y"])
+    assert groups(base) == {
+        frozenset({"a1", "a2"}),
+        frozenset({"b1", "b2", "b3"}),
+        frozenset({"c1", "c2"}),
+    }
+    assert entity_of(base, "b1") == whole  # 3 of its records, the most
+    splits = update.entity_changes.filter(pl.col("change") == "split_from")
+    assert splits.height == 2 and set(splits.get_column("other_entity_id")) == {whole}
+    assert whole not in {entity_of(base, "a1"), entity_of(base, "c1")}
+
+
+def test_cannot_link_forbids_a_merge_an_update_would_make(
+    tmp_path: Path, world: dict[str, Any]
+) -> None:
+    decisions = pl.DataFrame({"id_l": ["a1"], "id_r": ["b1"], "decision": ["cannot_link"]})
+    base = create(tmp_path, world, records(world, PAIRS), decisions=decisions)
+    base.update(records(world, [bridge(world, "x", 0, 1)]))
+    assert entity_of(base, "a1") != entity_of(base, "b1")
+    assert base.verify(batch=True) == []
+    assert base.decisions.height == 1
+
+
+def test_steward_split_merge_and_unmerge(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    a, b = entity_of(base, "a1"), entity_of(base, "b1")
+    base.merge(a, b, note="same customer")
+    assert len(groups(base)) == 1
+    winner = entity_of(base, "a1")
+    loser = b if winner == a else a
+    base.unmerge(loser)
+    assert (entity_of(base, "a1"), entity_of(base, "b1")) == (a, b)
+    split = base.split(a, ["a2"], note="twin")
+    assert entity_of(base, "a2") != a and entity_of(base, "a1") == a
+    assert split.changes.filter(pl.col("kind") == "decision_added").height == 1
+    assert base.verify() == []
+
+
+def test_changed_record_and_idempotent_replay(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    delta = records(world, [("a2", 0, {"city": "Lyon"}), ("b1", 1, {})])
+    update = base.update(delta)
+    assert kinds(update) == [("record_changed", "a2")]
+    assert update.report["records_unchanged"] == 1
+    again = base.update(delta)
+    assert again.changes.height == 0 and again.generation == update.generation
+    assert base.records.filter(pl.col("record_id") == "a2").get_column("city").item() == "Lyon"
+
+
+def test_changelog_replays_to_the_next_generation(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    states = []
+
+    def snapshot() -> tuple[pl.DataFrame, pl.DataFrame]:
+        return base.members.rename({"record_id": "record_id"}), base.entities
+
+    states.append(snapshot())
+    base.update(records(world, [bridge(world, "x", 0, 1), ("c1", 2, {})]))
+    states.append(snapshot())
+    base.update(deletes=["x", "a2"])
+    states.append(snapshot())
+    for n, (before, after) in enumerate(itertools.pairwise(states), start=2):
+        members, statuses = replay(
+            before[0], before[1], base.changes(since=n - 1).filter(pl.col("generation") == n)
+        )
+        assert members.sort("record_id").equals(after[0].sort("record_id"))
+        assert statuses.sort("entity_id").equals(
+            after[1].select("entity_id", "status").sort("entity_id")
+        )
+
+
+def test_dry_run_writes_nothing_until_committed(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    staged = base.update(records(world, [("c1", 2, {})]), dry_run=True)
+    assert not staged.committed and Base.open(base.path).generation == 1
+    assert staged.changes.height == 2
+    done = staged.commit()
+    assert done.committed and Base.open(base.path).generation == 2
+
+
+def test_a_second_writer_is_refused(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    other = Base.open(base.path)
+    with base._store.writer(), pytest.raises(BaseError, match="another writer"):
+        other.update(records(world, [("c1", 2, {})]))
+    base.update(records(world, [("c1", 2, {})]))
+    with pytest.raises(BaseError, match="reopen"):
+        other.update(records(world, [("c2", 2, {})]))
+    with pytest.raises(BaseError, match="not its current one"):
+        Base.open(base.path, generation=1).update(records(world, [("c2", 2, {})]))
+
+
+def test_an_update_killed_half_way_leaves_the_previous_generation(
+    tmp_path: Path, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    from crmdedup.base import _store
+
+    def crash(*_: Any, **__: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_store.Store, "commit", crash)
+    with pytest.raises(KeyboardInterrupt):
+        base.update(records(world, [("c1", 2, {})]))
+    monkeypatch.undo()
+    reopened = Base.open(base.path)
+    assert reopened.generation == 1 and reopened.verify() == []
+    assert reopened.update(records(world, [("c1", 2, {})])).generation == 2
+
+
+def test_erasure_removes_the_record_everywhere(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    base.update(records(world, [("c1", 2, {})]))
+    a = entity_of(base, "a1")
+    base.erase(["a1"])  # a1 founded entity a
+    assert entity_of(base, "a2") == a  # the id outlives its founder
+    assert "a1" not in base.records.get_column("record_id").to_list()
+    for path in base.path.rglob("*.parquet"):
+        frame = pl.read_parquet(path)
+        for column in frame.columns:
+            if frame.schema[column] == pl.String:
+                assert "a1" not in frame.get_column(column).to_list(), (path, column)
+    assert [int(p.stem) for p in (base.path / "manifests").glob("*.json")] == [base.generation]
+    assert base.changes().filter(pl.col("kind") == "record_erased").height == 1
+    assert base.verify() == []
+
+
+def test_erasing_a_whole_entity_marks_it_erased(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    b = entity_of(base, "b1")
+    base.erase(["b1", "b2"])
+    assert base.resolve([b]).row(0) == (b, None, "erased")
+
+
+def test_rebuild_with_the_same_model_changes_no_id(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    before = base.members
+    update = base.rebuild(model=world["model"])
+    assert update.changes.filter(pl.col("kind") != "record_added").height == 0
+    assert base.members.equals(before)
+    assert Base.open(base.path).generation == base.generation
+
+
+def test_golden_records_of_the_changed_entities(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    update = base.update(records(world, [("a3", 0, {"city": None})]))
+    golden = update.golden().golden
+    assert golden.height == 1 and golden.get_column("entity_id").item() == entity_of(base, "a1")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.drop("city"), "no column `city`"),
+        (lambda f: f.with_columns(pl.lit(1).alias("extra")), "column `extra`"),
+        (lambda f: pl.concat([f, f]), "C009"),
+        (lambda f: f.with_columns(pl.lit("x").alias("created_at")), "`created_at`"),
+    ],
+)
+def test_bad_upserts_are_refused_naming_the_column(
+    tmp_path: Path, world: dict[str, Any], change: Any, message: str
+) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    delta = change(records(world, [("C009", 2, {})]))
+    with pytest.raises(SchemaError, match=message):
+        base.update(delta)
+    assert Base.open(base.path).generation == 1
+
+
+def test_bad_deletes_and_decisions_are_refused(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    with pytest.raises(SchemaError, match="'zz' is not in the base"):
+        base.update(deletes=["zz"])
+    with pytest.raises(SchemaError, match="both upserted and deleted"):
+        base.update(records(world, [("a1", 0, {"city": "Lyon"})]), deletes=["a1"])
+    unknown = pl.DataFrame({"id_l": ["a1"], "id_r": ["zz"], "decision": ["must_link"]})
+    with pytest.raises(SchemaError, match="'zz' is not a live record"):
+        base.decide(unknown)
+    with pytest.raises(BaseError, match="not empty"):
+        create(tmp_path, world, records(world, PAIRS))
+    with pytest.raises(BaseError, match="not a crmdedup base"):
+        Base.open(tmp_path)
