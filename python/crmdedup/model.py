@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,17 @@ from crmdedup import _core
 from crmdedup._textfile import read_text
 from crmdedup.errors import ConfigError
 
-__all__ = ["Model"]
+__all__ = ["Model", "probability_of", "weight_of"]
+
+
+def weight_of(probability: float) -> float:
+    """The match weight (log2 Bayes factor) of a match probability in (0, 1)."""
+    return math.log2(probability / (1 - probability))
+
+
+def probability_of(weight: float) -> float:
+    """The match probability of a match weight (the inverse of :func:`weight_of`)."""
+    return 1 / (1 + 2**-weight)
 
 
 class Model:

@@ -317,3 +317,130 @@ def test_bad_deletes_and_decisions_are_refused(tmp_path: Path, world: dict[str, 
         create(tmp_path, world, records(world, PAIRS))
     with pytest.raises(BaseError, match="not a crmdedup base"):
         Base.open(tmp_path)
+
+
+def test_match_says_where_new_records_would_go_and_writes_nothing(
+    tmp_path: Path, world: dict[str, Any]
+) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    a, b = entity_of(base, "a1"), entity_of(base, "b1")
+    new = records(world, [("a3", 0, {"city": None}), ("c1", 2, {}), ("c2", 2, {})])
+    found = base.match(new)
+    assert base.generation == 1 and base.changes().height == 6  # nothing written
+    rows = {r["record_id"]: r for r in found.assignments.iter_rows(named=True)}
+    assert list(rows) == ["a3", "c1", "c2"]  # the order given
+    assert (rows["a3"]["status"], rows["a3"]["entity_id"]) == ("matched", a)
+    assert rows["a3"]["match_probability"] > 0.99
+    assert [c["entity_id"] for c in rows["a3"]["candidates"]] == [a]
+    assert (rows["c1"]["status"], rows["c1"]["entity_id"], rows["c1"]["candidates"]) == (
+        "new",
+        None,
+        [],
+    )
+    assert set(found.pairs.get_column("record_id_l")) == {"a3"}  # new x base only
+    assert found.pairs.get_column("entity_id_r").to_list() == [a, a]
+    # A bridging record flags every new record of the cluster it would make.
+    with_x = base.match(pl.concat([new, records(world, [bridge(world, "x", 0, 1)])]))
+    rows = {r["record_id"]: r for r in with_x.assignments.iter_rows(named=True)}
+    assert (rows["x"]["status"], rows["x"]["entity_id"]) == ("bridges", None)
+    assert {c["entity_id"] for c in rows["x"]["candidates"]} == {a, b}
+    assert rows["a3"]["status"] == "bridges" and rows["c1"]["status"] == "new"
+    assert with_x.pairs.filter(pl.col("record_id_l") == "x").height == 4
+    # What update then does agrees with what match said.
+    base.update(new)
+    assert entity_of(base, "a3") == a
+    assert entity_of(base, "c1") == entity_of(base, "c2") not in {a, b}
+
+
+def test_match_top_k_and_review_band(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    x = records(world, [bridge(world, "x", 0, 1)])
+    top = base.match(x, top_k=1).assignments.row(0, named=True)
+    assert len(top["candidates"]) == 1
+    assert top["match_probability"] == top["candidates"][0]["match_probability"]
+    gen = crmdedup.datasets.generate_contacts(700, seed=11).drop("entity_id")
+    big = Base.create(tmp_path / "big", gen.head(600), id_column="record_id", namespace="t")
+    threshold = big.settings.threshold
+    found = {band: big.match(gen.tail(100), review_band=band) for band in (0.0, 3.0, 60.0)}
+    floor = {
+        band: crmdedup.model.probability_of(crmdedup.model.weight_of(threshold) - band)
+        for band in found
+    }
+    for band, m in found.items():
+        assert m.pairs.get_column("match_probability").min() >= floor[band]  # type: ignore[operator]
+    assert found[0.0].pairs.height <= found[3.0].pairs.height <= found[60.0].pairs.height
+    assert found[60.0].pairs.height > found[0.0].pairs.height
+    # The clusters do not depend on the band.
+    for m in found.values():
+        assert m.assignments.select("record_id", "entity_id").equals(
+            found[0.0].assignments.select("record_id", "entity_id")
+        )
+
+
+def test_match_statuses_from_links_and_clusters() -> None:
+    from crmdedup.base._base import _match_of
+
+    members = pl.DataFrame({"id": ["a", "b", "c"], "entity_id": ["E1", "E1", "E2"]})
+    new = pl.DataFrame({"id": ["n1", "n2", "n3", "n4", "n5"]})
+    scored = pl.DataFrame(
+        {
+            "id_l": ["a", "n2", "n2", "n3", "n4", "n1"],
+            "id_r": ["n1", "b", "c", "a", "n5", "n4"],
+            "match_probability": [0.99, 0.9, 0.8, 0.3, 0.95, 0.2],
+            "match_weight": [6.6, 3.2, 2.0, -1.2, 4.2, -2.0],
+        }
+    )
+    # n1 joins E1; n2 links E1 and E2 (bridges); n3 is below the threshold (review); n4 and
+    # n5 are a new pair; nothing else.
+    clusters = pl.DataFrame(
+        {
+            "id": ["a", "b", "c", "n1", "n2", "n3", "n4", "n5"],
+            "cluster_id": ["a", "b", "b", "a", "b", "n3", "n4", "n4"],
+        }
+    )
+    clusters = clusters.with_columns(
+        pl.when(pl.col("id").is_in(["b", "c", "n2"]))
+        .then(pl.lit("b"))
+        .otherwise("cluster_id")
+        .alias("cluster_id")
+    )
+    got = _match_of(new, members, scored, clusters, "id", top_k=2)
+    rows = {r["id"]: r for r in got.assignments.iter_rows(named=True)}
+    assert (rows["n1"]["status"], rows["n1"]["entity_id"], rows["n1"]["match_probability"]) == (
+        "matched",
+        "E1",
+        0.99,
+    )
+    assert (rows["n2"]["status"], rows["n2"]["entity_id"]) == ("bridges", None)
+    assert rows["n2"]["candidates"] == [
+        {"entity_id": "E1", "match_probability": 0.9},
+        {"entity_id": "E2", "match_probability": 0.8},
+    ]
+    assert (rows["n3"]["status"], rows["n3"]["match_probability"]) == ("review", 0.3)
+    assert (rows["n4"]["status"], rows["n4"]["candidates"]) == ("new", [])
+    assert got.pairs.filter(pl.col("id_l") == "n2").get_column("entity_id_r").to_list() == [
+        "E1",
+        "E2",
+    ]
+    assert got.pairs.filter(pl.col("id_l").is_in(["n4", "n5"])).height == 0  # new x new
+
+
+def test_match_treats_a_known_id_as_its_new_version(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    moved = records(world, [("a2", 1, {})])  # a2 now holds person b's values
+    row = base.match(moved).assignments.row(0, named=True)
+    assert (row["status"], row["entity_id"]) == ("matched", entity_of(base, "b1"))
+
+
+def test_match_refuses_bad_input(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    with pytest.raises(SchemaError, match="`new` has no column `email`"):
+        base.match(records(world, [("z", 0, {})]).drop("email"))
+    with pytest.raises(SchemaError, match="`new`"):
+        base.match(records(world, [("z", 0, {}), ("z", 1, {})]))
+    with pytest.raises(crmdedup.ConfigError, match="top_k"):
+        base.match(records(world, [("z", 0, {})]), top_k=0)
+    with pytest.raises(crmdedup.ConfigError, match="review_band"):
+        base.match(records(world, [("z", 0, {})]), review_band=-1)
+    empty = base.match(records(world, []))
+    assert empty.assignments.height == 0 and empty.pairs.height == 0

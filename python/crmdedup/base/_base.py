@@ -21,10 +21,10 @@ from crmdedup.api import ProgressCallback, _settings_for, dedupe
 from crmdedup.base import _changes
 from crmdedup.base._naming import CLUSTER, ENTITY, KEY, Naming, name_clusters
 from crmdedup.base._store import TABLES, BaseError, Manifest, Store, sha256_file
-from crmdedup.cluster import decision_tables
+from crmdedup.cluster import cluster, decision_tables
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.merge import MergePolicy, MergeResult, merge
-from crmdedup.model import Model
+from crmdedup.model import Model, probability_of, weight_of
 from crmdedup.settings import Settings
 from crmdedup.term_frequency import tf_tables as count_tf
 
@@ -47,6 +47,8 @@ ALIAS_SCHEMA: dict[str, pl.DataType] = {
     "generation": pl.UInt32(),
 }
 DECISION_COLUMNS = ("id_l", "id_r", "decision", "actor", "note", "generation")
+_CANDIDATE = pl.Struct({ENTITY: pl.String(), "match_probability": pl.Float64()})
+"""One of :attr:`Match.assignments`' ``candidates``."""
 
 
 @dataclass(frozen=True)
@@ -142,9 +144,10 @@ class Match:
         ``match_probability`` (its strongest link into that entity, or the strongest link to
         the base when it joins none), ``status`` and ``candidates`` (up to ``top_k`` entities,
         strongest first, as a list of ``{entity_id, match_probability}``). ``status`` is
-        ``matched`` (it would join one entity), ``bridges`` (it would merge two entities or
-        more: look before updating), ``review`` (no link at the threshold, one within the
-        review band) or ``new``.
+        ``matched`` (it would join one entity), ``bridges`` (it would be in a cluster merging
+        two entities or more, through its own links or those of another new record: look
+        before updating), ``review`` (it joins no entity but has a link to the base within
+        the review band, or one the guarded clustering refused) or ``new``.
     pairs
         The scored pairs between the new records and the base at or above the review floor:
         ``<id>_l`` (new record), ``<id>_r``, ``entity_id_r``, ``match_probability``,
@@ -166,6 +169,7 @@ class _State:
     aliases: pl.DataFrame
     decisions: pl.DataFrame
     edges: pl.DataFrame
+    deleted: pl.DataFrame
 
 
 @dataclass
@@ -426,6 +430,66 @@ class Base:
         golden = result.golden.join(names, on="golden_id", how="left")
         return MergeResult(**{**result.__dict__, "golden": golden})
 
+    def match(
+        self,
+        new: TableLike,
+        *,
+        top_k: int = 3,
+        review_band: float = 3.0,
+        threads: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Match:
+        """Where ``new`` records would go if they were upserted now (read-only: nothing is written).
+
+        ``new`` has the base's columns. A record whose id is already in the base is matched as
+        the new version of that record. The records are scored with the frozen model and term
+        frequencies against the base and against each other, and clustered with the base's
+        decisions, exactly as :meth:`update` would; ``review_band`` is the number of bits
+        below the threshold's match weight down to which links are reported (the review band of
+        ``crmdedup review``).
+
+        Raises
+        ------
+        SchemaError
+            When ``new`` has other columns or types than the base, or duplicate or null ids.
+        ConfigError
+            When ``top_k`` is below 1 or ``review_band`` is negative.
+        """
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise ConfigError(f"`top_k` must be a whole number >= 1, got {top_k!r}")
+        if not review_band >= 0:
+            raise ConfigError(f"`review_band` must be >= 0 bits, got {review_band!r}")
+        id_col = self.id_column
+        left, right = f"{id_col}_l", f"{id_col}_r"
+        columns = [c for c in self._state.records.columns if c != FIRST_GEN]
+        frame = self._conform(to_polars(new, name="new"), columns, table="new")
+        threshold = self._settings.threshold
+        floor = probability_of(weight_of(threshold) - review_band)
+        together = pl.concat([self.records.join(frame, on=id_col, how="anti"), frame])
+        decided = self._state.decisions.select("id_l", "id_r", "decision")
+        decisions = decided if decided.height else None
+        scored = dedupe(
+            together,
+            self._settings.with_(threshold=min(floor, threshold)),
+            id_column=id_col,
+            model=self._model,
+            tf_tables=self._tf,
+            decisions=decisions,
+            threads=threads,
+            progress=progress,
+        ).pairs.select(left, right, "match_probability", "match_weight")
+        clusters = cluster(
+            scored,
+            together.select(id_col),
+            id_column=id_col,
+            method=self._settings.clustering,
+            guard_probability=self._settings.guard_probability,
+            threshold=threshold,
+            decisions=decisions,
+            threads=threads,
+        ).select(id_col, "cluster_id")
+        return _match_of(frame.select(id_col), self.members, scored, clusters, id_col, top_k)
+
     # -- writing ------------------------------------------------------------------------------
 
     def update(
@@ -464,6 +528,9 @@ class Base:
             started = time.perf_counter()
             records, diff = self._apply_records(upserts, deletes)
             decided = self._decision_rows(decisions, actor=actor, generation=self.generation + 1)
+            decided = decided.unique(["id_l", "id_r"], keep="last", maintain_order=True).join(
+                self._state.decisions, on=["id_l", "id_r", "decision"], how="anti"
+            )
             if not diff["touched"] and decided.height == 0:
                 return Update(self.generation, _changes.empty(), diff["report"], True, self)
             staged = self._stage(
@@ -689,9 +756,11 @@ class Base:
         gone = pl.Series(id_col, [], dtype=self._id_dtype)
         if deletes is not None:
             gone = id_values(deletes, id_col, self._id_dtype, table="deletes").unique()
-            unknown = gone.filter(~gone.is_in(records.get_column(id_col).implode()))
+            known = records.get_column(id_col).append(self._state.deleted.get_column(id_col))
+            unknown = gone.filter(~gone.is_in(known.implode()))
             if unknown.len():
                 raise SchemaError(f"`deletes`: id {unknown[0]!r} is not in the base")
+            gone = gone.filter(gone.is_in(records.get_column(id_col).implode()))
             both = gone.filter(gone.is_in(up.get_column(id_col).implode()))
             if both.len():
                 raise SchemaError(f"id {both[0]!r} is both upserted and deleted")
@@ -726,16 +795,18 @@ class Base:
             "report": report,
         }
 
-    def _conform(self, frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-        """Upserts with exactly the base's columns and types, ids checked."""
+    def _conform(
+        self, frame: pl.DataFrame, columns: list[str], *, table: str = "upserts"
+    ) -> pl.DataFrame:
+        """Records (``table``) with exactly the base's columns and types, ids checked."""
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise SchemaError(f"`upserts` has no column `{missing[0]}` (the base has it)")
+            raise SchemaError(f"`{table}` has no column `{missing[0]}` (the base has it)")
         extra = [c for c in frame.columns if c not in columns]
         if extra:
-            raise SchemaError(f"`upserts` has a column `{extra[0]}` that the base does not have")
-        check_ids(frame, self.id_column, table="upserts")
-        frame = cast_ids(frame, self.id_column, self._id_dtype, table="upserts")
+            raise SchemaError(f"`{table}` has a column `{extra[0]}` that the base does not have")
+        check_ids(frame, self.id_column, table=table)
+        frame = cast_ids(frame, self.id_column, self._id_dtype, table=table)
         schema = self._state.records.schema
         out = []
         for c in columns:
@@ -747,14 +818,14 @@ class Base:
                 cast = frame.select(pl.col(c).cast(target, strict=False))
             except pl.exceptions.PolarsError:
                 raise SchemaError(
-                    f"`upserts` column `{c}` has type {frame.schema[c]}; the base's column is "
+                    f"`{table}` column `{c}` has type {frame.schema[c]}; the base's column is "
                     f"{target}"
                 ) from None
             lost = cast.to_series().is_null() & frame.get_column(c).is_not_null()
             if lost.any():
                 row = int(lost.arg_true()[0]) + 1
                 raise SchemaError(
-                    f"`upserts` column `{c}` holds {frame.get_column(c)[row - 1]!r} at row {row}, "
+                    f"`{table}` column `{c}` holds {frame.get_column(c)[row - 1]!r} at row {row}, "
                     f"which is not a {target} like the base's column"
                 )
             out.append(pl.col(c).cast(target, strict=False))
@@ -880,7 +951,12 @@ class Base:
             reason=reason,
         )
         timings["ms_name"] = round((time.perf_counter() - tick) * 1000, 1)
+        gone = state.records.join(records, on=id_col, how="anti").select(
+            id_col, pl.lit(generation, dtype=pl.UInt32).alias("generation")
+        )
+        deleted = pl.concat([state.deleted, gone]).join(records, on=id_col, how="anti")
         tables = {
+            "deleted": deleted,
             "records": records,
             "members": members.sort(id_col),
             "entities": entities,
@@ -965,6 +1041,11 @@ class Base:
         )
         manifest = self._state.manifest
         manifest.files["entities"] = store.write_table(generation, "entities", entities)
+        deleted = self._state.deleted.filter(
+            ~pl.col(self.id_column).cast(pl.String).is_in(list(keys))
+        )
+        manifest.files["deleted"] = store.write_table(generation, "deleted", deleted)
+        self._state.deleted = deleted
         if manifest.changelog is not None:
             manifest.changelog["sha256"] = sha256_file(store.path / manifest.changelog["path"])
         store.commit(manifest, expected_parent=None)
@@ -1017,6 +1098,7 @@ def _empty_state(records: pl.DataFrame, id_col: str) -> dict[str, pl.DataFrame]:
                 "match_weight": pl.Float64(),
             }
         ),
+        "deleted": pl.DataFrame(schema={id_col: dtype, "generation": pl.UInt32()}),
     }
 
 
@@ -1121,3 +1203,80 @@ def _strength(edges: pl.DataFrame, members: pl.DataFrame, id_col: str) -> pl.Dat
         .agg(pl.col("match_probability").max().alias("probability"))
         .select(pl.col("__id").cast(pl.String).alias(KEY), "probability")
     )
+
+
+def _match_of(
+    new: pl.DataFrame,
+    members: pl.DataFrame,
+    scored: pl.DataFrame,
+    clusters: pl.DataFrame,
+    id_col: str,
+    top_k: int,
+) -> Match:
+    """The :class:`Match` of ``new`` ids from the links and clusters of base plus new records."""
+    left, right = f"{id_col}_l", f"{id_col}_r"
+    fresh = new.get_column(id_col).implode()
+    kept = members.join(new, on=id_col, how="anti")
+    values = ["match_probability", "match_weight"]
+    across = pl.concat(
+        [
+            scored.filter(pl.col(left).is_in(fresh) & ~pl.col(right).is_in(fresh)),
+            scored.filter(pl.col(right).is_in(fresh) & ~pl.col(left).is_in(fresh)).select(
+                pl.col(right).alias(left), pl.col(left).alias(right), *values
+            ),
+        ]
+    )
+    pairs = across.join(
+        kept.select(pl.col(id_col).alias(right), pl.col(ENTITY).alias("entity_id_r")), on=right
+    ).sort([left, "match_probability", right], descending=[False, True, False])
+    best = pairs.group_by(left, "entity_id_r").agg(pl.col("match_probability").max())
+    candidates = (
+        best.sort([left, "match_probability", "entity_id_r"], descending=[False, True, False])
+        .group_by(left, maintain_order=True)
+        .head(top_k)
+        .group_by(left, maintain_order=True)
+        .agg(
+            pl.struct(pl.col("entity_id_r").alias(ENTITY), "match_probability").alias("candidates"),
+            pl.col("match_probability").first().alias("__best"),
+        )
+    )
+    joined = (
+        clusters.join(kept, on=id_col)
+        .group_by("cluster_id")
+        .agg(pl.col(ENTITY).unique().sort().alias("__entities"))
+    )
+    out = (
+        new.join(clusters, on=id_col, how="left", maintain_order="left")
+        .join(joined, on="cluster_id", how="left", maintain_order="left")
+        .join(candidates.rename({left: id_col}), on=id_col, how="left", maintain_order="left")
+        .with_columns(pl.col("__entities").list.len().fill_null(0).alias("__n"))
+        .with_columns(
+            pl.when(pl.col("__n") == 1).then(pl.col("__entities").list.first()).alias(ENTITY)
+        )
+        .join(
+            best.rename({left: id_col, "entity_id_r": ENTITY, "match_probability": "__direct"}),
+            on=[id_col, ENTITY],
+            how="left",
+            maintain_order="left",
+        )
+    )
+    status = (
+        pl.when(pl.col("__n") >= 2)
+        .then(pl.lit("bridges"))
+        .when(pl.col("__n") == 1)
+        .then(pl.lit("matched"))
+        .when(pl.col("__best").is_not_null())
+        .then(pl.lit("review"))
+        .otherwise(pl.lit("new"))
+    )
+    assignments = out.select(
+        id_col,
+        ENTITY,
+        pl.when(pl.col("__n") == 1)
+        .then(pl.col("__direct"))
+        .otherwise(pl.col("__best"))
+        .alias("match_probability"),
+        status.alias("status"),
+        pl.col("candidates").fill_null(pl.lit([], dtype=pl.List(_CANDIDATE))),
+    )
+    return Match(assignments=assignments, pairs=pairs.select(left, right, "entity_id_r", *values))

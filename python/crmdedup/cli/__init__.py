@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from crmdedup.cli._common import Group, common_options
+from crmdedup.cli.base import base
 from crmdedup.cli.dedupe import dedupe
 from crmdedup.cli.demo import demo
 from crmdedup.cli.explain import explain
@@ -30,10 +31,11 @@ def main() -> None:
 
     Typical session: `crmdedup dedupe contacts.csv -o run`, `crmdedup review run`,
     `crmdedup merge contacts.csv --clusters run/clusters.parquet`, `crmdedup report run`.
+    Nightly: `crmdedup base init` once, then `crmdedup base update` and `crmdedup base changes`.
     """
 
 
-for _command in (dedupe, merge, explain, review, report, init_config, demo):
+for _command in (dedupe, merge, explain, review, report, init_config, demo, base):
     main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,6 @@ records, a cannot-link is a union the clustering refuses.
 
 from __future__ import annotations
 
-import math
 import os
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ import polars as pl
 from crmdedup._files import atomic_write_text
 from crmdedup.cluster import cluster
 from crmdedup.errors import SchemaError
+from crmdedup.model import weight_of
 
 __all__ = [
     "DECISIONS",
@@ -253,7 +253,7 @@ def near_threshold(
     >>> near_threshold(pairs, 0.9, id_column="id")["id_l"].to_list()
     ['a']
     """
-    centre = math.log2(threshold / (1 - threshold))
+    centre = weight_of(threshold)
     left, right = f"{id_column}_l", f"{id_column}_r"
     out = pairs.filter((pl.col("match_weight") - centre).abs() <= band_bits)
     if decisions is not None and decisions.height:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +46,6 @@ __all__ = [
     "Run",
     "Stage",
     "staged",
-    "weight_of",
 ]
 
 RUN_FILE = "run.json"
@@ -81,11 +79,6 @@ _ID_DTYPES: dict[str, pl.DataType] = {
         *(pl.UInt8(), pl.UInt16(), pl.UInt32(), pl.UInt64()),
     )
 }
-
-
-def weight_of(probability: float) -> float:
-    """The match weight (log2 Bayes factor) of a match probability."""
-    return math.log2(probability / (1 - probability))
 
 
 def _stale(path: Path, why: str) -> CrmdedupError:

@@ -39,8 +39,8 @@ from crmdedup.cli._rundir import (
     RUN_OWNS,
     SETTINGS_FILE,
     staged,
-    weight_of,
 )
+from crmdedup.model import probability_of, weight_of
 
 __all__ = ["REVIEW_BAND", "dedupe", "run_dedupe"]
 
@@ -67,8 +67,7 @@ def _candidates(
     if band == 0:
         empty: pl.DataFrame = result.pairs.clear()
         return empty
-    low_weight = weight_of(threshold) - band
-    low = 2**low_weight / (1 + 2**low_weight)
+    low = probability_of(weight_of(threshold) - band)
     again = crmdedup.dedupe(
         frame,
         result.settings.with_(threshold=low),

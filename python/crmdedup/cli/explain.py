@@ -26,7 +26,8 @@ from crmdedup.cli._common import (
 from crmdedup.cli._inputs import id_column as resolve_id_column
 from crmdedup.cli._inputs import id_value, settings_for
 from crmdedup.cli._progress import StageProgress
-from crmdedup.cli._rundir import Run, weight_of
+from crmdedup.cli._rundir import Run
+from crmdedup.model import weight_of
 
 __all__ = ["explain", "explain_from_run", "show_explanation"]
 

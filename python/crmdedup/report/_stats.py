@@ -5,7 +5,6 @@ The CO2e figures are estimates from configurable factors documented in ``docs/re
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,6 +14,7 @@ import polars as pl
 
 from crmdedup._arrow import to_engine
 from crmdedup.inspect import normalize_specs, profile_specs
+from crmdedup.model import weight_of
 
 __all__ = ["ReportOptions", "SobrietyFactors", "compute_stats"]
 
@@ -187,7 +187,7 @@ def compute_stats(
         "as_of": as_of.isoformat(),
         "generated_at": datetime.now().isoformat(timespec="seconds"),
         "threshold": threshold,
-        "threshold_weight": math.log2(threshold / (1 - threshold)),
+        "threshold_weight": weight_of(threshold),
         "records": rows,
         "clusters": n_clusters,
         "duplicate_records": rows - n_clusters,

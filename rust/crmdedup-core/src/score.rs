@@ -190,7 +190,15 @@ fn adjustments(
     per_code: impl Iterator<Item = u64>,
 ) -> Vec<f64> {
     let n = total.max(1) as f64;
-    let u_exact: f64 = all.map(|k| (k as f64 / n).powi(2)).sum::<f64>().max(1e-12);
+    // Summed in increasing count order, so the weights do not depend on the order of the
+    // values (the order of the records, or of a table's rows) to the last bit.
+    let mut counts: Vec<u64> = all.collect();
+    counts.sort_unstable();
+    let u_exact: f64 = counts
+        .iter()
+        .map(|&k| (k as f64 / n).powi(2))
+        .sum::<f64>()
+        .max(1e-12);
     let others = total.saturating_sub(1) as f64 + TF_PSEUDO_RECORDS;
     per_code
         .map(|k| {
@@ -234,4 +242,22 @@ pub fn matched_pairs(
         .collect();
     let (kept, weights) = scored.into_iter().unzip();
     Matched { kept, weights }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::adjustments;
+
+    #[test]
+    fn tf_adjustments_do_not_depend_on_the_order_of_the_values() {
+        // Counts whose squared frequencies round differently when summed in another order.
+        let counts: Vec<u64> = (1..200).map(|i| (i * 7919) % 97 + 1).collect();
+        let total: u64 = counts.iter().sum();
+        let forward = adjustments(counts.iter().copied(), total, [1, 5, 40].into_iter());
+        let backward = adjustments(counts.iter().rev().copied(), total, [1, 5, 40].into_iter());
+        assert_eq!(
+            forward.iter().map(|w| w.to_bits()).collect::<Vec<_>>(),
+            backward.iter().map(|w| w.to_bits()).collect::<Vec<_>>()
+        );
+    }
 }

@@ -25,8 +25,8 @@ pub struct TfTable {
     pub comparison: String,
     /// Records with a usable (non-null) normalised value.
     pub total: u64,
-    /// Normalised values and the records holding each. The TF average is summed in this
-    /// order, so one table always gives the same weights to the last bit.
+    /// Normalised values and the records holding each, in any order: the weights do not
+    /// depend on it.
     pub values: Vec<(String, u64)>,
 }
 

@@ -1,0 +1,171 @@
+"""Properties of Base updates on generated contacts, against batch dedupe of the same records."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import crmdedup
+from crmdedup.base import Base
+from crmdedup.base._changes import replay
+from crmdedup.errors import SchemaError
+
+POOL = 160
+
+
+@pytest.fixture(scope="module")
+def pool() -> dict[str, Any]:
+    contacts = crmdedup.datasets.generate_contacts(POOL, seed=11, duplicate_rate=0.35).drop(
+        "entity_id"
+    )
+    fitted = crmdedup.dedupe(contacts, id_column="record_id")
+    return {"contacts": contacts, "settings": fitted.settings, "model": fitted.model}
+
+
+def partition(base: Base) -> set[frozenset[str]]:
+    per = base.members.group_by("entity_id").agg(pl.col("record_id"))
+    return {frozenset(g) for g in per.get_column("record_id").to_list()}
+
+
+def as_text(base: Base) -> tuple[pl.DataFrame, pl.DataFrame]:
+    members = base.members.select(pl.col("record_id").cast(pl.String), "entity_id")
+    return members, base.entities.select("entity_id", "status")
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> dict[str, Any]:
+    order = draw(st.permutations(range(POOL)))
+    n_base = draw(st.integers(20, 100))
+    steps = []
+    pending = list(order[n_base:])
+    for _ in range(draw(st.integers(1, 3))):
+        n_new = draw(st.integers(0, min(30, len(pending))))
+        inserts, pending = pending[:n_new], pending[n_new:]
+        changes = draw(st.lists(st.integers(0, POOL - 1), max_size=6, unique=True))
+        deletes = draw(st.lists(st.integers(0, POOL - 1), max_size=6, unique=True))
+        decisions = draw(
+            st.lists(
+                st.tuples(
+                    st.integers(0, POOL - 1),
+                    st.integers(0, POOL - 1),
+                    st.sampled_from(["must_link", "cannot_link"]),
+                ),
+                max_size=3,
+            )
+        )
+        split = draw(st.integers(0, 100))
+        steps.append(
+            {
+                "inserts": inserts,
+                "changes": changes,
+                "deletes": deletes,
+                "decisions": decisions,
+                "split": split,
+            }
+        )
+    return {"base": list(order[:n_base]), "steps": steps}
+
+
+def delta(
+    contacts: pl.DataFrame, base: Base, step: dict[str, Any]
+) -> tuple[pl.DataFrame, list[str], pl.DataFrame]:
+    """The upserts, deletes and decisions of one step, limited to what makes sense now."""
+    live = set(base.records.get_column("record_id").to_list())
+    ids = contacts.get_column("record_id")
+    inserts = contacts[step["inserts"]]
+    changed_ids = [ids[i] for i in step["changes"] if ids[i] in live]
+    deletes = [ids[i] for i in step["deletes"] if ids[i] in live and ids[i] not in changed_ids]
+    changed = base.records.filter(pl.col("record_id").is_in(changed_ids)).with_columns(
+        pl.col("last_name").str.reverse(), pl.col("email").str.to_uppercase()
+    )
+    upserts = pl.concat([inserts, changed.select(contacts.columns)])
+    after = (live - set(deletes)) | set(inserts.get_column("record_id").to_list())
+    pairs = [
+        (ids[a], ids[b], kind)
+        for a, b, kind in step["decisions"]
+        if a != b and ids[a] in after and ids[b] in after
+    ]
+    decisions = pl.DataFrame(
+        {
+            "id_l": [p[0] for p in pairs],
+            "id_r": [p[1] for p in pairs],
+            "decision": [p[2] for p in pairs],
+        },
+        schema={"id_l": pl.String, "id_r": pl.String, "decision": pl.String},
+    )
+    return upserts, deletes, decisions
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=histories())
+def test_updates_equal_batch_and_keep_the_invariants(
+    pool: dict[str, Any], history: dict[str, Any]
+) -> None:
+    contacts = pool["contacts"]
+    with tempfile.TemporaryDirectory() as tmp:
+        kw = {"id_column": "record_id", "model": pool["model"], "namespace": "p"}
+        whole = Base.create(Path(tmp) / "a", contacts[history["base"]], pool["settings"], **kw)
+        chunked = Base.create(Path(tmp) / "b", contacts[history["base"]], pool["settings"], **kw)
+        issued = set(whole.entities.get_column("entity_id").to_list())
+        for step in history["steps"]:
+            upserts, deletes, decisions = delta(contacts, whole, step)
+            before = as_text(whole)
+            generation = whole.generation
+            try:
+                update = whole.update(upserts, deletes=deletes, decisions=decisions)
+            except SchemaError as err:
+                assert "cannot-link" in str(err) or "cannot_link" in str(err), err
+                assert Base.open(whole.path).generation == generation
+                continue
+            # The partition is the batch run's, every record in one entity, decisions honoured.
+            assert whole.verify(batch=True) == []
+            # The change log turns the last generation into this one.
+            if update.generation > generation:
+                log = whole.changes(since=generation)
+                members, statuses = replay(*before, log)
+                now = as_text(whole)
+                assert members.sort("record_id").equals(now[0].sort("record_id"))
+                assert statuses.sort("entity_id").equals(now[1].sort("entity_id"))
+                minted = log.filter(
+                    pl.col("kind").is_in(["entity_created", "entity_split_from"])
+                ).get_column("entity_id")
+                assert not issued.intersection(minted.to_list())  # never reused
+                issued.update(minted.to_list())
+            # Every id ever issued resolves to an active entity, or says why not.
+            resolved = whole.resolve(sorted(issued))
+            assert set(resolved.get_column("status")) <= {"active", "deleted", "erased"}
+            # Re-applying the delta changes nothing.
+            assert whole.update(upserts, deletes=deletes, decisions=decisions).changes.height == 0
+            # The same delta in two chunks (records, then deletes and decisions) gives the same.
+            cut = upserts.height * step["split"] // 100
+            chunked.update(upserts[:cut])
+            chunked.update(upserts[cut:], deletes=deletes, decisions=decisions)
+            assert partition(chunked) == partition(whole)
+
+
+def test_results_do_not_depend_on_threads_or_row_order(
+    pool: dict[str, Any], tmp_path: Path
+) -> None:
+    contacts = pool["contacts"]
+    kw = {"id_column": "record_id", "model": pool["model"], "namespace": "t"}
+    one = Base.create(tmp_path / "one", contacts[:120], pool["settings"], threads=1, **kw)
+    two = Base.create(tmp_path / "two", contacts[:120].reverse(), pool["settings"], threads=2, **kw)
+    one.update(contacts[120:])
+    two.update(contacts[120:].reverse())
+    assert one.members.sort("record_id").equals(two.members.sort("record_id"))
+    assert (
+        one.changes()
+        .sort("kind", "record_id")
+        .drop("event")
+        .equals(two.changes().sort("kind", "record_id").drop("event"))
+    )
