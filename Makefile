@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Build artefacts live outside the clone so fresh clones (CI) reuse them on the same machine.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/crmdedup-target
 
-.PHONY: demo test test-floor lint bench dev clean
+.PHONY: demo test test-floor lint bench dev clean wheel wheel-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ lint: dev
 	$(BIN)/mypy python/crmdedup
 	$(BIN)/python -m mypy.stubtest crmdedup._core
 
+# The wheel users install (abi3: one wheel for every CPython >= 3.11), built with the `dist`
+# profile (LTO, one codegen unit), then installed and run where no Rust toolchain is on PATH.
+wheel: $(BIN)/python
+	$(BIN)/pip install -q 'maturin>=1.9.4,<2'
+	rm -rf dist
+	$(BIN)/maturin build --profile dist --out dist --quiet
+
+wheel-smoke: wheel
+	PYTHON=$(PYTHON) .ci/wheel-smoke
+
 bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python benches/bench_dedupe.py --rows 100000
@@ -48,4 +58,4 @@ bench: $(BIN)/python
 	$(BIN)/python -m pytest benches --benchmark-enable -q
 
 clean:
-	rm -rf $(VENV) $(FLOOR)
+	rm -rf $(VENV) $(FLOOR) dist

@@ -169,3 +169,49 @@ def test_results_do_not_depend_on_threads_or_row_order(
         .drop("event")
         .equals(two.changes().sort("kind", "record_id").drop("event"))
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    old=st.lists(st.integers(0, 5), min_size=0, max_size=14),
+    new=st.lists(st.integers(0, 6), min_size=1, max_size=18),
+    first_gen=st.lists(st.integers(1, 3), min_size=18, max_size=18),
+    merged=st.lists(st.sampled_from("abcdefghijklmnopqr"), max_size=6),
+)
+def test_naming_only_the_touched_clusters_gives_the_same_ids(
+    old: list[int], new: list[int], first_gen: list[int], merged: list[str]
+) -> None:
+    """The shortcut for clusters equal to an old entity changes no id, retirement or restore."""
+    from crmdedup.base._naming import _name, name_clusters
+
+    keys = list("abcdefghijklmnopqr")
+    old_members = pl.DataFrame(
+        {"__key": keys[: len(old)], "entity_id": [f"e{g}" for g in old]},
+        schema={"__key": pl.String, "entity_id": pl.String},
+    )
+    clusters = pl.DataFrame(
+        {
+            "__key": keys[: len(new)],
+            "__cluster": [f"c{g}" for g in new],
+            "__first_gen": first_gen[: len(new)],
+        },
+        schema={"__key": pl.String, "__cluster": pl.String, "__first_gen": pl.UInt32},
+    )
+    active = old_members.group_by("entity_id").agg(pl.col("__key").min().alias("founded_by"))
+    retired = pl.DataFrame(
+        {"entity_id": ["r1"], "founded_by": ["a"], "last_members": [sorted(set(merged))]}
+    )
+    entities = pl.concat(
+        [
+            active.with_columns(
+                pl.lit("active").alias("status"),
+                pl.lit(None, dtype=pl.List(pl.String)).alias("last_members"),
+            ),
+            retired.with_columns(pl.lit("merged").alias("status")),
+        ],
+        how="diagonal",
+    ).with_columns(pl.lit(1, dtype=pl.UInt32).alias("created_gen"))
+    fast = name_clusters(clusters, old_members, entities, namespace="n", generation=4)
+    full = _name(clusters, clusters, old_members, entities, "n", 4)
+    assert fast.ids.sort("__cluster").equals(full.ids.sort("__cluster"))
+    assert fast.retired.equals(full.retired)

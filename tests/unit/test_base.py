@@ -444,3 +444,21 @@ def test_match_refuses_bad_input(tmp_path: Path, world: dict[str, Any]) -> None:
         base.match(records(world, [("z", 0, {})]), review_band=-1)
     empty = base.match(records(world, []))
     assert empty.assignments.height == 0 and empty.pairs.height == 0
+
+
+def test_export_parquet_and_delta(tmp_path: Path, world: dict[str, Any]) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+    written = base.export(tmp_path / "out")
+    assert sorted(written) == ["aliases", "changes", "decisions", "entities", "members"]
+    assert pl.read_parquet(written["members"]).equals(base.members)
+    assert "last_members" not in pl.read_parquet(written["entities"]).columns
+    with pytest.raises(crmdedup.ConfigError, match="format"):
+        base.export(tmp_path / "x", format="csv")  # type: ignore[arg-type]
+    pytest.importorskip("deltalake")
+    base.export(tmp_path / "lake", format="delta")
+    base.update(records(world, [("a3", 0, {})]))
+    base.export(tmp_path / "lake", format="delta", since=1)
+    feed = pl.read_delta(str(tmp_path / "lake" / "changes"))
+    assert feed.sort("generation", "event").equals(base.changes().sort("generation", "event"))
+    members = pl.read_delta(str(tmp_path / "lake" / "members"))
+    assert members.sort("record_id").equals(base.members.sort("record_id"))

@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
 from crmdedup._arrow import TableLike, to_polars
 from crmdedup._core import __version__
+from crmdedup._files import write_table
 from crmdedup._ids import cast_ids, check_ids, id_values
 from crmdedup.api import ProgressCallback, _settings_for, dedupe
 from crmdedup.base import _changes
@@ -686,6 +687,62 @@ class Base:
             True,
             self,
         )
+
+    def export(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        since: int = 0,
+        format: Literal["parquet", "delta"] = "parquet",
+    ) -> dict[str, Path]:
+        """Write the tables a downstream system syncs from into ``directory``.
+
+        ``members``, ``entities`` (without ``last_members``), ``aliases`` and ``decisions`` are
+        snapshots of this generation; ``changes`` holds the events after generation ``since``.
+        With ``format="parquet"`` each is a ``<table>.parquet`` file, written atomically; with
+        ``format="delta"`` each is a Delta Lake table ``<table>/`` (needs the ``deltalake``
+        package: ``pip install 'crmdedup[delta]'``): snapshots are overwritten, ``changes``
+        are appended, so that exporting every night with ``since`` set to the generation
+        exported last keeps the whole feed. No personal value is written.
+
+        Returns the path of each table.
+
+        Raises
+        ------
+        ConfigError
+            An unknown ``format``, or ``delta`` without the ``deltalake`` package.
+        """
+        if format not in ("parquet", "delta"):
+            raise ConfigError(f"`format` must be 'parquet' or 'delta', got {format!r}")
+        if format == "delta":
+            try:
+                import deltalake  # noqa: F401
+            except ImportError:
+                raise ConfigError(
+                    "exporting to Delta Lake needs the deltalake package\n"
+                    "hint: pip install 'crmdedup[delta]'"
+                ) from None
+        tables = {
+            "members": self.members,
+            "entities": self.entities.drop("last_members"),
+            "aliases": self.aliases,
+            "decisions": self.decisions,
+            "changes": self.changes(since=since),
+        }
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for name, frame in tables.items():
+            if format == "parquet":
+                written[name] = write_table(frame, out / f"{name}.parquet")
+                continue
+            target = out / name
+            mode: Literal["append", "overwrite"] = (
+                "append" if name == "changes" and target.exists() else "overwrite"
+            )
+            frame.write_delta(target, mode=mode)
+            written[name] = target
+        return written
 
     def vacuum(self, keep_generations: int = 1) -> list[int]:
         """Delete the files of all but the last ``keep_generations`` generations.

@@ -89,10 +89,62 @@ def name_clusters(
 ) -> Naming:
     """Name ``clusters`` (``__key``, ``__cluster``, ``__first_gen``) against the old entities.
 
-    ``old_members`` holds ``__key`` and ``entity_id`` of the region's records before the
-    change; ``entities`` is the entity table (``entity_id``, ``status``, ``founded_by``,
+    ``old_members`` holds ``__key`` and ``entity_id`` of the records before the change;
+    ``entities`` is the entity table (``entity_id``, ``status``, ``founded_by``,
     ``created_gen``, ``last_members``).
+
+    A cluster made of exactly the records of one old entity keeps its id at once: no other
+    cluster overlaps that entity and the cluster overlaps no other, so the greedy assignment
+    would give it that id whatever the order. Only the other clusters and entities (those an
+    update touched) go through the assignment, which costs the size of the change rather
+    than of the base and gives the same ids (a test compares both).
     """
+    same = _unchanged(clusters, old_members)
+    if same.height == 0:
+        return _name(clusters, clusters, old_members, entities, namespace, generation)
+    region = clusters.join(same, on=CLUSTER, how="anti")
+    old = old_members.join(same.select(ENTITY), on=ENTITY, how="anti")
+    naming = _name(region, clusters, old, entities, namespace, generation)
+    kept = same.select(
+        pl.col(CLUSTER).cast(clusters.schema[CLUSTER]),
+        pl.col(ENTITY).cast(pl.String),
+        pl.lit("inherited", dtype=pl.String).alias("how"),
+        pl.lit(None, dtype=pl.String).alias("founder"),
+    )
+    return Naming(ids=pl.concat([kept, naming.ids]), retired=naming.retired)
+
+
+def _unchanged(clusters: pl.DataFrame, old_members: pl.DataFrame) -> pl.DataFrame:
+    """``__cluster`` and ``entity_id`` of the clusters whose records are exactly an entity's."""
+    old_size = old_members.group_by(ENTITY).agg(pl.len().alias("__old"))
+    per = (
+        clusters.select(KEY, CLUSTER)
+        .join(old_members, on=KEY, how="left")
+        .group_by(CLUSTER)
+        .agg(
+            pl.len().alias("__n"),
+            pl.col(ENTITY).n_unique().alias("__k"),
+            pl.col(ENTITY).null_count().alias("__new"),
+            pl.col(ENTITY).first(),
+        )
+    )
+    return (
+        per.filter((pl.col("__k") == 1) & (pl.col("__new") == 0))
+        .join(old_size, on=ENTITY)
+        .filter(pl.col("__n") == pl.col("__old"))
+        .select(CLUSTER, ENTITY)
+    )
+
+
+def _name(
+    clusters: pl.DataFrame,
+    everyone: pl.DataFrame,
+    old_members: pl.DataFrame,
+    entities: pl.DataFrame,
+    namespace: str,
+    generation: int,
+) -> Naming:
+    """The naming of ``clusters`` against ``old_members`` (``everyone``: all new clusters)."""
     first = (
         clusters.sort("__first_gen", KEY)
         .group_by(CLUSTER, maintain_order=True)
@@ -114,7 +166,7 @@ def name_clusters(
     )
     inherited = _greedy(overlap, CLUSTER, ENTITY)
     named = {c: e for c, e in inherited}
-    restored = _restore(clusters, entities, named, first)
+    restored = _restore(clusters, everyone, entities, named, first)
     named_restored = {c: e for c, e in restored}
     rest = first.filter(~pl.col(CLUSTER).is_in(list(named) + list(named_restored)))
     minted = entity_ids(namespace, rest.get_column("__earliest"), generation)
@@ -149,17 +201,21 @@ def _frame(clusters: pl.DataFrame, rows: list[tuple[object, object]], how: str) 
 
 def _restore(
     clusters: pl.DataFrame,
+    everyone: pl.DataFrame,
     entities: pl.DataFrame,
     named: dict[object, object],
     first: pl.DataFrame,
 ) -> list[tuple[object, object]]:
-    """Retired ids given back to unnamed clusters holding most of their last live members."""
+    """Retired ids given back to unnamed clusters holding most of their last live members.
+
+    A member counts as live when it is in any cluster of ``everyone``.
+    """
     retired = entities.filter(pl.col("status") == "merged").select(ENTITY, "last_members")
     if retired.height == 0:
         return []
     unnamed = clusters.filter(~pl.col(CLUSTER).is_in(list(named)))
     last = retired.explode("last_members").rename({"last_members": KEY}).drop_nulls(KEY)
-    live = last.join(clusters.select(KEY), on=KEY, how="semi")
+    live = last.join(everyone.select(KEY), on=KEY, how="semi")
     size = live.group_by(ENTITY).agg(pl.len().alias("__live"))
     held = (
         live.join(unnamed.select(KEY, CLUSTER), on=KEY)
