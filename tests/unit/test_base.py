@@ -378,7 +378,7 @@ def test_match_top_k_and_review_band(tmp_path: Path, world: dict[str, Any]) -> N
 
 
 def test_match_statuses_from_links_and_clusters() -> None:
-    from crmdedup.base._base import _match_of
+    from crmdedup.base._results import match_of as _match_of
 
     members = pl.DataFrame({"id": ["a", "b", "c"], "entity_id": ["E1", "E1", "E2"]})
     new = pl.DataFrame({"id": ["n1", "n2", "n3", "n4", "n5"]})

@@ -1,4 +1,9 @@
-"""``Base``: a persistent, deduplicated contact base updated night after night."""
+"""``Base``: a persistent, deduplicated contact base updated night after night.
+
+This module is the public facade (every method a user calls, with its documentation); the work
+lives beside it: ``_delta`` reads a delta, ``_tables`` derives the next generation, ``_naming``
+names entities, ``_changes`` writes the change log, ``_store`` the files.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ import os
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,12 +21,22 @@ import polars as pl
 from crmdedup._arrow import TableLike, to_polars
 from crmdedup._core import __version__
 from crmdedup._files import write_table
-from crmdedup._ids import cast_ids, check_ids, id_values
+from crmdedup._ids import check_ids, id_values
 from crmdedup.api import ProgressCallback, _settings_for, dedupe
 from crmdedup.base import _changes
-from crmdedup.base._naming import CLUSTER, ENTITY, KEY, Naming, name_clusters
+from crmdedup.base._delta import apply_records, conform, decision_rows
+from crmdedup.base._naming import CLUSTER, ENTITY, KEY
+from crmdedup.base._results import Match, Update, match_of
 from crmdedup.base._store import TABLES, BaseError, Manifest, Store, sha256_file
-from crmdedup.cluster import cluster, decision_tables
+from crmdedup.base._tables import (
+    FIRST_GEN,
+    Staged,
+    State,
+    empty_state,
+    merge_decisions,
+    next_generation,
+)
+from crmdedup.cluster import cluster
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.merge import MergePolicy, MergeResult, merge
 from crmdedup.model import Model, probability_of, weight_of
@@ -30,157 +44,6 @@ from crmdedup.settings import Settings
 from crmdedup.term_frequency import tf_tables as count_tf
 
 __all__ = ["Base", "Match", "Update"]
-
-FIRST_GEN = "_first_gen"
-ENTITY_SCHEMA: dict[str, pl.DataType] = {
-    ENTITY: pl.String(),
-    "status": pl.String(),
-    "founded_by": pl.String(),
-    "created_gen": pl.UInt32(),
-    "retired_gen": pl.UInt32(),
-    "n_records": pl.UInt32(),
-    "last_members": pl.List(pl.String()),
-}
-ALIAS_SCHEMA: dict[str, pl.DataType] = {
-    "old_id": pl.String(),
-    "new_id": pl.String(),
-    "reason": pl.String(),
-    "generation": pl.UInt32(),
-}
-DECISION_COLUMNS = ("id_l", "id_r", "decision", "actor", "note", "generation")
-_CANDIDATE = pl.Struct({ENTITY: pl.String(), "match_probability": pl.Float64()})
-"""One of :attr:`Match.assignments`' ``candidates``."""
-
-
-@dataclass(frozen=True)
-class Update:
-    """What :meth:`Base.update` did (or, with ``dry_run=True``, would do).
-
-    Attributes
-    ----------
-    generation
-        The generation the base is at afterwards (unchanged when nothing changed or on a dry
-        run; a dry run's staged generation is ``generation + 1`` until :meth:`commit`).
-    changes
-        The change log of the update (see :meth:`Base.changes` for the columns).
-    assignments
-        One row per record whose entity changed: ``record_id`` (text), ``entity_id_before``,
-        ``entity_id_after`` (null when removed or new) and ``change`` (``added``, ``moved``,
-        ``removed``).
-    entity_changes
-        One row per entity event: ``entity_id``, ``change`` (``created``, ``split_from``,
-        ``restored``, ``merged_into``, ``deleted``, ``erased``), ``other_entity_id``.
-    report
-        Counts (records inserted, changed, unchanged, deleted; entities created, retired) and
-        milliseconds per step.
-    committed
-        False for a dry run not yet committed.
-    """
-
-    generation: int
-    changes: pl.DataFrame
-    report: dict[str, Any]
-    committed: bool
-    _base: Base | None = field(default=None, repr=False)
-    _staged: Any = field(default=None, repr=False)
-
-    @property
-    def assignments(self) -> pl.DataFrame:
-        kinds = {"record_added": "added", "record_moved": "moved", "record_removed": "removed"}
-        rows = self.changes.filter(pl.col("kind").is_in(list(kinds)))
-        return rows.select(
-            "record_id",
-            pl.when(pl.col("kind") == "record_moved")
-            .then(pl.col("other_entity_id"))
-            .when(pl.col("kind") == "record_removed")
-            .then(pl.col(ENTITY))
-            .alias("entity_id_before"),
-            pl.when(pl.col("kind") == "record_removed")
-            .then(None)
-            .otherwise(pl.col(ENTITY))
-            .alias("entity_id_after"),
-            pl.col("kind").replace_strict(kinds).alias("change"),
-        )
-
-    @property
-    def entity_changes(self) -> pl.DataFrame:
-        rows = self.changes.filter(pl.col("kind").str.starts_with("entity_"))
-        return rows.select(
-            ENTITY,
-            pl.col("kind").str.strip_prefix("entity_").alias("change"),
-            "other_entity_id",
-        )
-
-    @property
-    def changed_entities(self) -> list[str]:
-        """Active entities whose members or values changed."""
-        touched = self.changes.filter(pl.col(ENTITY).is_not_null()).get_column(ENTITY)
-        if self._base is None:
-            return sorted(set(touched.to_list()))
-        active = self._base.entities.filter(pl.col("status") == "active").get_column(ENTITY)
-        return sorted(set(touched.to_list()) & set(active.to_list()))
-
-    def golden(self, **merge_options: Any) -> MergeResult:
-        """Golden records of the changed entities (:meth:`Base.golden` options)."""
-        if self._base is None or not self.committed:
-            raise BaseError("golden records are read from a committed base; commit() first")
-        return self._base.golden(self.changed_entities, **merge_options)
-
-    def commit(self) -> Update:
-        """Publish a dry run's staged generation (refused if the base moved meanwhile)."""
-        if self.committed or self._staged is None or self._base is None:
-            raise BaseError("only a dry run that changes something can be committed")
-        self._base._publish(self._staged)
-        return Update(self._base.generation, self.changes, self.report, True, self._base)
-
-
-@dataclass(frozen=True)
-class Match:
-    """What :meth:`Base.match` found for each new record (nothing is written).
-
-    Attributes
-    ----------
-    assignments
-        One row per new record: its id, ``entity_id`` (the entity it would join, or null),
-        ``match_probability`` (its strongest link into that entity, or the strongest link to
-        the base when it joins none), ``status`` and ``candidates`` (up to ``top_k`` entities,
-        strongest first, as a list of ``{entity_id, match_probability}``). ``status`` is
-        ``matched`` (it would join one entity), ``bridges`` (it would be in a cluster merging
-        two entities or more, through its own links or those of another new record: look
-        before updating), ``review`` (it joins no entity but has a link to the base within
-        the review band, or one the guarded clustering refused) or ``new``.
-    pairs
-        The scored pairs between the new records and the base at or above the review floor:
-        ``<id>_l`` (new record), ``<id>_r``, ``entity_id_r``, ``match_probability``,
-        ``match_weight``.
-    """
-
-    assignments: pl.DataFrame
-    pairs: pl.DataFrame
-
-
-@dataclass
-class _State:
-    """The tables of one generation, in memory."""
-
-    manifest: Manifest
-    records: pl.DataFrame
-    members: pl.DataFrame
-    entities: pl.DataFrame
-    aliases: pl.DataFrame
-    decisions: pl.DataFrame
-    edges: pl.DataFrame
-    deleted: pl.DataFrame
-
-
-@dataclass
-class _Staged:
-    parent: int
-    generation: int
-    tables: dict[str, pl.DataFrame]
-    changelog: pl.DataFrame
-    run: dict[str, Any]
-    frozen: dict[str, dict[str, str]] | None = None
 
 
 class Base:
@@ -251,7 +114,7 @@ class Base:
         with store.writer():
             frozen = store.write_frozen("frozen", resolved.to_json(), model.to_json(), tf)
             records = frame.with_columns(pl.lit(1, dtype=pl.UInt32).alias(FIRST_GEN))
-            empty = _empty_state(records, id_col)
+            empty = empty_state(records, id_col)
             manifest = Manifest(
                 generation=0,
                 parent=None,
@@ -269,8 +132,8 @@ class Base:
             base._store = store
             base._read_only = False
             base._settings, base._model, base._tf = resolved, model, tf
-            base._state = _State(manifest=manifest, **empty)
-            decided = base._decision_rows(decisions, actor="steward", generation=1)
+            base._state = State(manifest=manifest, **empty)
+            decided = decision_rows(base._state, decisions, actor="steward", generation=1)
             staged = base._stage(
                 records,
                 decided,
@@ -296,7 +159,7 @@ class Base:
     def _load(self, generation: int) -> None:
         manifest = self._store.manifest(generation)
         tables = {t: self._store.read(manifest, t) for t in TABLES}
-        self._state = _State(manifest=manifest, **tables)
+        self._state = State(manifest=manifest, **tables)
         self._settings = Settings.from_dict(
             json.loads(self._store.frozen_text(manifest, "settings"))
         )
@@ -463,7 +326,7 @@ class Base:
         id_col = self.id_column
         left, right = f"{id_col}_l", f"{id_col}_r"
         columns = [c for c in self._state.records.columns if c != FIRST_GEN]
-        frame = self._conform(to_polars(new, name="new"), columns, table="new")
+        frame = conform(self._state, to_polars(new, name="new"), columns, table="new")
         threshold = self._settings.threshold
         floor = probability_of(weight_of(threshold) - review_band)
         together = pl.concat([self.records.join(frame, on=id_col, how="anti"), frame])
@@ -489,7 +352,7 @@ class Base:
             decisions=decisions,
             threads=threads,
         ).select(id_col, "cluster_id")
-        return _match_of(frame.select(id_col), self.members, scored, clusters, id_col, top_k)
+        return match_of(frame.select(id_col), self.members, scored, clusters, id_col, top_k)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -527,8 +390,10 @@ class Base:
         with self._store.writer():
             self._check_current()
             started = time.perf_counter()
-            records, diff = self._apply_records(upserts, deletes)
-            decided = self._decision_rows(decisions, actor=actor, generation=self.generation + 1)
+            records, diff = apply_records(self._state, upserts, deletes)
+            decided = decision_rows(
+                self._state, decisions, actor=actor, generation=self.generation + 1
+            )
             decided = decided.unique(["id_l", "id_r"], keep="last", maintain_order=True).join(
                 self._state.decisions, on=["id_l", "id_r", "decision"], how="anti"
             )
@@ -653,7 +518,7 @@ class Base:
             try:
                 staged = self._stage(
                     records,
-                    self._decision_rows(None, actor="pipeline", generation=generation),
+                    decision_rows(self._state, None, actor="pipeline", generation=generation),
                     reason="rebuild",
                     actor="pipeline",
                     threads=threads,
@@ -800,123 +665,6 @@ class Base:
             }
         )
 
-    def _apply_records(
-        self, upserts: TableLike | None, deletes: Iterable[Any] | None
-    ) -> tuple[pl.DataFrame, dict[str, Any]]:
-        """The live records after the delta, and what the delta did."""
-        records = self._state.records
-        id_col = self.id_column
-        columns = [c for c in records.columns if c != FIRST_GEN]
-        up = records.clear().drop(FIRST_GEN)
-        if upserts is not None:
-            up = self._conform(to_polars(upserts, name="upserts"), columns)
-        gone = pl.Series(id_col, [], dtype=self._id_dtype)
-        if deletes is not None:
-            gone = id_values(deletes, id_col, self._id_dtype, table="deletes").unique()
-            known = records.get_column(id_col).append(self._state.deleted.get_column(id_col))
-            unknown = gone.filter(~gone.is_in(known.implode()))
-            if unknown.len():
-                raise SchemaError(f"`deletes`: id {unknown[0]!r} is not in the base")
-            gone = gone.filter(gone.is_in(records.get_column(id_col).implode()))
-            both = gone.filter(gone.is_in(up.get_column(id_col).implode()))
-            if both.len():
-                raise SchemaError(f"id {both[0]!r} is both upserted and deleted")
-        old = up.join(records, on=id_col, how="inner", suffix="__old")
-        same = (
-            pl.all_horizontal(
-                pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in columns if c != id_col
-            )
-            if len(columns) > 1
-            else pl.lit(True)
-        )
-        changed = old.filter(~same).get_column(id_col)
-        unchanged = old.filter(same).height
-        inserted = up.join(records, on=id_col, how="anti")
-        replaced = changed.append(gone)
-        keep = records.filter(~pl.col(id_col).is_in(replaced.implode()))
-        renewed = up.join(changed.to_frame(), on=id_col, how="semi").join(
-            records.select(id_col, FIRST_GEN), on=id_col
-        )
-        fresh = inserted.with_columns(pl.lit(self.generation + 1, dtype=pl.UInt32).alias(FIRST_GEN))
-        after = pl.concat([keep, renewed.select(records.columns), fresh.select(records.columns)])
-        report = {
-            "records_inserted": inserted.height,
-            "records_changed": changed.len(),
-            "records_unchanged": unchanged,
-            "records_deleted": gone.len(),
-        }
-        touched = bool(inserted.height or changed.len() or gone.len())
-        return after, {
-            "touched": touched,
-            "changed": changed.cast(pl.String),
-            "report": report,
-        }
-
-    def _conform(
-        self, frame: pl.DataFrame, columns: list[str], *, table: str = "upserts"
-    ) -> pl.DataFrame:
-        """Records (``table``) with exactly the base's columns and types, ids checked."""
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise SchemaError(f"`{table}` has no column `{missing[0]}` (the base has it)")
-        extra = [c for c in frame.columns if c not in columns]
-        if extra:
-            raise SchemaError(f"`{table}` has a column `{extra[0]}` that the base does not have")
-        check_ids(frame, self.id_column, table=table)
-        frame = cast_ids(frame, self.id_column, self._id_dtype, table=table)
-        schema = self._state.records.schema
-        out = []
-        for c in columns:
-            target = schema[c]
-            if frame.schema[c] == target or frame.schema[c] == pl.Null:
-                out.append(pl.col(c).cast(target))
-                continue
-            try:
-                cast = frame.select(pl.col(c).cast(target, strict=False))
-            except pl.exceptions.PolarsError:
-                raise SchemaError(
-                    f"`{table}` column `{c}` has type {frame.schema[c]}; the base's column is "
-                    f"{target}"
-                ) from None
-            lost = cast.to_series().is_null() & frame.get_column(c).is_not_null()
-            if lost.any():
-                row = int(lost.arg_true()[0]) + 1
-                raise SchemaError(
-                    f"`{table}` column `{c}` holds {frame.get_column(c)[row - 1]!r} at row {row}, "
-                    f"which is not a {target} like the base's column"
-                )
-            out.append(pl.col(c).cast(target, strict=False))
-        return frame.select(out)
-
-    def _decision_rows(
-        self, decisions: TableLike | None, *, actor: str, generation: int
-    ) -> pl.DataFrame:
-        """New decisions as stored rows (checked: known ids, valid kinds)."""
-        dtype = self._state.records.schema[self.id_column]
-        schema = {
-            "id_l": dtype,
-            "id_r": dtype,
-            "decision": pl.String(),
-            "actor": pl.String(),
-            "note": pl.String(),
-            "generation": pl.UInt32(),
-        }
-        if decisions is None:
-            return pl.DataFrame(schema=schema)
-        frame = to_polars(decisions, name="decisions")
-        decision_tables(frame)  # checks the columns and kinds, naming the row
-        frame = cast_ids(frame, "id_l", dtype, table="decisions")
-        frame = cast_ids(frame, "id_r", dtype, table="decisions")
-        note = pl.col("note").cast(pl.String) if "note" in frame.columns else pl.lit("")
-        return frame.select(
-            pl.min_horizontal("id_l", "id_r").alias("id_l"),
-            pl.max_horizontal("id_l", "id_r").alias("id_r"),
-            pl.col("decision").cast(pl.String),
-            pl.lit(actor, dtype=pl.String).alias("actor"),
-            note.alias("note"),
-            pl.lit(generation, dtype=pl.UInt32).alias("generation"),
-        )
-
     def _partition(
         self,
         records: pl.DataFrame,
@@ -953,14 +701,13 @@ class Base:
         changed: pl.Series | None = None,
         threads: int | None,
         progress: ProgressCallback | None,
-    ) -> _Staged:
+    ) -> Staged:
         """Cluster and name ``records``, and lay out the next generation's tables."""
         state = self._state
         id_col = self.id_column
-        generation = state.manifest.generation + 1
         timings: dict[str, float] = {}
         tick = time.perf_counter()
-        decisions = _merge_decisions(state.decisions, decided)
+        decisions = merge_decisions(state.decisions, decided)
         live_ids = records.get_column(id_col).implode()
         in_force = decisions.filter(pl.col("id_l").is_in(live_ids) & pl.col("id_r").is_in(live_ids))
         unknown = decided.filter(~pl.col("id_l").is_in(live_ids) | ~pl.col("id_r").is_in(live_ids))
@@ -970,69 +717,20 @@ class Base:
             raise SchemaError(f"`decisions`: id {bad!r} is not a live record of the base")
         clusters, edges = self._partition(records, in_force, threads=threads, progress=progress)
         timings["ms_cluster"] = round((time.perf_counter() - tick) * 1000, 1)
-        tick = time.perf_counter()
-        keyed = clusters.join(records.select(id_col, FIRST_GEN), on=id_col).select(
-            pl.col(id_col).cast(pl.String).alias(KEY),
-            pl.col(CLUSTER).cast(pl.String),
-            pl.col(FIRST_GEN).alias("__first_gen"),
-        )
-        before = state.members.select(pl.col(id_col).cast(pl.String).alias(KEY), ENTITY)
-        naming = name_clusters(
-            keyed,
-            before,
-            state.entities,
-            namespace=state.manifest.namespace,
-            generation=generation,
-        )
-        after = keyed.join(naming.ids.select(CLUSTER, ENTITY), on=CLUSTER).select(KEY, ENTITY)
-        members = (
-            clusters.select(id_col, pl.col(CLUSTER).cast(pl.String))
-            .join(naming.ids.select(CLUSTER, ENTITY), on=CLUSTER)
-            .select(id_col, ENTITY)
-        )
-        entities = _next_entities(state.entities, naming, before, after, generation)
-        aliases = _next_aliases(state.aliases, naming, generation, reason)
-        strength = _strength(edges, members, id_col)
-        changelog = _changes.events(
-            before=before,
-            after=after,
-            changed=changed if changed is not None else pl.Series([], dtype=pl.String),
-            strength=strength,
-            ids=naming.ids,
-            retired=naming.retired,
-            decisions=decided.select(
-                pl.col("id_l").cast(pl.String), pl.col("id_r").cast(pl.String), "decision"
-            ),
-            generation=generation,
-            actor=actor,
+        return next_generation(
+            state,
+            records,
+            clusters,
+            edges,
+            decisions=decisions,
+            decided=decided,
+            changed=changed,
             reason=reason,
+            actor=actor,
+            timings=timings,
         )
-        timings["ms_name"] = round((time.perf_counter() - tick) * 1000, 1)
-        gone = state.records.join(records, on=id_col, how="anti").select(
-            id_col, pl.lit(generation, dtype=pl.UInt32).alias("generation")
-        )
-        deleted = pl.concat([state.deleted, gone]).join(records, on=id_col, how="anti")
-        tables = {
-            "deleted": deleted,
-            "records": records,
-            "members": members.sort(id_col),
-            "entities": entities,
-            "aliases": aliases,
-            "decisions": decisions,
-            "edges": edges,
-        }
-        run = {
-            "reason": reason,
-            "actor": actor,
-            "entities_created": naming.ids.filter(pl.col("how") == "minted").height,
-            "entities_restored": naming.ids.filter(pl.col("how") == "restored").height,
-            "entities_retired": naming.retired.height,
-            "records_moved": changelog.filter(pl.col("kind") == "record_moved").height,
-            **timings,
-        }
-        return _Staged(state.manifest.generation, generation, tables, changelog, run)
 
-    def _publish(self, staged: _Staged, expected_parent: int | str | None = "current") -> None:
+    def _publish(self, staged: Staged, expected_parent: int | str | None = "current") -> None:
         """Write a staged generation's files and commit its manifest."""
         store = self._store
         state = self._state
@@ -1062,7 +760,7 @@ class Base:
             crmdedup=__version__,
         )
         store.commit(manifest, expected_parent=None if parent == 0 else parent)
-        self._state = _State(manifest=manifest, **staged.tables)
+        self._state = State(manifest=manifest, **staged.tables)
 
     def _scrub(self, keys: set[str], generation: int) -> None:
         """Blank erased ids in every change log and entity, and vacuum older generations."""
@@ -1128,212 +826,3 @@ class Base:
             store.remove_generation(number, kept_paths)
             removed.append(number)
         return removed
-
-
-def _empty_state(records: pl.DataFrame, id_col: str) -> dict[str, pl.DataFrame]:
-    dtype = records.schema[id_col]
-    return {
-        "records": records.clear(),
-        "members": pl.DataFrame(schema={id_col: dtype, ENTITY: pl.String()}),
-        "entities": pl.DataFrame(schema=ENTITY_SCHEMA),
-        "aliases": pl.DataFrame(schema=ALIAS_SCHEMA),
-        "decisions": pl.DataFrame(
-            schema={
-                "id_l": dtype,
-                "id_r": dtype,
-                "decision": pl.String(),
-                "actor": pl.String(),
-                "note": pl.String(),
-                "generation": pl.UInt32(),
-            }
-        ),
-        "edges": pl.DataFrame(
-            schema={
-                f"{id_col}_l": dtype,
-                f"{id_col}_r": dtype,
-                "match_probability": pl.Float64(),
-                "match_weight": pl.Float64(),
-            }
-        ),
-        "deleted": pl.DataFrame(schema={id_col: dtype, "generation": pl.UInt32()}),
-    }
-
-
-def _merge_decisions(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
-    """Decisions in force: the latest about each (unordered) pair."""
-    if new.height == 0:
-        return old
-    both = pl.concat([old, new.select(old.columns)], how="vertical_relaxed")
-    return both.unique(["id_l", "id_r"], keep="last", maintain_order=True)
-
-
-def _next_entities(
-    entities: pl.DataFrame,
-    naming: Naming,
-    before: pl.DataFrame,
-    after: pl.DataFrame,
-    generation: int,
-) -> pl.DataFrame:
-    counts = after.group_by(ENTITY).agg(pl.len().cast(pl.UInt32).alias("__n"))
-    last = (
-        before.join(naming.retired.select(ENTITY), on=ENTITY, how="semi")
-        .group_by(ENTITY)
-        .agg(pl.col(KEY).sort().alias("__last"))
-    )
-    minted = naming.ids.filter(pl.col("how") == "minted").select(
-        ENTITY,
-        pl.lit("active").alias("status"),
-        pl.col("founder").alias("founded_by"),
-        pl.lit(generation, dtype=pl.UInt32).alias("created_gen"),
-        pl.lit(None, dtype=pl.UInt32).alias("retired_gen"),
-        pl.lit(0, dtype=pl.UInt32).alias("n_records"),
-        pl.lit(None, dtype=pl.List(pl.String)).alias("last_members"),
-    )
-    table = pl.concat([entities, minted.cast(ENTITY_SCHEMA)])  # type: ignore[arg-type]
-    kept = naming.ids.filter(pl.col("how") != "minted").get_column(ENTITY).implode()
-    retired = naming.retired.select(ENTITY, pl.col("status").alias("__status"))
-    table = (
-        table.join(counts, on=ENTITY, how="left")
-        .join(retired, on=ENTITY, how="left")
-        .join(last, on=ENTITY, how="left")
-    )
-    active = pl.col(ENTITY).is_in(kept) | pl.col("__n").is_not_null()
-    return table.select(
-        ENTITY,
-        pl.when(active)
-        .then(pl.lit("active"))
-        .otherwise(pl.coalesce("__status", "status"))
-        .alias("status"),
-        "founded_by",
-        "created_gen",
-        pl.when(active)
-        .then(None)
-        .when(pl.col("__status").is_not_null())
-        .then(pl.lit(generation, dtype=pl.UInt32))
-        .otherwise(pl.col("retired_gen"))
-        .alias("retired_gen"),
-        pl.when(pl.col("__n").is_not_null())
-        .then(pl.col("__n"))
-        .when(pl.col("__status").is_not_null())
-        .then(pl.lit(0, dtype=pl.UInt32))
-        .otherwise(pl.col("n_records"))
-        .alias("n_records"),
-        pl.when(active)
-        .then(None)
-        .when(pl.col("__last").is_not_null())
-        .then(pl.col("__last"))
-        .otherwise(pl.col("last_members"))
-        .alias("last_members"),
-    ).cast(ENTITY_SCHEMA)  # type: ignore[arg-type]
-
-
-def _next_aliases(
-    aliases: pl.DataFrame, naming: Naming, generation: int, reason: str
-) -> pl.DataFrame:
-    restored = naming.ids.filter(pl.col("how") == "restored").get_column(ENTITY).implode()
-    kept = aliases.filter(~pl.col("old_id").is_in(restored))
-    merged = naming.retired.filter(pl.col("status") == "merged").select(
-        pl.col(ENTITY).alias("old_id"),
-        pl.col("into").alias("new_id"),
-        pl.lit("merge" if reason != "rebuild" else "rebuild").alias("reason"),
-        pl.lit(generation, dtype=pl.UInt32).alias("generation"),
-    )
-    return pl.concat([kept, merged.cast(ALIAS_SCHEMA)])  # type: ignore[arg-type]
-
-
-def _strength(edges: pl.DataFrame, members: pl.DataFrame, id_col: str) -> pl.DataFrame:
-    """Each record's strongest link inside its entity (``__key``, ``probability``)."""
-    left, right = f"{id_col}_l", f"{id_col}_r"
-    named = (
-        edges.join(members.rename({id_col: left, ENTITY: "__el"}), on=left)
-        .join(members.rename({id_col: right, ENTITY: "__er"}), on=right)
-        .filter(pl.col("__el") == pl.col("__er"))
-    )
-    ends = pl.concat(
-        [
-            named.select(pl.col(left).alias("__id"), "match_probability"),
-            named.select(pl.col(right).alias("__id"), "match_probability"),
-        ]
-    )
-    return (
-        ends.group_by("__id")
-        .agg(pl.col("match_probability").max().alias("probability"))
-        .select(pl.col("__id").cast(pl.String).alias(KEY), "probability")
-    )
-
-
-def _match_of(
-    new: pl.DataFrame,
-    members: pl.DataFrame,
-    scored: pl.DataFrame,
-    clusters: pl.DataFrame,
-    id_col: str,
-    top_k: int,
-) -> Match:
-    """The :class:`Match` of ``new`` ids from the links and clusters of base plus new records."""
-    left, right = f"{id_col}_l", f"{id_col}_r"
-    fresh = new.get_column(id_col).implode()
-    kept = members.join(new, on=id_col, how="anti")
-    values = ["match_probability", "match_weight"]
-    across = pl.concat(
-        [
-            scored.filter(pl.col(left).is_in(fresh) & ~pl.col(right).is_in(fresh)),
-            scored.filter(pl.col(right).is_in(fresh) & ~pl.col(left).is_in(fresh)).select(
-                pl.col(right).alias(left), pl.col(left).alias(right), *values
-            ),
-        ]
-    )
-    pairs = across.join(
-        kept.select(pl.col(id_col).alias(right), pl.col(ENTITY).alias("entity_id_r")), on=right
-    ).sort([left, "match_probability", right], descending=[False, True, False])
-    best = pairs.group_by(left, "entity_id_r").agg(pl.col("match_probability").max())
-    candidates = (
-        best.sort([left, "match_probability", "entity_id_r"], descending=[False, True, False])
-        .group_by(left, maintain_order=True)
-        .head(top_k)
-        .group_by(left, maintain_order=True)
-        .agg(
-            pl.struct(pl.col("entity_id_r").alias(ENTITY), "match_probability").alias("candidates"),
-            pl.col("match_probability").first().alias("__best"),
-        )
-    )
-    joined = (
-        clusters.join(kept, on=id_col)
-        .group_by("cluster_id")
-        .agg(pl.col(ENTITY).unique().sort().alias("__entities"))
-    )
-    out = (
-        new.join(clusters, on=id_col, how="left", maintain_order="left")
-        .join(joined, on="cluster_id", how="left", maintain_order="left")
-        .join(candidates.rename({left: id_col}), on=id_col, how="left", maintain_order="left")
-        .with_columns(pl.col("__entities").list.len().fill_null(0).alias("__n"))
-        .with_columns(
-            pl.when(pl.col("__n") == 1).then(pl.col("__entities").list.first()).alias(ENTITY)
-        )
-        .join(
-            best.rename({left: id_col, "entity_id_r": ENTITY, "match_probability": "__direct"}),
-            on=[id_col, ENTITY],
-            how="left",
-            maintain_order="left",
-        )
-    )
-    status = (
-        pl.when(pl.col("__n") >= 2)
-        .then(pl.lit("bridges"))
-        .when(pl.col("__n") == 1)
-        .then(pl.lit("matched"))
-        .when(pl.col("__best").is_not_null())
-        .then(pl.lit("review"))
-        .otherwise(pl.lit("new"))
-    )
-    assignments = out.select(
-        id_col,
-        ENTITY,
-        pl.when(pl.col("__n") == 1)
-        .then(pl.col("__direct"))
-        .otherwise(pl.col("__best"))
-        .alias("match_probability"),
-        status.alias("status"),
-        pl.col("candidates").fill_null(pl.lit([], dtype=pl.List(_CANDIDATE))),
-    )
-    return Match(assignments=assignments, pairs=pairs.select(left, right, "entity_id_r", *values))
