@@ -12,7 +12,7 @@ import polars as pl
 
 from crmdedup._arrow import TableLike, to_polars
 from crmdedup._ids import cast_ids, check_ids, id_values
-from crmdedup.base._tables import FIRST_GEN, State
+from crmdedup.base._tables import FIRST_GEN, State, decision_schema
 from crmdedup.cluster import decision_tables
 from crmdedup.errors import SchemaError
 
@@ -113,14 +113,7 @@ def decision_rows(
 ) -> pl.DataFrame:
     """New decisions as stored rows (checked: known ids, valid kinds)."""
     dtype = state.id_dtype
-    schema = {
-        "id_l": dtype,
-        "id_r": dtype,
-        "decision": pl.String(),
-        "actor": pl.String(),
-        "note": pl.String(),
-        "generation": pl.UInt32(),
-    }
+    schema = decision_schema(dtype)
     if decisions is None:
         return pl.DataFrame(schema=schema)
     frame = to_polars(decisions, name="decisions")

@@ -22,6 +22,7 @@ __all__ = [
     "FIRST_GEN",
     "Staged",
     "State",
+    "decision_schema",
     "empty_state",
     "link_strength",
     "merge_decisions",
@@ -81,6 +82,18 @@ class Staged:
     frozen: dict[str, dict[str, str]] | None = None
 
 
+def decision_schema(dtype: pl.DataType) -> dict[str, pl.DataType]:
+    """Columns of the stored steward decisions, for ids of type ``dtype``."""
+    return {
+        "id_l": dtype,
+        "id_r": dtype,
+        "decision": pl.String(),
+        "actor": pl.String(),
+        "note": pl.String(),
+        "generation": pl.UInt32(),
+    }
+
+
 def empty_state(records: pl.DataFrame, id_col: str) -> dict[str, pl.DataFrame]:
     dtype = records.schema[id_col]
     return {
@@ -88,16 +101,7 @@ def empty_state(records: pl.DataFrame, id_col: str) -> dict[str, pl.DataFrame]:
         "members": pl.DataFrame(schema={id_col: dtype, ENTITY: pl.String()}),
         "entities": pl.DataFrame(schema=ENTITY_SCHEMA),
         "aliases": pl.DataFrame(schema=ALIAS_SCHEMA),
-        "decisions": pl.DataFrame(
-            schema={
-                "id_l": dtype,
-                "id_r": dtype,
-                "decision": pl.String(),
-                "actor": pl.String(),
-                "note": pl.String(),
-                "generation": pl.UInt32(),
-            }
-        ),
+        "decisions": pl.DataFrame(schema=decision_schema(dtype)),
         "edges": pl.DataFrame(
             schema={
                 f"{id_col}_l": dtype,
