@@ -28,6 +28,7 @@ from crmdedup.consent import canonical_contact_point, consents_from_columns
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
 from crmdedup.evaluate import Evaluation, evaluate
 from crmdedup.inspect import normalize, profile
+from crmdedup.kernels import blocking_keys, candidate_changes, score_pairs
 from crmdedup.merge import MergePolicy, MergeResult, merge
 from crmdedup.rights import erasure_plan, subject_export
 from crmdedup.settings import BlockingRule, Comparison, EmSettings, Settings
@@ -51,6 +52,8 @@ __all__ = [
     "SchemaError",
     "Settings",
     "__version__",
+    "blocking_keys",
+    "candidate_changes",
     "canonical_contact_point",
     "cluster",
     "consents_from_columns",
@@ -63,6 +66,7 @@ __all__ = [
     "merge",
     "normalize",
     "profile",
+    "score_pairs",
     "subject_export",
     "tf_tables",
 ]

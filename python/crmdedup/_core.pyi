@@ -8,12 +8,15 @@ __all__ = [
     "ArrowTable",
     "Run",
     "__version__",
+    "blocking_keys",
+    "candidate_changes",
     "canonical_contact_points",
     "cluster",
     "dedupe",
     "link",
     "normalize_columns",
     "profile_columns",
+    "score_pairs",
     "tf_tables",
     "validate_model",
     "validate_settings",
@@ -90,6 +93,32 @@ def tf_tables(
     *,
     right: object | None = None,
     threads: int | None = None,
+) -> ArrowTable: ...
+def blocking_keys(
+    data: object,
+    settings_json: str,
+    *,
+    id_column: str,
+    threads: int | None = None,
+) -> ArrowTable: ...
+def score_pairs(
+    data: object,
+    pairs: object,
+    settings_json: str,
+    model_json: str,
+    *,
+    id_column: str,
+    left: str | None = None,
+    right: str | None = None,
+    tf_tables: object | None = None,
+    threads: int | None = None,
+) -> ArrowTable: ...
+def candidate_changes(
+    keys: object,
+    settings_json: str,
+    *,
+    id_column: str,
+    status: str = "status",
 ) -> ArrowTable: ...
 def validate_settings(settings_json: str) -> None: ...
 def validate_model(model_json: str, settings_json: str | None = None) -> None: ...

@@ -28,10 +28,11 @@ pub struct Dataset {
     normalize: NormalizeOptions,
 }
 
-/// The (column, normaliser) pairs the settings read, each once, in order of first use.
-fn wanted_columns(settings: &Settings) -> Result<Vec<(String, Normalizer)>> {
+/// The (column, normaliser) pairs the settings read (the blocking keys' only, unless
+/// `compared`), each once, in order of first use.
+fn wanted_columns(settings: &Settings, compared: bool) -> Result<Vec<(String, Normalizer)>> {
     let mut wanted: Vec<(String, Normalizer)> = Vec::new();
-    for c in &settings.comparisons {
+    for c in settings.comparisons.iter().filter(|_| compared) {
         wanted.push((c.column.clone(), c.normalizer));
     }
     for rule in &settings.blocking_rules {
@@ -108,6 +109,32 @@ impl Dataset {
         settings: &Settings,
         progress: &dyn Progress,
     ) -> Result<Self> {
+        Self::prepare_columns(tables, settings, &wanted_columns(settings, true)?, progress)
+    }
+
+    /// Normalise only the columns the blocking keys read (see [`Dataset::prepare`]).
+    ///
+    /// # Errors
+    /// Missing or mistyped columns, bad ids.
+    pub fn prepare_blocking(
+        tables: &[(&RecordBatch, Ids)],
+        settings: &Settings,
+        progress: &dyn Progress,
+    ) -> Result<Self> {
+        Self::prepare_columns(
+            tables,
+            settings,
+            &wanted_columns(settings, false)?,
+            progress,
+        )
+    }
+
+    fn prepare_columns(
+        tables: &[(&RecordBatch, Ids)],
+        settings: &Settings,
+        wanted: &[(String, Normalizer)],
+        progress: &dyn Progress,
+    ) -> Result<Self> {
         let n: usize = tables.iter().map(|(b, _)| b.num_rows()).sum();
         if n > column::MAX_ROWS {
             return Err(Error::TooManyRows {
@@ -115,7 +142,6 @@ impl Dataset {
                 max: column::MAX_ROWS,
             });
         }
-        let wanted = wanted_columns(settings)?;
         let opts = NormalizeOptions {
             default_region: settings.default_region.clone(),
             ..Default::default()
@@ -150,6 +176,33 @@ impl Dataset {
     /// was prepared.
     pub(crate) fn column(&self, name: &str, kind: Normalizer) -> &CodedColumn {
         &self.columns[&(name.to_owned(), kind)]
+    }
+
+    /// Per blocking rule (`exprs`, parsed from `settings`), the coded column of each key.
+    pub(crate) fn key_parts<'a>(
+        &'a self,
+        settings: &Settings,
+        exprs: &[Vec<KeyExpr>],
+    ) -> Vec<Vec<&'a CodedColumn>> {
+        exprs
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|e| self.column(&e.column, settings.normalizer_of(&e.column)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Per blocking rule (`exprs`, parsed from `settings`), every row's key hash (0: none).
+    #[must_use]
+    pub fn row_keys(&self, settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<Vec<u64>> {
+        let parts = self.key_parts(settings, exprs);
+        exprs
+            .iter()
+            .zip(&parts)
+            .map(|(e, p)| crate::block::rule_keys(e, p, self.n))
+            .collect()
     }
 
     /// Comparisons bound to their columns.

@@ -67,6 +67,19 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A value of an input table that the call cannot use (a keys table's status, a rule out of
+    /// range…).
+    #[error("column `{column}` at row {row} of the {table} (counting from 1): {message}")]
+    InvalidValue {
+        /// Which input table (`keys`, `pairs`).
+        table: String,
+        /// The offending column.
+        column: String,
+        /// The row, counting from 1.
+        row: usize,
+        /// What is wrong and what was expected.
+        message: String,
+    },
     /// Must-link decisions alone join two records a cannot-link decision keeps apart.
     #[error(
         "decisions conflict: cannot-link `{left}` and `{right}` are joined by the must-link chain \

@@ -146,6 +146,32 @@ impl Ids {
         })
     }
 
+    /// Group the rows of an id column that may repeat ids (a table with several rows per
+    /// record): each row's record, records numbered in increasing id order, and the first row
+    /// of each record.
+    ///
+    /// # Errors
+    /// [`Error::NullId`] or [`Error::WrongType`].
+    pub fn records_of(name: &str, array: &ArrayRef) -> Result<(Vec<u32>, Vec<u32>)> {
+        if let Some(row) = (0..array.len()).find(|&i| array.is_null(i)) {
+            return Err(Error::NullId {
+                column: name.to_owned(),
+                row: row + 1,
+            });
+        }
+        let values = Values::of(name, array)?;
+        let order = values.order(array.len());
+        let mut record = vec![0u32; order.len()];
+        let mut first: Vec<u32> = Vec::new();
+        for (i, &row) in order.iter().enumerate() {
+            if i == 0 || values.cmp(order[i - 1] as usize, row as usize) != Ordering::Equal {
+                first.push(row);
+            }
+            record[row as usize] = (first.len() - 1) as u32;
+        }
+        Ok((record, first))
+    }
+
     /// Number of rows.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -194,7 +220,9 @@ impl IdIndex {
     /// [`Error::WrongType`] when `array` cannot hold ids at all (lists, structs…).
     pub fn rows_of(&self, column: &str, array: &ArrayRef) -> Result<Vec<Option<u32>>> {
         let target = self.values.lookup_type();
-        if !arrow_cast::can_cast_types(array.data_type(), &target) {
+        // Lists and structs cast to text, but never hold ids.
+        if array.data_type().is_nested() || !arrow_cast::can_cast_types(array.data_type(), &target)
+        {
             return Err(Error::WrongType {
                 column: column.to_owned(),
                 found: array.data_type().to_string(),

@@ -4,7 +4,8 @@
 //! normalised ([`normalize`], [`dataset`]), candidate pairs built by blocking ([`block`]),
 //! graded ([`compare`]), scored ([`score`]) by a Fellegi–Sunter model fitted without labels
 //! ([`model`]), clustered ([`cluster`], honouring steward decisions) and returned as Arrow
-//! batches ([`output`]); [`explain`] details one pair afterwards. Term-frequency tables
+//! batches ([`output`]); [`explain`] details one pair afterwards. [`kernels`] expose the
+//! stages as separate calls (blocking keys, scoring given pairs, candidate changes). Term-frequency tables
 //! ([`tf`]) can be computed once and given to later runs, which then score with them.
 
 pub mod block;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod explain;
 pub mod ids;
 pub mod inspect;
+pub mod kernels;
 pub mod model;
 pub mod normalize;
 pub mod output;

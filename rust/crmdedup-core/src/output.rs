@@ -203,9 +203,22 @@ pub(crate) fn pair_batch(
     graded: &Graded,
     matched: &Matched,
 ) -> Result<RecordBatch> {
+    let order = oriented(dataset, cands, matched);
+    pairs_in_order(dataset, comparisons, scorer, graded, matched, &order)
+}
+
+/// [`pair_batch`] with the rows in `order`: `(row_l, row_r, k)` for the `k`-th matched pair,
+/// its left id read from `row_l` and its right id from `row_r`.
+pub(crate) fn pairs_in_order(
+    dataset: &Dataset,
+    comparisons: &[Comparison<'_>],
+    scorer: &Scorer<'_>,
+    graded: &Graded,
+    matched: &Matched,
+    order: &[(u32, u32, usize)],
+) -> Result<RecordBatch> {
     let n_comp = comparisons.len();
     let weights = &matched.weights;
-    let order = oriented(dataset, cands, matched);
     let offset = dataset.split.unwrap_or(0) as u32;
     let left = &dataset.ids[0];
     let right = dataset.ids.get(1).unwrap_or(left);

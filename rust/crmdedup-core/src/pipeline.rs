@@ -150,14 +150,7 @@ fn candidates(
     exprs: &[Vec<KeyExpr>],
     progress: &dyn Progress,
 ) -> Result<Candidates> {
-    let parts: Vec<Vec<_>> = exprs
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|e| dataset.column(&e.column, settings.normalizer_of(&e.column)))
-                .collect()
-        })
-        .collect();
+    let parts = dataset.key_parts(settings, exprs);
     let n_rules = exprs.len() as u64;
     block::candidates(
         exprs,

@@ -46,6 +46,7 @@ impl From<BindError> for PyErr {
                 | E::TooManyRows { .. }
                 | E::UnknownId { .. }
                 | E::InvalidPair { .. }
+                | E::InvalidValue { .. }
                 | E::ConflictingDecisions { .. }
                 | E::TfTable { .. }),
             ) => SchemaError::new_err(e.to_string()),

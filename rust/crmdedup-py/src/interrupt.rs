@@ -78,7 +78,7 @@ fn wait<T: Send>(
 /// dropping its inputs and results.
 pub fn run<T: Send + 'static>(
     py: Python<'_>,
-    pool: rayon::ThreadPool,
+    pool: Arc<rayon::ThreadPool>,
     callback: Option<&Bound<'_, PyAny>>,
     work: impl FnOnce(&dyn engine::Progress) -> engine::Result<T> + Send + 'static,
 ) -> PyResult<T> {

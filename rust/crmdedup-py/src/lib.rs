@@ -5,8 +5,12 @@
 mod cluster;
 mod errors;
 mod interrupt;
+mod kernels;
 mod table;
 mod tf;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use arrow_array::RecordBatch;
 use crmdedup_core as engine;
@@ -92,12 +96,26 @@ impl PyRun {
     }
 }
 
-/// A thread pool of `threads` threads (all cores when `None`).
-pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, BindError> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
+/// The thread pool of `threads` threads (all cores when `None`), built once per process and
+/// thread count: a caller making many small calls (a Spark task per partition) pays for it once.
+pub(crate) fn pool(threads: Option<usize>) -> Result<Arc<rayon::ThreadPool>, BindError> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let key = threads.unwrap_or(0);
+    let mut pools = POOLS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(p) = pools.get(&key) {
+        return Ok(Arc::clone(p));
+    }
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(key)
+        .thread_name(|i| format!("crmdedup-{i}"))
         .build()
-        .map_err(|e| BindError::Core(engine::Error::settings("threads", e.to_string())))
+        .map_err(|e| BindError::Core(engine::Error::settings("threads", e.to_string())))?;
+    let built = Arc::new(built);
+    pools.insert(key, Arc::clone(&built));
+    Ok(built)
 }
 
 /// What a run reads besides its tables.
@@ -367,6 +385,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(link, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster, m)?)?;
     m.add_function(wrap_pyfunction!(tf::tf_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(kernels::blocking_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(kernels::score_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(kernels::candidate_changes, m)?)?;
     m.add_function(wrap_pyfunction!(validate_settings, m)?)?;
     m.add_function(wrap_pyfunction!(validate_model, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_columns, m)?)?;

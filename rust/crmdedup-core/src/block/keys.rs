@@ -1,10 +1,8 @@
 //! Blocking keys: parsed key expressions (`last_name`, `first_name[:1]`, `initials(company)`)
-//! and the per-row key hash of a rule (0 when a row has no key).
-
-use std::hash::Hasher;
+//! and the per-row key hash of a rule (0 when a row has no key), a specified hash
+//! ([`key_hash`]) that other processes and later versions can recompute.
 
 use rayon::prelude::*;
-use rustc_hash::FxHasher;
 
 use crate::column::{CodedColumn, NULL};
 
@@ -161,45 +159,73 @@ fn parse_slice(inner: &str) -> Option<i32> {
     (n != 0).then_some(n)
 }
 
-fn mix(h: u64, x: u64) -> u64 {
-    (h.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+/// Byte written after every key part: it never occurs in UTF-8, so the parts `("ab", "c")` and
+/// `("a", "bc")` hash apart.
+pub const KEY_PART_END: u8 = 0xFF;
+
+/// The blocking key hash of one row under one rule: xxh3-64 with seed 0 over the UTF-8 bytes of
+/// each key part followed by [`KEY_PART_END`], with the lowest bit then set (0 means "no key").
+///
+/// This is a stable contract (pinned by `tests/data/key_hashes.csv`): rows share a block
+/// exactly when their key hashes are equal, in this process or any other.
+#[must_use]
+pub fn key_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
+    let mut buf = Vec::new();
+    for part in parts {
+        push_part(&mut buf, part);
+    }
+    hash_parts(&buf)
+}
+
+fn push_part(buf: &mut Vec<u8>, part: &str) {
+    buf.extend_from_slice(part.as_bytes());
+    buf.push(KEY_PART_END);
+}
+
+fn hash_parts(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, 0) | 1
 }
 
 /// Key hash of every row for one rule; `parts[k]` is the coded column of key `k`.
 pub(crate) fn rule_keys(exprs: &[KeyExpr], parts: &[&CodedColumn], n: usize) -> Vec<u64> {
-    let tables: Vec<Vec<u64>> = exprs
+    // Each key part of each distinct value, computed once (`None`: the value gives no key).
+    let tables: Vec<Vec<Option<String>>> = exprs
         .iter()
         .zip(parts)
-        .map(|(expr, col)| {
-            col.values
-                .par_iter()
-                .map(|v| {
-                    expr.apply(v).map_or(0, |k| {
-                        let mut h = FxHasher::default();
-                        h.write(k.as_bytes());
-                        h.finish() | 1
-                    })
-                })
-                .collect()
-        })
+        .map(|(expr, col)| col.values.par_iter().map(|v| expr.apply(v)).collect())
         .collect();
+    let part_of = |k: usize, row: usize| -> Option<&str> {
+        let code = parts[k].codes[row];
+        if code == NULL {
+            return None;
+        }
+        tables[k][code as usize].as_deref()
+    };
+    if let [table] = tables.as_slice() {
+        // One part: hash each distinct value once.
+        let hashes: Vec<u64> = table
+            .par_iter()
+            .map(|p| p.as_deref().map_or(0, |p| key_hash([p])))
+            .collect();
+        return parts[0]
+            .codes
+            .par_iter()
+            .with_min_len(4096)
+            .map(|&c| if c == NULL { 0 } else { hashes[c as usize] })
+            .collect();
+    }
     (0..n)
         .into_par_iter()
         .with_min_len(4096)
-        .map(|row| {
-            let mut h = 0x9e37_79b9_7f4a_7c15_u64;
-            for (col, table) in parts.iter().zip(&tables) {
-                let code = col.codes[row];
-                if code == NULL {
-                    return 0;
+        .map_init(Vec::new, |buf, row| {
+            buf.clear();
+            for k in 0..parts.len() {
+                match part_of(k, row) {
+                    Some(p) => push_part(buf, p),
+                    None => return 0,
                 }
-                let part = table[code as usize];
-                if part == 0 {
-                    return 0;
-                }
-                h = mix(h, part);
             }
-            h | 1
+            hash_parts(buf)
         })
         .collect()
 }
@@ -237,6 +263,52 @@ mod tests {
                 .apply("b a")
                 .as_deref(),
             Some("a b")
+        );
+    }
+
+    #[test]
+    fn key_hashes_match_the_shared_vectors() {
+        let text = include_str!("../../../../tests/data/key_hashes.csv");
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("part_1,part_2,part_3,key_hash"));
+        let mut n = 0;
+        for line in lines {
+            let fields: Vec<&str> = line.split(',').collect();
+            let (parts, want) = fields.split_at(fields.len() - 1);
+            let parts = parts.iter().copied().filter(|p| !p.is_empty());
+            assert_eq!(key_hash(parts).to_string(), want[0], "{line}");
+            n += 1;
+        }
+        assert!(n >= 10);
+    }
+
+    #[test]
+    fn rule_keys_hash_the_key_parts_of_each_row() {
+        use arrow_array::StringViewArray;
+        let coded = |v: Vec<Option<&str>>| {
+            CodedColumn::encode(&StringViewArray::from(v), |s| Some(s.to_owned()))
+        };
+        let last = coded(vec![Some("martin"), Some("martin"), None, Some("ab")]);
+        let first = coded(vec![Some("jean"), Some("jeanne"), Some("x"), Some("c")]);
+        let exprs = [
+            KeyExpr::parse("last").unwrap(),
+            KeyExpr::parse("first[:1]").unwrap(),
+        ];
+        let keys = rule_keys(&exprs, &[&last, &first], 4);
+        assert_eq!(keys[0], key_hash(["martin", "j"]));
+        assert_eq!(keys[0], keys[1]);
+        assert_eq!(keys[2], 0, "a null part gives no key");
+        assert_eq!(keys[3], key_hash(["ab", "c"]));
+        assert_ne!(keys[3], key_hash(["a", "bc"]));
+        let single = rule_keys(&exprs[..1], &[&last], 4);
+        assert_eq!(
+            single,
+            vec![
+                key_hash(["martin"]),
+                key_hash(["martin"]),
+                0,
+                key_hash(["ab"])
+            ]
         );
     }
 }

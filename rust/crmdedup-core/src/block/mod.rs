@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::column::CodedColumn;
 use expand::Blocks;
-use keys::rule_keys;
-pub use keys::{KeyExpr, KeyFn};
+pub(crate) use keys::rule_keys;
+pub use keys::{KEY_PART_END, KeyExpr, KeyFn, key_hash};
 pub use rules::{parse_rules, rule_determines, training_masks};
 
 /// A block that was too large to expand into pairs.

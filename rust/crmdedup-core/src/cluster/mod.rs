@@ -10,8 +10,8 @@ mod table;
 mod union_find;
 
 pub use constraints::{Conflict, Constraints, Guard};
-pub(crate) use table::id_text;
 pub use table::{Decisions, IdPairs, PairColumns, cluster_pairs, conflict_error};
+pub(crate) use table::{id_text, pair_rows};
 pub use union_find::UnionFind;
 
 use crate::settings::ClusterMethod;

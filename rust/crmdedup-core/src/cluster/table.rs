@@ -126,22 +126,41 @@ pub(crate) fn id_text(ids: &Ids, row: usize) -> String {
 
 /// Scored pairs as edges between rows of `ids`.
 fn edges(index: &IdIndex, pairs: &RecordBatch, columns: &PairColumns<'_>) -> Result<Vec<Edge>> {
-    let (left, right) = (column(pairs, columns.left)?, column(pairs, columns.right)?);
-    let rows_l = index.rows_of(columns.left, left)?;
-    let rows_r = index.rows_of(columns.right, right)?;
     let p = probabilities(pairs, columns.probability)?;
-    let mut edges = Vec::with_capacity(pairs.num_rows());
-    for (i, ((a, b), p)) in rows_l.iter().zip(&rows_r).zip(p).enumerate() {
-        let known = |row: Option<u32>, name: &str, array: &ArrayRef| {
-            row.ok_or_else(|| unknown(name, array, i))
-        };
-        edges.push(Edge {
-            a: known(*a, columns.left, left)?,
-            b: known(*b, columns.right, right)?,
-            p,
-        });
-    }
-    Ok(edges)
+    let rows = pair_rows(index, pairs, columns.left, columns.right)?;
+    Ok(rows
+        .into_iter()
+        .zip(p)
+        .map(|((a, b), p)| Edge { a, b, p })
+        .collect())
+}
+
+/// The rows of the two records each pair of `pairs` names (columns `left` and `right`, looked
+/// up in `index`).
+///
+/// # Errors
+/// [`Error::UnknownId`] for the first id naming no record, [`Error::InvalidPair`] for a null
+/// id, [`Error::MissingColumn`] or [`Error::WrongType`] for the columns.
+pub(crate) fn pair_rows(
+    index: &IdIndex,
+    pairs: &RecordBatch,
+    left: &str,
+    right: &str,
+) -> Result<Vec<(u32, u32)>> {
+    let (l, r) = (column(pairs, left)?, column(pairs, right)?);
+    let rows_l = index.rows_of(left, l)?;
+    let rows_r = index.rows_of(right, r)?;
+    rows_l
+        .iter()
+        .zip(&rows_r)
+        .enumerate()
+        .map(|(i, (a, b))| {
+            Ok((
+                a.ok_or_else(|| unknown(left, l, i))?,
+                b.ok_or_else(|| unknown(right, r, i))?,
+            ))
+        })
+        .collect()
 }
 
 /// The error for row `i` (from 0) of a pairs column whose id names no record.
