@@ -103,19 +103,22 @@ def delta(
 
 
 @settings(
-    max_examples=10,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(history=histories())
+@pytest.mark.parametrize("cap", [None, 3])
 def test_updates_equal_batch_and_keep_the_invariants(
-    pool: dict[str, Any], history: dict[str, Any]
+    pool: dict[str, Any], history: dict[str, Any], cap: int | None
 ) -> None:
+    """With the default cap, and with a tiny one that blocks cross up and down all the time."""
     contacts = pool["contacts"]
+    config = pool["settings"] if cap is None else pool["settings"].with_(max_block_size=cap)
     with tempfile.TemporaryDirectory() as tmp:
         kw = {"id_column": "record_id", "model": pool["model"], "namespace": "p"}
-        whole = Base.create(Path(tmp) / "a", contacts[history["base"]], pool["settings"], **kw)
-        chunked = Base.create(Path(tmp) / "b", contacts[history["base"]], pool["settings"], **kw)
+        whole = Base.create(Path(tmp) / "a", contacts[history["base"]], config, **kw)
+        chunked = Base.create(Path(tmp) / "b", contacts[history["base"]], config, **kw)
         issued = set(whole.entities.get_column("entity_id").to_list())
         for step in history["steps"]:
             upserts, deletes, decisions = delta(contacts, whole, step)

@@ -462,3 +462,18 @@ def test_export_parquet_and_delta(tmp_path: Path, world: dict[str, Any]) -> None
     assert feed.sort("generation", "event").equals(base.changes().sort("generation", "event"))
     members = pl.read_delta(str(tmp_path / "lake" / "members"))
     assert members.sort("record_id").equals(base.members.sort("record_id"))
+
+
+def test_an_update_does_not_rerun_the_whole_base(
+    tmp_path: Path, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = create(tmp_path, world, records(world, PAIRS))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole base was re-partitioned")
+
+    monkeypatch.setattr(Base, "_partition", refuse)
+    base.update(records(world, [("a3", 0, {}), bridge(world, "x", 0, 1)]), deletes=["b2"])
+    assert groups(base) == {frozenset({"a1", "a2", "a3", "x", "b1"})}
+    monkeypatch.undo()
+    assert base.verify(batch=True) == []

@@ -21,11 +21,12 @@ import polars as pl
 from crmdedup._arrow import TableLike, to_polars
 from crmdedup._core import __version__
 from crmdedup._files import write_table
-from crmdedup._ids import check_ids, id_values
+from crmdedup._ids import cast_ids, check_ids, id_values
 from crmdedup.api import ProgressCallback, _settings_for, dedupe
 from crmdedup.base import _changes
 from crmdedup.base._delta import apply_records, conform, decision_rows
 from crmdedup.base._naming import CLUSTER, ENTITY, KEY
+from crmdedup.base._region import region_partition
 from crmdedup.base._results import Match, Update, match_of
 from crmdedup.base._store import TABLES, BaseError, Manifest, Store, sha256_file
 from crmdedup.base._tables import (
@@ -38,6 +39,7 @@ from crmdedup.base._tables import (
 )
 from crmdedup.cluster import cluster
 from crmdedup.errors import ConfigError, SchemaError
+from crmdedup.kernels import blocking_keys
 from crmdedup.merge import MergePolicy, MergeResult, merge
 from crmdedup.model import Model, probability_of, weight_of
 from crmdedup.settings import Settings
@@ -158,7 +160,7 @@ class Base:
 
     def _load(self, generation: int) -> None:
         manifest = self._store.manifest(generation)
-        tables = {t: self._store.read(manifest, t) for t in TABLES}
+        tables = {t: self._store.read(manifest, t) for t in TABLES if t in manifest.files}
         self._state = State(manifest=manifest, **tables)
         self._settings = Settings.from_dict(
             json.loads(self._store.frozen_text(manifest, "settings"))
@@ -715,13 +717,42 @@ class Base:
             a, b = unknown.select("id_l", "id_r").row(0)
             bad = a if a not in set(records.get_column(id_col).to_list()) else b
             raise SchemaError(f"`decisions`: id {bad!r} is not a live record of the base")
-        clusters, edges = self._partition(records, in_force, threads=threads, progress=progress)
+        if reason == "update" and state.keys is not None:
+            old_ids = state.records.get_column(id_col).implode()
+            clusters, edges, keys = region_partition(
+                settings=self._settings,
+                model=self._model,
+                tf=self._tf,
+                id_col=id_col,
+                old_records=state.records,
+                records=records,
+                old_keys=state.keys,
+                old_edges=state.edges,
+                old_members=state.members,
+                old_decisions=state.decisions.filter(
+                    pl.col("id_l").is_in(old_ids) & pl.col("id_r").is_in(old_ids)
+                ),
+                decisions=in_force,
+                changed=cast_ids(
+                    pl.DataFrame({id_col: changed if changed is not None else []}),
+                    id_col,
+                    self._id_dtype,
+                    table="changed",
+                ).get_column(id_col),
+                threads=threads,
+            )
+        else:
+            clusters, edges = self._partition(records, in_force, threads=threads, progress=progress)
+            keys = blocking_keys(
+                records.drop(FIRST_GEN), self._settings, id_column=id_col, threads=threads
+            )
         timings["ms_cluster"] = round((time.perf_counter() - tick) * 1000, 1)
         return next_generation(
             state,
             records,
             clusters,
             edges,
+            keys=keys,
             decisions=decisions,
             decided=decided,
             changed=changed,

@@ -36,7 +36,7 @@ from crmdedup.errors import CrmdedupError
 __all__ = ["FORMAT", "TABLES", "BaseError", "Manifest", "Store"]
 
 FORMAT = 1
-TABLES = ("records", "members", "entities", "aliases", "decisions", "edges", "deleted")
+TABLES = ("records", "members", "entities", "aliases", "decisions", "edges", "deleted", "keys")
 _CURRENT = "_CURRENT"
 
 

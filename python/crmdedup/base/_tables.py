@@ -62,6 +62,7 @@ class State:
     decisions: pl.DataFrame
     edges: pl.DataFrame
     deleted: pl.DataFrame
+    keys: pl.DataFrame | None = None
 
     @property
     def id_column(self) -> str:
@@ -223,6 +224,7 @@ def next_generation(
     clusters: pl.DataFrame,
     edges: pl.DataFrame,
     *,
+    keys: pl.DataFrame,
     decisions: pl.DataFrame,
     decided: pl.DataFrame,
     changed: pl.Series | None,
@@ -288,6 +290,7 @@ def next_generation(
         "aliases": aliases,
         "decisions": decisions,
         "edges": edges,
+        "keys": keys,
     }
     run = {
         "reason": reason,
