@@ -19,7 +19,9 @@ pub enum KeyFn {
     FirstToken,
     /// Last word.
     LastToken,
-    /// Words sorted, so `jean pierre` and `pierre jean` share a key.
+    /// Words sorted, so `jean pierre` and `pierre jean` share a key. When every key of a rule
+    /// is of this kind, the keys are also taken in any order: `sorted_tokens(first_name),
+    /// sorted_tokens(last_name)` gives `Barnaby Siggins` and `Siggins Barnaby` one key.
     SortedTokens,
     /// Digits only.
     Digits,
@@ -183,12 +185,14 @@ pub(crate) fn rule_keys(exprs: &[KeyExpr], parts: &[&CodedColumn], n: usize) -> 
                 .collect()
         })
         .collect();
+    let any_order = exprs.len() > 1 && exprs.iter().all(|e| e.func == KeyFn::SortedTokens);
     (0..n)
         .into_par_iter()
         .with_min_len(4096)
         .map(|row| {
+            let mut own = [0u64; 8];
             let mut h = 0x9e37_79b9_7f4a_7c15_u64;
-            for (col, table) in parts.iter().zip(&tables) {
+            for (k, (col, table)) in parts.iter().zip(&tables).enumerate() {
                 let code = col.codes[row];
                 if code == NULL {
                     return 0;
@@ -197,7 +201,18 @@ pub(crate) fn rule_keys(exprs: &[KeyExpr], parts: &[&CodedColumn], n: usize) -> 
                 if part == 0 {
                     return 0;
                 }
-                h = mix(h, part);
+                if any_order && k < own.len() {
+                    own[k] = part;
+                } else {
+                    h = mix(h, part);
+                }
+            }
+            if any_order {
+                let used = &mut own[..parts.len().min(8)];
+                used.sort_unstable();
+                for part in used.iter() {
+                    h = mix(h, *part);
+                }
             }
             h | 1
         })
@@ -238,5 +253,27 @@ mod tests {
                 .as_deref(),
             Some("a b")
         );
+    }
+
+    #[test]
+    fn sorted_token_keys_of_a_rule_are_taken_in_any_order() {
+        use arrow_array::StringViewArray;
+        let enc =
+            |v: Vec<&str>| CodedColumn::encode(&StringViewArray::from(v), |s| Some(s.to_owned()));
+        let first = enc(vec!["barnaby", "siggins", "barnaby"]);
+        let last = enc(vec!["siggins", "barnaby", "jones"]);
+        let any = [
+            KeyExpr::parse("sorted_tokens(first)").unwrap(),
+            KeyExpr::parse("sorted_tokens(last)").unwrap(),
+        ];
+        let keys = rule_keys(&any, &[&first, &last], 3);
+        assert_eq!(keys[0], keys[1]);
+        assert_ne!(keys[0], keys[2]);
+        let plain = [
+            KeyExpr::parse("first").unwrap(),
+            KeyExpr::parse("last").unwrap(),
+        ];
+        let keys = rule_keys(&plain, &[&first, &last], 3);
+        assert_ne!(keys[0], keys[1]);
     }
 }

@@ -100,7 +100,11 @@ pub(crate) fn digits_apart(a: &str, b: &str) -> bool {
     let (Some((la, da)), Some((lb, db))) = (a.rsplit_once('@'), b.rsplit_once('@')) else {
         return false;
     };
-    let letters = |s: &str| s.chars().filter(|c: &char| !c.is_ascii_digit()).collect::<String>();
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c: &char| !c.is_ascii_digit())
+            .collect::<String>()
+    };
     a != b
         && da == db
         && !letters(la).is_empty()

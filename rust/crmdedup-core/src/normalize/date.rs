@@ -226,7 +226,12 @@ fn shape(value: &str) -> Option<Shape<'_>> {
             Some('-') => 2,
             _ => 3,
         };
-        Some(Shape::YearLast(a, b, c, separator * 2 + usize::from(c.len() == 4)))
+        Some(Shape::YearLast(
+            a,
+            b,
+            c,
+            separator * 2 + usize::from(c.len() == 4),
+        ))
     } else {
         None
     }
