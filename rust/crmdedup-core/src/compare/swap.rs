@@ -3,8 +3,8 @@
 //! settings) are also graded crosswise, and a pair that disagrees on both but agrees crosswise
 //! takes the crosswise levels.
 
+use super::Comparison;
 use super::similarity::jaro_winkler_similarity;
-use super::{Comparison, NULL_LEVEL};
 use crate::column::NULL;
 use crate::settings::Method;
 
@@ -41,30 +41,30 @@ impl Comparison<'_> {
     }
 }
 
-/// Replace the levels `g` of the `swap` comparisons by their crosswise levels when both
-/// disagree (level 0) and both agree crosswise. `a` and `b` give each row's value code per
-/// comparison.
+/// Replace the `levels` of the `swap` comparisons by their crosswise levels when both
+/// disagree (level 0) and both agree crosswise. `left` and `right` give each row's value code
+/// per comparison.
 pub fn apply_swap(
     comparisons: &[Comparison<'_>],
     swap: Option<(usize, usize)>,
-    a: impl Fn(usize) -> u32,
-    b: impl Fn(usize) -> u32,
-    g: &mut [i8],
+    left: impl Fn(usize) -> u32,
+    right: impl Fn(usize) -> u32,
+    levels: &mut [i8],
 ) {
-    let Some((f, l)) = swap else { return };
-    if g[f] != 0 || g[l] != 0 || g[f] == NULL_LEVEL {
+    let Some((given, family)) = swap else { return };
+    if levels[given] != 0 || levels[family] != 0 {
         return;
     }
-    let (af, al, bf, bl) = (a(f), a(l), b(f), b(l));
+    let (af, al, bf, bl) = (left(given), left(family), right(given), right(family));
     if [af, al, bf, bl].contains(&NULL) {
         return;
     }
-    let (cf, cl) = (&comparisons[f], &comparisons[l]);
+    let (cf, cl) = (&comparisons[given], &comparisons[family]);
     let first = cf.cross_level(af, cl, bl);
     let last = cl.cross_level(al, cf, bf);
     if first > 0 && last > 0 {
-        g[f] = first;
-        g[l] = last;
+        levels[given] = first;
+        levels[family] = last;
     }
 }
 
