@@ -102,19 +102,12 @@ impl Session {
             self.tf_tables.as_ref(),
         );
         let mask = rule_mask(self.row_keys.iter().map(|k| (k[a], k[b])));
-        let mut gammas: Vec<i8> = comparisons.iter().map(|c| c.level(a, b)).collect();
-        crate::compare::apply_swap(
-            &comparisons,
-            crate::compare::swap_pair(&comparisons),
-            |c| comparisons[c].column.codes[a],
-            |c| comparisons[c].column.codes[b],
-            &mut gammas,
-        );
+        let gammas: Vec<i8> = comparisons.iter().map(|c| c.level(a, b)).collect();
         let (_, household) = scorer.pair_weight(&comparisons, &gammas, mask, a);
         let (mut total, skip) = scorer.prior(mask);
         let mut rows = vec![ExplainRow::summary("prior", String::new(), total, total)];
         for (c, comp) in comparisons.iter().enumerate() {
-            let level = gammas[c];
+            let level = comp.level(a, b);
             let (weight, adj) = scorer.weight(&comparisons, c, level, a, skip);
             total += weight + adj;
             rows.push(ExplainRow {

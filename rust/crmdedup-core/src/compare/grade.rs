@@ -74,22 +74,13 @@ impl RowPack {
 }
 
 /// Grade one pair of rows packed by [`RowPack`] into `g`, returning its rules and packed levels.
-fn grade_pair(
-    comparisons: &[Comparison<'_>],
-    rows: &RowPack,
-    p: u64,
-    g: &mut [i8],
-    swap: Option<(usize, usize)>,
-) -> (u32, u64) {
+fn grade_pair(comparisons: &[Comparison<'_>], rows: &RowPack, p: u64, g: &mut [i8]) -> (u32, u64) {
     let (a, b) = unpack(p);
     let (ra, rb) = (rows.row(a as usize), rows.row(b as usize));
+    let mut key = 0u64;
     for (c, comp) in comparisons.iter().enumerate() {
         g[c] = comp.level_of_codes(ra[c], rb[c]);
-    }
-    super::apply_swap(comparisons, swap, |c| ra[c], |c| rb[c], g);
-    let mut key = 0u64;
-    for (c, level) in g.iter().enumerate() {
-        key |= ((level + 1) as u64) << (4 * c);
+        key |= ((g[c] + 1) as u64) << (4 * c);
     }
     (rows.mask(ra, rb), key)
 }
@@ -101,14 +92,13 @@ fn grade_chunk(
     pairs: &[u64],
     out: &mut [i8],
     masks: &mut [u32],
-    swap: Option<(usize, usize)>,
 ) -> PatternCounts {
     out.par_chunks_mut(comparisons.len().max(1))
         .zip(masks.par_iter_mut())
         .zip(pairs.par_iter())
         .with_min_len(1024)
         .fold(PatternCounts::default, |mut acc, ((g, m), &p)| {
-            let (mask, key) = grade_pair(comparisons, rows, p, g, swap);
+            let (mask, key) = grade_pair(comparisons, rows, p, g);
             *m = mask;
             *acc.entry((key, mask)).or_default() += 1;
             acc
@@ -140,7 +130,6 @@ pub fn grade(
     };
     let mut counts = PatternCounts::default();
     let rows = RowPack::new(comparisons, &cands.row_keys, n);
-    let swap = super::swap_pair(comparisons);
     for (chunk_index, ((pairs, out), masks)) in cands
         .pairs
         .chunks(CHUNK)
@@ -148,7 +137,7 @@ pub fn grade(
         .zip(graded.masks.chunks_mut(CHUNK))
         .enumerate()
     {
-        for (k, v) in grade_chunk(comparisons, &rows, pairs, out, masks, swap) {
+        for (k, v) in grade_chunk(comparisons, &rows, pairs, out, masks) {
             *counts.entry(k).or_default() += v;
         }
         progress.update(

@@ -6,14 +6,12 @@
 mod grade;
 mod levels;
 mod similarity;
-mod swap;
 
 pub use grade::{Graded, grade};
 pub use similarity::{
     MAX_COMPARED_CHARS, damerau_distance, jaccard_similarity, jaro_winkler_similarity,
     levenshtein_distance,
 };
-pub use swap::{apply_swap, swap_pair};
 
 use crate::column::CodedColumn;
 use crate::settings::{ComparisonSpec, Method};
