@@ -137,6 +137,27 @@ def test_household_members_are_not_merged() -> None:
     assert m_else < 0.1, params
 
 
+def test_names_written_in_each_other_field_are_candidates() -> None:
+    df = households(200, seed=5).drop("entity_id")
+    row = df.row(0, named=True)
+    swapped = {
+        **{k: None for k in row},
+        "record_id": "swapped",
+        "first_name": row["last_name"],
+        "last_name": row["first_name"],
+        "address": "1 Nowhere Lane",
+        "postcode": "00001",
+    }
+    df = pl.concat([df, pl.DataFrame([swapped], schema=df.schema)])
+    settings = crmdedup.infer_settings(df)
+    assert ("sorted_tokens(last_name)", "sorted_tokens(first_name)") in [
+        r.keys for r in settings.blocking_rules
+    ]
+    pairs = crmdedup.dedupe(df, settings.with_(threshold=1e-9), id_column="record_id").pairs
+    ids = set(zip(pairs["record_id_l"], pairs["record_id_r"], strict=True))
+    assert tuple(sorted((row["record_id"], "swapped"))) in ids
+
+
 def test_rare_rule_set_gets_no_extreme_prior() -> None:
     # Many records with clear duplicates, and a few near-spellings with other birth years that
     # only a phonetic rule brings together: their rule set is rare and must not be trusted.

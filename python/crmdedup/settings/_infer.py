@@ -205,6 +205,8 @@ def _key_values(sample: pl.DataFrame, key: str, norms: dict[str, str]) -> pl.Exp
         e = e.str.split("@").list.first()
     elif func == "email_domain":
         e = e.str.split("@").list.last()
+    elif func == "sorted_tokens":
+        pass
     elif func is not None:
         # Phonetic and token keys group at least as much as the value itself.
         e = e.str.slice(0, 4)
@@ -253,6 +255,8 @@ def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
             rules.append((f"phonetic({ln})", f"phonetic({fn})", where))
         rules.append((ln, fn))
         rules.append((f"phonetic({ln})", f"phonetic({fn})"))
+        # Given name and surname in any order: each written in the other's field.
+        rules.append((f"sorted_tokens({ln})", f"sorted_tokens({fn})"))
         if "date_of_birth" in r:
             rules.append((ln, f"{fn}[:1]", r["date_of_birth"]))
     elif ln:

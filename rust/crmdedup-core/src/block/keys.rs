@@ -17,7 +17,9 @@ pub enum KeyFn {
     FirstToken,
     /// Last word.
     LastToken,
-    /// Words sorted, so `jean pierre` and `pierre jean` share a key.
+    /// Words sorted, so `jean pierre` and `pierre jean` share a key. When every key of a rule
+    /// is of this kind, the keys are also taken in any order: `sorted_tokens(first_name),
+    /// sorted_tokens(last_name)` gives `Barnaby Siggins` and `Siggins Barnaby` one key.
     SortedTokens,
     /// Digits only.
     Digits,
@@ -214,16 +216,27 @@ pub(crate) fn rule_keys(exprs: &[KeyExpr], parts: &[&CodedColumn], n: usize) -> 
             .map(|&c| if c == NULL { 0 } else { hashes[c as usize] })
             .collect();
     }
+    // A rule made only of sorted name tokens (`sorted_tokens(first)`, `sorted_tokens(last)`)
+    // takes its parts in any order, so that names written in each other's field share a key:
+    // the parts are hashed in sorted order.
+    let any_order = exprs.len() > 1 && exprs.iter().all(|e| e.func == KeyFn::SortedTokens);
     (0..n)
         .into_par_iter()
         .with_min_len(4096)
         .map_init(Vec::new, |buf, row| {
             buf.clear();
+            let mut own: Vec<&str> = Vec::with_capacity(parts.len());
             for k in 0..parts.len() {
                 match part_of(k, row) {
-                    Some(p) => push_part(buf, p),
+                    Some(p) => own.push(p),
                     None => return 0,
                 }
+            }
+            if any_order {
+                own.sort_unstable();
+            }
+            for p in own {
+                push_part(buf, p);
             }
             hash_parts(buf)
         })
@@ -310,5 +323,27 @@ mod tests {
                 key_hash(["ab"])
             ]
         );
+    }
+
+    #[test]
+    fn sorted_token_keys_of_a_rule_are_taken_in_any_order() {
+        use arrow_array::StringViewArray;
+        let enc =
+            |v: Vec<&str>| CodedColumn::encode(&StringViewArray::from(v), |s| Some(s.to_owned()));
+        let first = enc(vec!["barnaby", "siggins", "barnaby"]);
+        let last = enc(vec!["siggins", "barnaby", "jones"]);
+        let any = [
+            KeyExpr::parse("sorted_tokens(first)").unwrap(),
+            KeyExpr::parse("sorted_tokens(last)").unwrap(),
+        ];
+        let keys = rule_keys(&any, &[&first, &last], 3);
+        assert_eq!(keys[0], keys[1]);
+        assert_ne!(keys[0], keys[2]);
+        let plain = [
+            KeyExpr::parse("first").unwrap(),
+            KeyExpr::parse("last").unwrap(),
+        ];
+        let keys = rule_keys(&plain, &[&first, &last], 3);
+        assert_ne!(keys[0], keys[1]);
     }
 }

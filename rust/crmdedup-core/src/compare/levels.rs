@@ -2,7 +2,7 @@
 //! (strictest threshold met first), else.
 
 use super::similarity::{
-    damerau_distance, initial_apart, jaccard_similarity, jaro_winkler_similarity,
+    damerau_distance, digits_apart, initial_apart, jaccard_similarity, jaro_winkler_similarity,
     levenshtein_distance,
 };
 use super::{Comparison, NULL_LEVEL};
@@ -74,8 +74,11 @@ impl Comparison<'_> {
         let t = &self.spec.thresholds;
         let max = t.last().map_or(0, |x| *x as usize);
         let (va, vb) = (self.value(a), self.value(b));
-        if self.spec.normalizer == crate::normalize::Normalizer::Email && initial_apart(va, vb) {
-            // `raubry@` and `naubry@`: an initial and a surname, two people.
+        if self.spec.normalizer == crate::normalize::Normalizer::Email
+            && (initial_apart(va, vb) || digits_apart(va, vb))
+        {
+            // `raubry@` and `naubry@`: an initial and a surname, two people; `catherine@` and
+            // `catherine2@`: a namesake's mailbox.
             return 0;
         }
         let d = if self.spec.method == Method::Levenshtein {

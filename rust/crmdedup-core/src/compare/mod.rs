@@ -293,6 +293,29 @@ mod tests {
     }
 
     #[test]
+    fn emails_apart_by_their_digits_disagree() {
+        let col = CodedColumn::encode(
+            &StringViewArray::from(vec![
+                Some("catherine@sable.fr"),
+                Some("catherine2@sable.fr"),
+                Some("williams3@sable.fr"),
+                Some("williams2@sable.fr"),
+                Some("catherina@sable.fr"),
+                Some("catherine2@sable.com"),
+            ]),
+            |s| crate::normalize::normalize(Normalizer::Email, s),
+        );
+        let mut s = spec(Method::Levenshtein, vec![1.0, 3.0]);
+        s.normalizer = Normalizer::Email;
+        let c = Comparison::new(&s, &col);
+        assert_eq!(c.level(0, 1), 0);
+        assert_eq!(c.level(2, 3), 0);
+        // A letter apart is a typo; the same local part elsewhere is compared as before.
+        assert_eq!(c.level(0, 4), 2);
+        assert_eq!(c.level(1, 5), 1);
+    }
+
+    #[test]
     fn huge_values_are_compared_on_their_start() {
         let long_a = "x".repeat(1_000_000);
         let long_b = format!("{}y", "x".repeat(999_999));

@@ -92,3 +92,22 @@ pub(crate) fn initial_apart(a: &str, b: &str) -> bool {
         _ => false,
     }
 }
+
+/// Whether two addresses differ only in the digits of their local parts (`catherine@` and
+/// `catherine2@`, `williams2@` and `williams3@`): the numbers a mail system appends to tell
+/// namesakes apart, two mailboxes.
+pub(crate) fn digits_apart(a: &str, b: &str) -> bool {
+    let (Some((la, da)), Some((lb, db))) = (a.rsplit_once('@'), b.rsplit_once('@')) else {
+        return false;
+    };
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c: &char| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    a != b
+        && da == db
+        && !letters(la).is_empty()
+        && letters(la) == letters(lb)
+        && (la.bytes().any(|c| c.is_ascii_digit()) || lb.bytes().any(|c| c.is_ascii_digit()))
+}

@@ -3,11 +3,15 @@
 //!
 //! `1969-06-04`, `19690604`, `04/06/1969`, `04.06.1969`, `4 June 1969`, `June 4, 1969`,
 //! `04-jun-69` and `1969-06-04T10:22:00+01:00` all become `1969-06-04`. Whether `04/06/1969` is
-//! the 4th of June or the 6th of April is decided for a whole column by [`DateFormat::infer`]:
-//! the order under which most of its values are valid dates wins (a field above 12 settles it),
-//! and a column with no such evidence falls back to day first (month first for regions that
-//! write dates that way). Two-digit years up to [`TWO_DIGIT_PIVOT`] are read as 20xx, later ones
-//! as 19xx. A value that is no valid date under the column's format becomes `None`.
+//! the 4th of June or the 6th of April is decided by [`DateFormat::infer`] from the values
+//! themselves: the order under which most are valid dates wins (a field above 12 settles it),
+//! once per written style (separator and year width: a table stacked from several systems
+//! holds `06/04/1969` from one and `04.06.69` from another) and once for the whole column, used
+//! by the styles that do not tell; a column with no such evidence falls back to day first
+//! (month first for regions that write dates that way). A value that is no date under its
+//! style's order but is one under the other (`25/12/1980` in a month-first column) is read
+//! that way. Two-digit years up to [`TWO_DIGIT_PIVOT`] are read as 20xx, later ones as 19xx.
+//! A value that is no valid date in either order becomes `None`.
 
 /// Two-digit years `00..=TWO_DIGIT_PIVOT` are 2000s, the others 1900s.
 pub const TWO_DIGIT_PIVOT: u32 = 29;
@@ -26,12 +30,19 @@ pub enum FieldOrder {
     YearMonthDay,
 }
 
-/// The column-level decisions: one order for separated dates with the year last, one for runs
-/// of 8 digits and one for runs of 6 digits.
+/// Written styles of separated dates with the year last: separator (`/`, `.`, `-`, other)
+/// times year width (two or four digits).
+pub const STYLES: usize = 8;
+
+/// The column-level decisions: one order for separated dates with the year last (and one per
+/// written style where its values tell), one for runs of 8 digits and one for runs of 6 digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateFormat {
-    /// `dd/mm/yyyy` against `mm/dd/yyyy` (and their two-digit-year forms).
+    /// `dd/mm/yyyy` against `mm/dd/yyyy` (and their two-digit-year forms), for the styles
+    /// without an order of their own.
     pub separated: FieldOrder,
+    /// The order of each written style (see [`STYLES`]) whose values settle it.
+    pub styles: [Option<FieldOrder>; STYLES],
     /// `yyyymmdd`, `ddmmyyyy` or `mmddyyyy`.
     pub digits8: FieldOrder,
     /// `yymmdd`, `ddmmyy` or `mmddyy`.
@@ -157,8 +168,9 @@ fn month_of(word: &str) -> Option<u32> {
 enum Shape<'a> {
     /// Three numeric fields, the first of four digits: year, month, day.
     YearFirst(&'a str, &'a str, &'a str),
-    /// Three numeric fields, the last the year: order from the column.
-    YearLast(&'a str, &'a str, &'a str),
+    /// Three numeric fields, the last the year, and the written style (see [`STYLES`]): order
+    /// from the column.
+    YearLast(&'a str, &'a str, &'a str, usize),
     /// A run of 8 or 6 digits.
     Digits(&'a str),
     /// Day, month number and year already told apart (a month written as a word).
@@ -208,7 +220,18 @@ fn shape(value: &str) -> Option<Shape<'_>> {
     if a.len() == 4 {
         Some(Shape::YearFirst(a, b, c))
     } else if matches!(c.len(), 2 | 4) && a.len() <= 2 && b.len() <= 2 {
-        Some(Shape::YearLast(a, b, c))
+        let separator = match v.chars().find(|ch| !ch.is_alphanumeric()) {
+            Some('/') => 0,
+            Some('.') => 1,
+            Some('-') => 2,
+            _ => 3,
+        };
+        Some(Shape::YearLast(
+            a,
+            b,
+            c,
+            separator * 2 + usize::from(c.len() == 4),
+        ))
     } else {
         None
     }
@@ -252,15 +275,27 @@ fn num(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
+/// A date written with the year last, read in `order` only.
+fn year_last(first: &str, second: &str, year: &str, order: FieldOrder) -> Option<Ymd> {
+    let (day, month) = match order {
+        FieldOrder::MonthDayYear => (second, first),
+        _ => (first, second),
+    };
+    Ymd::new(full_year(year)?, num(month)?, num(day)?)
+}
+
 fn resolve(shape: &Shape<'_>, fmt: DateFormat) -> Option<Ymd> {
     match *shape {
         Shape::YearFirst(y, m, d) => Ymd::new(full_year(y)?, num(m)?, num(d)?),
-        Shape::YearLast(first, second, year) => {
-            let (day, month) = match fmt.separated {
-                FieldOrder::MonthDayYear => (second, first),
-                _ => (first, second),
+        Shape::YearLast(first, second, year, style) => {
+            let order = fmt.styles[style].unwrap_or(fmt.separated);
+            let other = if order == FieldOrder::MonthDayYear {
+                FieldOrder::DayMonthYear
+            } else {
+                FieldOrder::MonthDayYear
             };
-            Ymd::new(full_year(year)?, num(month)?, num(day)?)
+            // A day above 12 in the month's place settles this value's order on its own.
+            year_last(first, second, year, order).or_else(|| year_last(first, second, year, other))
         }
         Shape::Digits(s) => {
             let (order, ylen) = if s.len() == 8 {
@@ -300,6 +335,7 @@ impl DateFormat {
         };
         Self {
             separated,
+            styles: [None; STYLES],
             digits8: FieldOrder::YearMonthDay,
             digits6: separated,
         }
@@ -313,20 +349,24 @@ impl DateFormat {
         let default = Self::for_region(region);
         let candidates = |order: FieldOrder| Self {
             separated: order,
+            styles: [None; STYLES],
             digits8: order,
             digits6: order,
         };
         // Valid counts per candidate order, for each ambiguous shape.
         let mut separated = [0usize; 2];
+        let mut styles = [[0usize; 2]; STYLES];
         let mut digits8 = [0usize; 3];
         let mut digits6 = [0usize; 3];
         let orders = [DayMonthYear, MonthDayYear, YearMonthDay];
         for v in values {
             let Some(s) = shape(v) else { continue };
             match s {
-                Shape::YearLast(..) => {
+                Shape::YearLast(first, second, year, style) => {
                     for (k, o) in orders[..2].iter().enumerate() {
-                        separated[k] += usize::from(resolve(&s, candidates(*o)).is_some());
+                        let ok = usize::from(year_last(first, second, year, *o).is_some());
+                        separated[k] += ok;
+                        styles[style][k] += ok;
                     }
                 }
                 Shape::Digits(d) => {
@@ -367,8 +407,14 @@ impl DateFormat {
             }
         };
         let sep = pick(&separated, &[default.separated, other(default.separated)]);
+        let own = |counts: &[usize; 2]| match counts[0].cmp(&counts[1]) {
+            std::cmp::Ordering::Greater => Some(DayMonthYear),
+            std::cmp::Ordering::Less => Some(MonthDayYear),
+            std::cmp::Ordering::Equal => None,
+        };
         Self {
             separated: sep,
+            styles: styles.map(|c| own(&c)),
             digits8: pick(&digits8, &[YearMonthDay, sep, other(sep)]),
             digits6: pick(&digits6, &[sep, YearMonthDay, other(sep)]),
         }
@@ -458,6 +504,7 @@ mod tests {
         };
         DateFormat {
             separated: sep,
+            styles: [None; STYLES],
             digits8: o,
             digits6: o,
         }
@@ -502,6 +549,33 @@ mod tests {
             DateFormat::infer(iso, "FR").digits8,
             FieldOrder::YearMonthDay
         );
+    }
+
+    #[test]
+    fn each_written_style_gets_its_own_order() {
+        // A table stacked from two systems: month first with four-digit years, day first
+        // with two; the column as a whole leans to day first.
+        let values = [
+            "12/21/1970",
+            "05/01/1980",
+            "29/08/71",
+            "13/02/85",
+            "31/12/99",
+            "04/06/69",
+        ];
+        let fmt = DateFormat::infer(values, "FR");
+        assert_eq!(fmt.separated, FieldOrder::DayMonthYear);
+        assert_eq!(fmt.normalize("05/01/1980").as_deref(), Some("1980-05-01"));
+        assert_eq!(fmt.normalize("04/06/69").as_deref(), Some("1969-06-04"));
+        // A style the values do not settle follows the column.
+        assert_eq!(fmt.normalize("04.06.1969").as_deref(), Some("1969-06-04"));
+    }
+
+    #[test]
+    fn a_value_invalid_in_its_order_is_read_in_the_other() {
+        let us = DateFormat::infer(["12/21/1970", "06/04/1969"], "US");
+        assert_eq!(us.normalize("25/12/1980").as_deref(), Some("1980-12-25"));
+        assert_eq!(us.normalize("13/13/1980"), None);
     }
 
     #[test]
