@@ -44,14 +44,33 @@ def _status(keys: pl.DataFrame, id_col: str, ids: pl.Series, status: str) -> pl.
     )
 
 
+def _near(keys: pl.DataFrame, id_col: str, moving: pl.Series) -> pl.DataFrame:
+    """The keys ``candidate_changes`` needs: whole blocks of the records near a moving one.
+
+    These are every block of every record sharing a block with a moving record.
+
+    A pair can only appear or disappear in a block holding a moving record, and whether it is
+    a candidate, and which rule owns it, depends on the other blocks holding both its records:
+    those are blocks of records of a touched block, kept whole so that their sizes (and the
+    cap) are those of the full table.
+    """
+    touched = keys.join(moving.to_frame(id_col), on=id_col, how="semi").select("rule", "key")
+    neighbours = keys.join(touched.unique(), on=["rule", "key"], how="semi").select(id_col)
+    blocks = keys.join(neighbours.unique(), on=id_col, how="semi").select("rule", "key")
+    return keys.join(blocks.unique(), on=["rule", "key"], how="semi")
+
+
 def _changes(
-    keys: pl.DataFrame, settings: Settings, id_col: str, moving: pl.Series
+    keys: pl.DataFrame, settings: Settings, id_col: str, moving: pl.Series, status: str
 ) -> pl.DataFrame:
     left, right = f"{id_col}_l", f"{id_col}_r"
-    if moving.len() == 0 or keys.height == 0:
+    near = _near(keys, id_col, moving) if moving.len() else keys.clear()
+    if near.height == 0:
         dtype = keys.schema[id_col]
         return pl.DataFrame(schema={left: dtype, right: dtype, "change": pl.String})
-    return candidate_changes(keys, settings, id_column=id_col).select(left, right, "change")
+    return candidate_changes(
+        _status(near, id_col, moving, status), settings, id_column=id_col
+    ).select(left, right, "change")
 
 
 def region_partition(
@@ -84,7 +103,7 @@ def region_partition(
         ~pl.col(id_col).is_in(before.implode()) | pl.col(id_col).is_in(changed.implode())
     )
     # Deletions and old versions first, then insertions and new versions.
-    first = _changes(_status(old_keys, id_col, removed, "removed"), settings, id_col, removed)
+    first = _changes(old_keys, settings, id_col, removed, "removed")
     kept_keys = old_keys.filter(~pl.col(id_col).is_in(removed.implode()))
     new_keys = blocking_keys(
         arriving.select(old_records.columns).drop("_first_gen"),
@@ -94,7 +113,7 @@ def region_partition(
     )
     arrived = arriving.get_column(id_col)
     middle = pl.concat([kept_keys, new_keys.select(kept_keys.columns)])
-    second = _changes(_status(middle, id_col, arrived, "inserted"), settings, id_col, arrived)
+    second = _changes(middle, settings, id_col, arrived, "inserted")
     gone = _canonical(
         pl.concat([first, second]).filter(pl.col("change") == "removed"), left, right
     ).select(left, right)
