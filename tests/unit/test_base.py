@@ -477,3 +477,21 @@ def test_an_update_does_not_rerun_the_whole_base(
     assert groups(base) == {frozenset({"a1", "a2", "a3", "x", "b1"})}
     monkeypatch.undo()
     assert base.verify(batch=True) == []
+
+
+def test_a_block_crossing_the_cap_both_ways(tmp_path: Path, world: dict[str, Any]) -> None:
+    """Two copies share every block; a third pushes each block over a cap of 2, so no pair of
+    them is a candidate any more (as in a batch run); deleting it brings the pair back."""
+    capped = {**world, "settings": world["settings"].with_(max_block_size=2)}
+    base = create(tmp_path, capped, records(world, [("a1", 0, {}), ("a2", 0, {})]))
+    a = entity_of(base, "a1")
+    assert entity_of(base, "a2") == a
+    grown = base.update(records(world, [("a3", 0, {})]))
+    assert len({entity_of(base, r) for r in ("a1", "a2", "a3")}) == 3
+    assert entity_of(base, "a1") == a  # its founder keeps the id
+    assert [c for _, c, _ in grown.entity_changes.rows()].count("split_from") == 1
+    assert base.verify(batch=True) == []
+    shrunk = base.update(deletes=["a3"])
+    assert entity_of(base, "a1") == entity_of(base, "a2") == a
+    assert "merged_into" in shrunk.entity_changes.get_column("change").to_list()
+    assert base.verify(batch=True) == []
