@@ -90,6 +90,24 @@ pub fn phone_info(value: &str, opts: &NormalizeOptions) -> Option<PhoneInfo> {
     e164.push('+');
     e164.push_str(itoa_u16(code, &mut [0; 5]));
     e164.push_str(&national);
+    if kind.is_none() && !(value.starts_with('+') && value[1..].bytes().all(|b| b.is_ascii_digit()))
+    {
+        // An invalid parse can keep a national trunk prefix (`000 rue Aaaa` read on the keypad
+        // gives +33 0783…), which reading the E.164 form again drops: normalise to that fixed
+        // point (one trunk digit goes per reading), so that normalising a normalised number
+        // changes nothing.
+        let mut settled: Option<PhoneInfo> = None;
+        for _ in 0..8 {
+            let current = settled.as_ref().map_or(e164.as_str(), |i| i.e164.as_str());
+            match phone_info(current, opts) {
+                Some(again) if again.e164 != current => settled = Some(again),
+                _ => break,
+            }
+        }
+        if settled.is_some() {
+            return settled;
+        }
+    }
     Some(PhoneInfo {
         e164,
         valid: kind.is_some(),

@@ -162,3 +162,15 @@ fn agrees_with_phonenumbers_oracle() {
     assert!(total >= 1000, "only {total} vectors");
     assert!(rate >= 0.99, "agreement {rate}");
 }
+
+#[test]
+fn an_invalid_parse_is_normalised_to_its_fixed_point() {
+    // Found by the idempotence property: the keypad reading of the letters kept a trunk `0`
+    // after the country code, which a second normalisation dropped.
+    let opts = NormalizeOptions::default();
+    for value in ["000 rue AaaaAA", "000783222222", "+330783222222"] {
+        let once = phone_info(value, &opts).unwrap().e164;
+        let twice = phone_info(&once, &opts).unwrap().e164;
+        assert_eq!(once, twice, "{value}");
+    }
+}
