@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Build artefacts live outside the clone so fresh clones (CI) reuse them on the same machine.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/crmdedup-target
 
-.PHONY: demo test test-floor lint bench dev clean wheel wheel-smoke
+.PHONY: demo test test-floor test-spark lint bench dev clean wheel wheel-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,14 @@ demo: $(BIN)/python
 
 test: dev
 	cargo test -p crmdedup-core --locked -q
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not spark"
+
+# crmdedup.spark against one machine, in Spark local mode (pyspark brings its jars; it needs
+# Java 17, which .ci/run installs where it is missing). Spark's Python workers must run this
+# venv's interpreter, not the first python3 on PATH.
+test-spark: dev
+	$(BIN)/pip install -q -e '.[test,spark]'
+	PYSPARK_PYTHON=$(abspath $(BIN))/python $(BIN)/python -m pytest -m spark tests/spark
 
 # The test suite against the lowest dependency versions pyproject.toml allows (.ci/floor.txt),
 # with the extension built by `dev` on PYTHONPATH: the two tests of the installed distribution
@@ -29,7 +36,7 @@ FLOOR := .venv-floor
 test-floor: dev
 	test -x $(FLOOR)/bin/python || $(PYTHON) -m venv $(FLOOR)
 	$(FLOOR)/bin/pip install -q -r .ci/floor.txt pytest pytest-benchmark hypothesis rapidfuzz recordlinkage phonenumbers
-	PYTHONPATH=python $(FLOOR)/bin/python -m pytest -q -m "not slow" \
+	PYTHONPATH=python $(FLOOR)/bin/python -m pytest -q -m "not slow and not spark" \
 		--deselect tests/robustness/test_cli_inputs.py::test_usage_errors_from_the_installed_command \
 		--deselect tests/unit/test_api.py::test_version_is_the_installed_distribution_version
 

@@ -1,0 +1,497 @@
+"""crmdedup on Apache Spark: the engine's own kernels run where the data is.
+
+Nothing here re-implements matching. Each stage calls the library's public kernels inside
+Spark's Arrow-native UDFs, one partition or one group at a time:
+
+1. **keys** (``mapInArrow``): :func:`crmdedup.blocking_keys`, one stable 64-bit hash per record
+   and rule;
+2. **blocks** (Spark SQL): block sizes per ``(rule, key)``; blocks over ``max_block_size`` are
+   reported, never expanded (the cap is the skew bound); a pair belongs to the first rule
+   that expands a block holding both records, as on one machine;
+3. **term frequencies** (``mapInArrow`` + sum): :func:`crmdedup.tf_tables` per partition, added
+   up (they are additive), shipped to every scoring task;
+4. **score** (``cogroup().applyInArrow``): :func:`crmdedup.score_pairs` over buckets of pairs
+   with the records they name, the global term-frequency tables and the given model;
+5. **cluster**: connected components of the links, on the driver below
+   ``driver_edge_limit`` links, else by label propagation in Spark SQL (lineage cut each
+   round); then the engine's own clustering (:func:`crmdedup.cluster`, guarded) over whole
+   components, which do not interact, so the clusters are those of one machine.
+
+With the same settings, model and records, :func:`dedupe` returns the clusters and the pair
+weights of :func:`crmdedup.dedupe` (``tests/spark``). Install with ``pip install
+'crmdedup[spark]'`` (pyspark, pandas and pyarrow; Java 17 on the machine).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+import crmdedup
+from crmdedup.errors import ConfigError, SchemaError
+from crmdedup.model import Model
+from crmdedup.settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pyarrow as pa  # type: ignore[import-untyped]
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["SparkDedupeResult", "dedupe", "tf_tables"]
+
+#: Links above which clustering leaves the driver for label propagation in Spark SQL.
+DRIVER_EDGE_LIMIT = 5_000_000
+#: Candidate pairs scored per task (one ``score_pairs`` call).
+PAIRS_PER_TASK = 200_000
+#: Records per clustering task (whole components only).
+RECORDS_PER_CLUSTER_TASK = 200_000
+#: Rounds of label propagation before giving up (a chain of links that long is reported).
+MAX_ROUNDS = 200
+
+
+def _pyspark() -> Any:
+    try:
+        import pyarrow  # noqa: F401
+        import pyspark.sql.functions as functions
+    except ImportError as e:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            f"crmdedup.spark needs pyspark, pandas and pyarrow ({e.name} is missing)\n"
+            "hint: pip install 'crmdedup[spark]'"
+        ) from None
+    return functions
+
+
+@dataclass(frozen=True)
+class SparkDedupeResult:
+    """What :func:`dedupe` returns: lazy Spark DataFrames and a report.
+
+    Attributes
+    ----------
+    clusters
+        ``<id>``, ``cluster_id`` (the smallest id of the cluster), ``cluster_size``: one row
+        per record.
+    pairs
+        Links at or above the threshold, with the columns of
+        :attr:`crmdedup.DedupeResult.pairs` (the smaller id in ``<id>_l``).
+    report
+        ``rows``, ``candidate_pairs``, ``pairs_per_rule`` (pairs each rule makes on its own),
+        ``skipped_blocks`` (the largest 20 over the cap: ``rule``, ``key`` hash, ``size`` and
+        an ``example_id``), ``skipped_blocks_total``, ``matched_pairs``, ``clustering``
+        (``driver`` or ``spark``, with ``rounds``) and ``timings_s`` per stage.
+    """
+
+    clusters: DataFrame
+    pairs: DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _arrow_type(spark_type: Any) -> pa.DataType:
+    import pyarrow as pa
+    from pyspark.sql import types as T
+
+    if isinstance(spark_type, T.StringType):
+        return pa.string()
+    if isinstance(spark_type, T.LongType):
+        return pa.int64()
+    if isinstance(spark_type, T.IntegerType):
+        return pa.int32()
+    raise SchemaError(
+        f"id column: expected strings or integers, got Spark type {spark_type.simpleString()}"
+    )
+
+
+def _to_batches(frame: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """``frame`` as record batches of exactly ``schema`` (Spark rejects polars' string views)."""
+    import pyarrow as pa
+
+    table = frame.to_arrow()
+    columns = [table.column(f.name).cast(f.type, safe=False) for f in schema]
+    yield from pa.Table.from_arrays(columns, schema=schema).to_batches()
+
+
+def _id_checks(records: DataFrame, id_column: str) -> None:
+    F = _pyspark()
+    if id_column not in records.columns:
+        raise SchemaError(f"no id column `{id_column}` (columns: {', '.join(records.columns)})")
+    if records.filter(F.col(id_column).isNull()).limit(1).count():
+        raise SchemaError(f"id column `{id_column}` has null ids")
+    dup = records.groupBy(id_column).count().filter(F.col("count") > 1).limit(1).collect()
+    if dup:
+        raise SchemaError(f"id column `{id_column}`: id {dup[0][0]!r} is not unique")
+
+
+def _used_columns(records: DataFrame, settings: Settings, id_column: str) -> DataFrame:
+    """The id and the columns the settings read (comparisons and rule keys), nothing else."""
+    wanted = {c.column for c in settings.comparisons}
+    missing = sorted(c for c in wanted if c not in records.columns)
+    if missing:
+        raise SchemaError(f"missing column `{missing[0]}` (the settings compare it)")
+    return records.select(id_column, *sorted(wanted - {id_column}))
+
+
+def tf_tables(
+    records: DataFrame, settings: Settings, *, id_column: str | None = None
+) -> pl.DataFrame:
+    """:func:`crmdedup.tf_tables` of a Spark DataFrame: counted per partition, then added up.
+
+    Returns the same polars frame as :func:`crmdedup.tf_tables` over all the records
+    (``comparison``, ``value``, ``count``), rows sorted by comparison then value.
+    """
+    F = _pyspark()
+    import pyarrow as pa
+    from pyspark.sql import types as T
+
+    if not any(c.term_frequency for c in settings.comparisons):
+        return crmdedup.tf_tables(pl.DataFrame(), settings)
+    out = pa.schema([("comparison", pa.string()), ("value", pa.string()), ("count", pa.int64())])
+    spark_schema = T.StructType(
+        [
+            T.StructField("comparison", T.StringType()),
+            T.StructField("value", T.StringType()),
+            T.StructField("count", T.LongType()),
+        ]
+    )
+    cols = [c for c in records.columns if c != id_column] if id_column else records.columns
+
+    def count(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if batch.num_rows:
+                part = crmdedup.tf_tables(pl.from_arrow(batch), settings, threads=1)
+                yield from _to_batches(part, out)
+
+    summed = (
+        records.select(*cols)
+        .mapInArrow(count, spark_schema)
+        .groupBy("comparison", "value")
+        .agg(F.sum("count").alias("count"))
+        .toArrow()
+    )
+    return (
+        pl.DataFrame(pl.from_arrow(summed))
+        .with_columns(pl.col("count").cast(pl.UInt64))
+        .sort("comparison", "value", nulls_last=False)
+    )
+
+
+def _keys(records: DataFrame, settings: Settings, id_column: str) -> DataFrame:
+    import pyarrow as pa
+    from pyspark.sql import types as T
+
+    id_type = records.schema[id_column].dataType
+    out = pa.schema([(id_column, _arrow_type(id_type)), ("rule", pa.int32()), ("key", pa.int64())])
+    spark_schema = T.StructType(
+        [
+            T.StructField(id_column, id_type, False),
+            T.StructField("rule", T.IntegerType(), False),
+            T.StructField("key", T.LongType(), False),
+        ]
+    )
+
+    def keys(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if batch.num_rows:
+                frame = pl.DataFrame(pl.from_arrow(batch))
+                part = crmdedup.blocking_keys(frame, settings, id_column=id_column, threads=1)
+                yield from _to_batches(part, out)
+
+    return records.mapInArrow(keys, spark_schema)
+
+
+def _score(
+    records: DataFrame,
+    pairs: DataFrame,
+    settings: Settings,
+    model: Model,
+    tf: pl.DataFrame | None,
+    id_column: str,
+    n_pairs: int,
+) -> DataFrame:
+    """Links at or above the threshold, scored by :func:`crmdedup.score_pairs` per bucket."""
+    F = _pyspark()
+    import pyarrow as pa
+    from pyspark.sql import types as T
+
+    id_type = records.schema[id_column].dataType
+    left, right = f"{id_column}_l", f"{id_column}_r"
+    fields = [
+        (left, id_type, _arrow_type(id_type)),
+        (right, id_type, _arrow_type(id_type)),
+        ("match_weight", T.DoubleType(), pa.float64()),
+        ("match_probability", T.DoubleType(), pa.float64()),
+    ]
+    for c in settings.comparisons:
+        fields.append((f"gamma_{c.name}", T.ByteType(), pa.int8()))
+        fields.append((f"weight_{c.name}", T.DoubleType(), pa.float64()))
+    spark_schema = T.StructType([T.StructField(n, t, False) for n, t, _ in fields])
+    out = pa.schema([(n, a) for n, _, a in fields])
+    threshold = settings.threshold
+
+    def score(given: pa.Table, recs: pa.Table) -> pa.Table:
+        if given.num_rows == 0:
+            return out.empty_table()
+        data = pl.DataFrame(pl.from_arrow(recs)).drop("in_bucket")
+        todo = pl.DataFrame(pl.from_arrow(given)).select(left, right)
+        scored = crmdedup.score_pairs(
+            data, todo, settings, model, id_column=id_column, tf_tables=tf, threads=1
+        ).filter(pl.col("match_probability") >= threshold)
+        return pa.Table.from_batches(list(_to_batches(scored, out)), schema=out)
+
+    buckets = max(1, math.ceil(n_pairs / PAIRS_PER_TASK))
+    bucketed = pairs.withColumn("bucket", F.pmod(F.xxhash64(left), F.lit(buckets)))
+    needed = (
+        bucketed.select(F.col("bucket").alias("in_bucket"), F.col(left).alias(id_column))
+        .union(bucketed.select(F.col("bucket").alias("in_bucket"), F.col(right).alias(id_column)))
+        .distinct()
+        .join(records, id_column)
+    )
+    return (
+        bucketed.select("bucket", left, right)
+        .groupBy("bucket")
+        .cogroup(needed.groupBy("in_bucket"))
+        .applyInArrow(score, spark_schema)
+    )
+
+
+def _components(spark: SparkSession, links: DataFrame, a: str, b: str) -> tuple[DataFrame, int]:
+    """``(id, root)`` per linked record, root the smallest id of its connected component."""
+    F = _pyspark()
+    both = links.select(F.col(a).alias("x"), F.col(b).alias("y")).union(
+        links.select(F.col(b).alias("x"), F.col(a).alias("y"))
+    )
+    labels = (
+        both.groupBy("x").agg(F.least(F.min("y"), F.first("x")).alias("root")).localCheckpoint()
+    )
+    for rounds in range(1, MAX_ROUNDS + 1):
+        # Each record takes the smallest root among its neighbours and itself.
+        moved = (
+            both.join(labels.withColumnRenamed("x", "y"), "y")
+            .groupBy("x")
+            .agg(F.min("root").alias("near"))
+            .join(labels, "x")
+            .select(
+                "x",
+                F.least("near", "root").alias("root"),
+                (F.col("near") < F.col("root")).alias("changed"),
+            )
+            .localCheckpoint()
+        )
+        labels = moved.select("x", "root")
+        if not moved.filter("changed").limit(1).count():
+            return labels, rounds
+    raise ConfigError(
+        f"links form a chain longer than {MAX_ROUNDS} records: clustering did not converge"
+    )
+
+
+def _cluster(
+    spark: SparkSession,
+    links: DataFrame,
+    settings: Settings,
+    id_column: str,
+    n_links: int,
+    driver_edge_limit: int,
+) -> tuple[DataFrame, dict[str, Any]]:
+    """``(<id>, cluster_id, cluster_size)`` of every linked record, by the engine's clustering."""
+    F = _pyspark()
+    import pyarrow as pa
+    from pyspark.sql import types as T
+
+    left, right = f"{id_column}_l", f"{id_column}_r"
+    edges = links.select(left, right, "match_probability")
+    id_type = links.schema[left].dataType
+    out = pa.schema(
+        [
+            (id_column, _arrow_type(id_type)),
+            ("cluster_id", _arrow_type(id_type)),
+            ("cluster_size", pa.int64()),
+        ]
+    )
+    spark_schema = T.StructType(
+        [
+            T.StructField(id_column, id_type, False),
+            T.StructField("cluster_id", id_type, False),
+            T.StructField("cluster_size", T.LongType(), False),
+        ]
+    )
+
+    def run(table: pa.Table) -> pl.DataFrame:
+        frame = pl.DataFrame(pl.from_arrow(table)).select(left, right, "match_probability")
+        ids = pl.concat([frame[left], frame[right]]).unique().sort()
+        return crmdedup.cluster(
+            frame,
+            ids,
+            id_column=id_column,
+            method=settings.clustering,
+            guard_probability=settings.guard_probability,
+            threads=1,
+        )
+
+    if n_links <= driver_edge_limit:
+        assigned = run(edges.toArrow())
+        table = pa.Table.from_batches(list(_to_batches(assigned, out)), schema=out)
+        return spark.createDataFrame(table, schema=spark_schema), {"clustering": "driver"}
+    roots, rounds = _components(spark, edges, left, right)
+    groups = max(1, math.ceil(roots.count() / RECORDS_PER_CLUSTER_TASK))
+    grouped = edges.join(roots.select(F.col("x").alias(left), "root"), left).withColumn(
+        "group", F.pmod(F.xxhash64("root"), F.lit(groups))
+    )
+
+    def per_group(table: pa.Table) -> pa.Table:
+        return pa.Table.from_batches(list(_to_batches(run(table), out)), schema=out)
+
+    clustered = grouped.groupBy("group").applyInArrow(per_group, spark_schema)
+    return clustered, {"clustering": "spark", "rounds": rounds}
+
+
+def dedupe(
+    records: DataFrame,
+    settings: Settings | None = None,
+    *,
+    model: Model | None = None,
+    id_column: str | None = None,
+    tf: pl.DataFrame | None = None,
+    sample_rows: int = 200_000,
+    driver_edge_limit: int = DRIVER_EDGE_LIMIT,
+) -> SparkDedupeResult:
+    """Find duplicates in a Spark DataFrame with the engine's kernels on the executors.
+
+    Parameters
+    ----------
+    records
+        Contacts: a Spark DataFrame with the id column and the columns the settings compare.
+    settings
+        The settings of the run. None infers them (:func:`crmdedup.infer_settings`) from the
+        first ``sample_rows`` records, collected to the driver.
+    model
+        A fitted model (:meth:`crmdedup.Model.load`, or a local run's). None fits one by
+        :func:`crmdedup.dedupe` on the first ``sample_rows`` records on the driver: a model of
+        the sample, so the clusters may differ from a single-machine fit of all records.
+    id_column
+        Column of unique ids (strings or integers); default ``settings.id_column``.
+    tf
+        Frozen term-frequency tables (:func:`crmdedup.tf_tables`); default: counted over
+        ``records`` by :func:`tf_tables`, as one machine counts them.
+    sample_rows
+        Records collected to the driver when settings or model are inferred.
+    driver_edge_limit
+        Links up to which clustering runs on the driver (one :func:`crmdedup.cluster` call);
+        above, components are found in Spark SQL and clustered group by group.
+
+    Returns
+    -------
+    SparkDedupeResult
+        Lazy ``clusters`` and ``pairs`` DataFrames (recomputed on each action: persist them
+        when using both) and the ``report`` of the stages already run.
+
+    Raises
+    ------
+    SchemaError
+        A missing id or compared column, null or duplicate ids.
+    ConfigError
+        Invalid settings, a model that does not fit them.
+    """
+    F = _pyspark()
+    spark = records.sparkSession
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    sample = None
+    if settings is None or model is None:
+        sample = pl.DataFrame(pl.from_arrow(records.limit(sample_rows).toArrow()))
+    if settings is None:
+        assert sample is not None
+        settings = crmdedup.infer_settings(sample)
+    if not isinstance(settings, Settings):
+        raise ConfigError(f"`settings` must be crmdedup.Settings, got {type(settings).__name__}")
+    id_column = id_column or settings.id_column
+    if not id_column:
+        raise ConfigError("`id_column` is required (or `settings.id_column`)")
+    if model is None:
+        assert sample is not None
+        model = crmdedup.dedupe(sample, settings, id_column=id_column).model
+    if not isinstance(model, Model):
+        raise ConfigError(f"`model` must be crmdedup.Model, got {type(model).__name__}")
+    _id_checks(records, id_column)
+    records = _used_columns(records, settings, id_column).persist()
+    n_rows = records.count()
+    lap("read")
+
+    if tf is None and any(c.term_frequency for c in settings.comparisons):
+        tf = tf_tables(records, settings, id_column=id_column)
+    lap("term_frequencies")
+
+    keys = _keys(records, settings, id_column).persist()
+    sizes = (
+        keys.groupBy("rule", "key")
+        .agg(F.count("*").alias("size"), F.min(id_column).alias("example_id"))
+        .persist()
+    )
+    cap = settings.max_block_size
+    skipped_total = sizes.filter(F.col("size") > cap).count()
+    skipped = [
+        {
+            "rule": r["rule"],
+            "key": r["key"] % 2**64,
+            "size": r["size"],
+            "example_id": r["example_id"],
+        }
+        for r in sizes.filter(F.col("size") > cap)
+        .orderBy(F.desc("size"), "rule", "key")
+        .limit(20)
+        .collect()
+    ]
+    expanded = keys.join(
+        sizes.filter((F.col("size") >= 2) & (F.col("size") <= cap)).select("rule", "key"),
+        ["rule", "key"],
+    )
+    left, right = f"{id_column}_l", f"{id_column}_r"
+    raw = (
+        expanded.select("rule", "key", F.col(id_column).alias(left))
+        .join(expanded.select("rule", "key", F.col(id_column).alias(right)), ["rule", "key"])
+        .filter(F.col(left) < F.col(right))
+    )
+    per_rule: dict[int, int] = dict(raw.groupBy("rule").count().collect())
+    pairs = raw.groupBy(left, right).agg(F.min("rule").alias("rule")).persist()
+    n_pairs = pairs.count()
+    lap("block")
+
+    links = _score(records, pairs, settings, model, tf, id_column, n_pairs).persist()
+    n_links = links.count()
+    lap("score")
+
+    assigned, how = _cluster(spark, links, settings, id_column, n_links, driver_edge_limit)
+    assigned = assigned.persist()
+    assigned.count()
+    clusters = (
+        records.select(id_column)
+        .join(assigned, id_column, "left")
+        .select(
+            id_column,
+            F.coalesce("cluster_id", id_column).alias("cluster_id"),
+            F.coalesce("cluster_size", F.lit(1)).cast("int").alias("cluster_size"),
+        )
+    )
+    lap("cluster")
+    for df in (keys, sizes, pairs):
+        df.unpersist()
+    report = {
+        "rows": n_rows,
+        "candidate_pairs": n_pairs,
+        "pairs_per_rule": [per_rule.get(r, 0) for r in range(len(settings.blocking_rules))],
+        "skipped_blocks": skipped,
+        "skipped_blocks_total": skipped_total,
+        "matched_pairs": n_links,
+        **how,
+        "timings_s": timings,
+    }
+    return SparkDedupeResult(clusters=clusters, pairs=links, report=report)

@@ -1,0 +1,165 @@
+"""crmdedup.spark gives one machine's answer: the same clusters, pairs, weights and report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+
+import crmdedup
+from crmdedup import spark as cs
+
+pytestmark = pytest.mark.spark
+
+
+def to_spark(spark: Any, df: pl.DataFrame, partitions: int) -> Any:
+    import pyarrow as pa
+
+    table = df.to_arrow()
+    plain = pa.schema(
+        [
+            (
+                f.name,
+                pa.string()
+                if pa.types.is_string_view(f.type) or pa.types.is_large_string(f.type)
+                else f.type,
+            )
+            for f in table.schema
+        ]
+    )
+    return spark.createDataFrame(table.cast(plain)).repartition(partitions)
+
+
+def collect(frame: Any) -> pl.DataFrame:
+    return pl.DataFrame(pl.from_arrow(frame.toArrow()))
+
+
+def oriented(pairs: pl.DataFrame, id_column: str) -> pl.DataFrame:
+    left, right = f"{id_column}_l", f"{id_column}_r"
+    return pairs.select(
+        pl.min_horizontal(left, right).alias("a"),
+        pl.max_horizontal(left, right).alias("b"),
+        pl.exclude(left, right),
+    ).sort("a", "b")
+
+
+def assert_same_answer(
+    local: crmdedup.DedupeResult, res: cs.SparkDedupeResult, id_column: str
+) -> None:
+    want = local.clusters.sort(id_column).with_columns(pl.col("cluster_size").cast(pl.Int64))
+    got = collect(res.clusters).sort(id_column).with_columns(pl.col("cluster_size").cast(pl.Int64))
+    assert got.equals(want)
+    mine = oriented(collect(res.pairs), id_column)
+    theirs = oriented(local.pairs, id_column).select(mine.columns)
+    assert mine.height == theirs.height == local.report["matched_pairs"]
+    # Bit for bit: the same kernels over the same records, model and global TF tables.
+    assert mine.select("a", "b", "match_weight").equals(theirs.select("a", "b", "match_weight"))
+    # And every other column: probabilities, levels and per-comparison weights.
+    assert mine.equals(theirs.cast(dict(mine.schema)))
+    for key in (
+        "rows",
+        "candidate_pairs",
+        "pairs_per_rule",
+        "skipped_blocks_total",
+        "matched_pairs",
+    ):
+        assert res.report[key] == local.report[key], key
+
+
+@pytest.fixture(scope="module")
+def contacts_10k() -> tuple[pl.DataFrame, crmdedup.DedupeResult]:
+    df = crmdedup.datasets.generate_contacts(10_000, seed=3).drop("entity_id")
+    return df, crmdedup.dedupe(df, id_column="record_id")
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_10k_equals_one_machine_whatever_the_partitions(
+    spark: Any, contacts_10k: tuple[pl.DataFrame, crmdedup.DedupeResult], partitions: int
+) -> None:
+    df, local = contacts_10k
+    assert any(c.term_frequency for c in local.settings.comparisons)
+    res = cs.dedupe(
+        to_spark(spark, df, partitions), local.settings, model=local.model, id_column="record_id"
+    )
+    assert res.report["clustering"] == "driver"
+    assert_same_answer(local, res, "record_id")
+
+
+def test_clustering_in_spark_sql_equals_the_driver(
+    spark: Any, contacts_10k: tuple[pl.DataFrame, crmdedup.DedupeResult]
+) -> None:
+    df, local = contacts_10k
+    res = cs.dedupe(
+        to_spark(spark, df, 3),
+        local.settings,
+        model=local.model,
+        id_column="record_id",
+        driver_edge_limit=0,
+    )
+    assert res.report["clustering"] == "spark" and res.report["rounds"] >= 2
+    assert_same_answer(local, res, "record_id")
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_100k_equals_one_machine(spark: Any, partitions: int) -> None:
+    df = crmdedup.datasets.generate_contacts(100_000, seed=5).drop("entity_id")
+    local = crmdedup.dedupe(df, id_column="record_id")
+    res = cs.dedupe(
+        to_spark(spark, df, partitions), local.settings, model=local.model, id_column="record_id"
+    )
+    assert_same_answer(local, res, "record_id")
+
+
+def test_term_frequency_tables_add_up_over_partitions(
+    spark: Any, contacts_10k: tuple[pl.DataFrame, crmdedup.DedupeResult]
+) -> None:
+    df, local = contacts_10k
+    got = cs.tf_tables(to_spark(spark, df, 5), local.settings, id_column="record_id")
+    want = crmdedup.tf_tables(df, local.settings).sort("comparison", "value", nulls_last=False)
+    assert got.equals(want)
+
+
+def test_a_giant_block_is_reported_not_expanded(spark: Any) -> None:
+    n = 5_000
+    df = pl.DataFrame(
+        {
+            "id": list(range(n + 4)),
+            "email": ["info@example.com"] * n + ["a@x.fr", "a@x.fr", "b@y.fr", None],
+            "last_name": [f"name{i}" for i in range(n)] + ["Roy", "Roy", "Ba", "Ba"],
+        }
+    )
+    settings = crmdedup.Settings(
+        comparisons=(
+            crmdedup.Comparison("email", method="exact", normalizer="email"),
+            crmdedup.Comparison("last_name", normalizer="name"),
+        ),
+        blocking_rules=(crmdedup.BlockingRule(("email",)), crmdedup.BlockingRule(("last_name",))),
+        max_block_size=50,
+    )
+    local = crmdedup.dedupe(df, settings, id_column="id")
+    res = cs.dedupe(to_spark(spark, df, 4), settings, model=local.model, id_column="id")
+    assert res.report["skipped_blocks_total"] == 1
+    (block,) = res.report["skipped_blocks"]
+    assert (block["rule"], block["size"], block["example_id"]) == (0, n, 0)
+    keys = crmdedup.blocking_keys(df, settings, id_column="id")
+    assert block["key"] == keys.filter(pl.col("id") == 0, pl.col("rule") == 0)["key"].item()
+    assert res.report["candidate_pairs"] == 2  # (n, n+1) by email, (n+2, n+3) by surname
+    assert_same_answer(local, res, "id")
+
+
+def test_bad_input_is_named(spark: Any) -> None:
+    df = pl.DataFrame({"id": ["a", "b", "a"], "email": ["x@y.fr", None, "z@y.fr"]})
+    settings = crmdedup.Settings(
+        comparisons=(crmdedup.Comparison("email", method="exact", normalizer="email"),),
+        blocking_rules=(crmdedup.BlockingRule(("email",)),),
+    )
+    model = crmdedup.dedupe(df.unique("id"), settings, id_column="id").model
+    with pytest.raises(crmdedup.SchemaError, match="id 'a' is not unique"):
+        cs.dedupe(to_spark(spark, df, 2), settings, model=model, id_column="id")
+    with pytest.raises(crmdedup.SchemaError, match="missing column `email`"):
+        cs.dedupe(
+            to_spark(spark, df.select("id").unique(), 2), settings, model=model, id_column="id"
+        )
+    with pytest.raises(crmdedup.SchemaError, match="no id column `key`"):
+        cs.dedupe(to_spark(spark, df, 2), settings, model=model, id_column="key")
