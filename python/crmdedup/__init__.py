@@ -28,7 +28,14 @@ from crmdedup.consent import canonical_contact_point, consents_from_columns
 from crmdedup.errors import ConfigError, CrmdedupError, SchemaError
 from crmdedup.evaluate import Evaluation, evaluate
 from crmdedup.inspect import normalize, profile
-from crmdedup.kernels import blocking_keys, candidate_changes, score_pairs
+from crmdedup.kernels import (
+    blocking_keys,
+    candidate_changes,
+    fit_from_histograms,
+    pattern_histogram,
+    random_pairs,
+    score_pairs,
+)
 from crmdedup.merge import MergePolicy, MergeResult, merge
 from crmdedup.rights import erasure_plan, subject_export
 from crmdedup.settings import BlockingRule, Comparison, EmSettings, Settings
@@ -61,11 +68,14 @@ __all__ = [
     "dedupe",
     "erasure_plan",
     "evaluate",
+    "fit_from_histograms",
     "infer_settings",
     "link",
     "merge",
     "normalize",
+    "pattern_histogram",
     "profile",
+    "random_pairs",
     "score_pairs",
     "subject_export",
     "tf_tables",

@@ -13,9 +13,12 @@ __all__ = [
     "canonical_contact_points",
     "cluster",
     "dedupe",
+    "fit_from_histograms",
     "link",
     "normalize_columns",
+    "pattern_histogram",
     "profile_columns",
+    "random_pairs",
     "score_pairs",
     "tf_tables",
     "validate_model",
@@ -113,6 +116,30 @@ def score_pairs(
     tf_tables: object | None = None,
     threads: int | None = None,
 ) -> ArrowTable: ...
+def pattern_histogram(
+    data: object,
+    pairs: object,
+    settings_json: str,
+    *,
+    id_column: str,
+    left: str | None = None,
+    right: str | None = None,
+    threads: int | None = None,
+) -> ArrowTable: ...
+def random_pairs(
+    n_records: int,
+    settings_json: str,
+    *,
+    n_left: int | None = None,
+) -> ArrowTable: ...
+def fit_from_histograms(
+    candidates: object,
+    random: object,
+    settings_json: str,
+    *,
+    n_records: int,
+    n_left: int | None = None,
+) -> str: ...
 def candidate_changes(
     keys: object,
     settings_json: str,

@@ -4,7 +4,9 @@ Each kernel runs the engine code :func:`crmdedup.dedupe` runs, so its results eq
 run's: :func:`blocking_keys` gives the blocking key of every record under every rule as a
 stable 64-bit hash, :func:`score_pairs` scores given candidate pairs with a fitted model, and
 :func:`candidate_changes` says which candidate pairs appear and disappear when records are
-inserted or removed, with the block-size cap and rule ownership of a batch run. They take
+inserted or removed, with the block-size cap and rule ownership of a batch run, and
+:func:`pattern_histogram`, :func:`random_pairs` and :func:`fit_from_histograms` split the fit
+into counts that add up (per partition) and one EM on their sums. They take
 settings (never inferred: every partition must use the same) and are stateless: batch in,
 table out.
 """
@@ -25,7 +27,16 @@ from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.model import Model
 from crmdedup.settings import Settings
 
-__all__ = ["KEY_HASH", "Status", "blocking_keys", "candidate_changes", "score_pairs"]
+__all__ = [
+    "KEY_HASH",
+    "Status",
+    "blocking_keys",
+    "candidate_changes",
+    "fit_from_histograms",
+    "pattern_histogram",
+    "random_pairs",
+    "score_pairs",
+]
 
 KEY_HASH = "xxh3_64-v1"
 """Name and version of the blocking key hash: xxh3-64 with seed 0 over the UTF-8 bytes of each
@@ -300,3 +311,161 @@ def candidate_changes(
     frame = to_engine(keys, name="keys")
     table = _core.candidate_changes(frame, resolved.to_json(), id_column=id_column, status=status)
     return pl.DataFrame(table)
+
+
+def pattern_histogram(
+    data: TableLike,
+    pairs: TableLike,
+    settings: Settings | str | os.PathLike[str],
+    *,
+    id_column: str,
+    left: str | None = None,
+    right: str | None = None,
+    threads: int | None = None,
+) -> pl.DataFrame:
+    """The comparison patterns of given pairs, counted: what fitting a model reads.
+
+    One row per distinct pattern: ``gamma_<name>`` per comparison (Int8, -1 for a null on
+    either side), ``rule_mask`` (UInt32, bit ``r`` set when both records have the same key
+    under blocking rule ``r``, whether or not its block was over the cap) and ``pairs``
+    (UInt64), sorted by levels then mask. Pairs are graded exactly as :func:`score_pairs`
+    grades them, so the histograms of disjoint sets of pairs (one per partition), concatenated
+    or summed per pattern, are the histogram of all of them.
+
+    Parameters
+    ----------
+    data
+        The records the pairs name, as for :func:`crmdedup.dedupe`.
+    pairs
+        Two columns of ids of ``data``, in any order and orientation; a pair may repeat (it
+        is counted each time).
+    settings
+        :class:`Settings` or a TOML path.
+    id_column
+        The id column of ``data``.
+    left, right
+        The id columns of ``pairs``; default ``<id_column>_l`` and ``<id_column>_r``.
+    threads
+        Worker threads, 1 to ``MAX_THREADS``; default all cores. Results do not depend on it.
+
+    Raises
+    ------
+    SchemaError
+        Missing or mistyped columns, null or duplicate ids in ``data``, a pair naming an id
+        that is not in ``data`` or one record twice (naming column, value and row).
+    ConfigError
+        Invalid settings or arguments.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import crmdedup
+    >>> df = crmdedup.datasets.load_sample()
+    >>> run = crmdedup.dedupe(df, id_column="record_id")
+    >>> hist = crmdedup.pattern_histogram(df, run.pairs, run.settings, id_column="record_id")
+    >>> int(hist["pairs"].sum()) == run.pairs.height
+    True
+    """
+    check_threads(threads)
+    resolved = _settings(settings)
+    frame = _records(data, id_column, name="data")
+    table = _core.pattern_histogram(
+        frame,
+        to_engine(pairs, name="pairs"),
+        resolved.to_json(),
+        id_column=id_column,
+        left=left,
+        right=right,
+        threads=threads,
+    )
+    return pl.DataFrame(table)
+
+
+def _count(value: object, name: str, *, at_least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < at_least:
+        raise ConfigError(f"`{name}`: expected an integer >= {at_least}, got {value!r}")
+    return value
+
+
+def _counts(n_records: object, n_left: object) -> tuple[int, int | None]:
+    n = _count(n_records, "n_records", at_least=0)
+    left = None if n_left is None else _count(n_left, "n_left", at_least=0)
+    if left is not None and left > n:
+        raise ConfigError(f"`n_left` ({left}) is larger than `n_records` ({n})")
+    return n, left
+
+
+def random_pairs(
+    n_records: int,
+    settings: Settings | str | os.PathLike[str],
+    *,
+    n_left: int | None = None,
+) -> pl.DataFrame:
+    """The random record pairs a run over ``n_records`` records estimates u from.
+
+    Pairs of id ranks, ``rank_l`` and ``rank_r`` (UInt32): rank ``r`` is the record with the
+    ``r``-th smallest id (0-based; integers by value, strings by their UTF-8 bytes, as a
+    Spark ``orderBy`` sorts them). For linkage, ``n_left`` records are the left table and
+    right ranks start at ``n_left``. The draw is seeded by ``settings.em.seed`` and
+    ``n_records`` only, so every process draws the same pairs; a pair may repeat. Map the
+    ranks to ids, then count their patterns with :func:`pattern_histogram`.
+
+    Raises
+    ------
+    ConfigError
+        Invalid settings, a negative count, ``n_left`` above ``n_records``.
+    """
+    resolved = _settings(settings)
+    n, left = _counts(n_records, n_left)
+    return pl.DataFrame(_core.random_pairs(n, resolved.to_json(), n_left=left))
+
+
+def fit_from_histograms(
+    candidates: TableLike,
+    random: TableLike,
+    settings: Settings | str | os.PathLike[str],
+    *,
+    n_records: int,
+    n_left: int | None = None,
+) -> Model:
+    """Fit a model from pattern histograms: what :func:`crmdedup.dedupe` fits, from counts.
+
+    ``candidates`` is the :func:`pattern_histogram` of every candidate pair of the run (each
+    once: the pairs of the expanded blocks of every rule), ``random`` that of the
+    :func:`random_pairs` of ``n_records`` records mapped to ids. Rows of one pattern are
+    added up, so per-partition histograms may be concatenated as they are. u comes from the
+    random pairs, then m and the priors by EM over the candidates, and the prior of two
+    random records needs the global ``n_records``. With the same records and settings the
+    model is bit for bit the one :func:`crmdedup.dedupe` fits (``model=None``); fewer than
+    1,000 random pairs give the documented defaults.
+
+    Parameters
+    ----------
+    candidates, random
+        Tables with the columns of :func:`pattern_histogram`.
+    settings
+        :class:`Settings` or a TOML path: those the histograms were computed with.
+    n_records
+        Records of the run (both tables when linking).
+    n_left
+        For linkage: records of the left table.
+
+    Raises
+    ------
+    SchemaError
+        A histogram column missing or not integers, or a value out of range (a level the
+        comparison does not have, a rule the settings do not have, a null or negative
+        count), naming the table, column and row.
+    ConfigError
+        Invalid settings or counts.
+    """
+    resolved = _settings(settings)
+    n, left = _counts(n_records, n_left)
+    text = _core.fit_from_histograms(
+        to_engine(candidates, name="candidates"),
+        to_engine(random, name="random"),
+        resolved.to_json(),
+        n_records=n,
+        n_left=left,
+    )
+    return Model(text)

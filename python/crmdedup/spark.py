@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pyarrow as pa  # type: ignore[import-untyped]
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkDedupeResult", "dedupe", "tf_tables"]
+__all__ = ["SparkDedupeResult", "dedupe", "fit", "tf_tables"]
 
 #: Links above which clustering leaves the driver for label propagation in Spark SQL.
 DRIVER_EDGE_LIMIT = 5_000_000
@@ -211,7 +211,6 @@ def _score(
     n_pairs: int,
 ) -> DataFrame:
     """Links at or above the threshold, scored by :func:`crmdedup.score_pairs` per bucket."""
-    F = _pyspark()
     import pyarrow as pa
     from pyspark.sql import types as T
 
@@ -240,6 +239,24 @@ def _score(
         ).filter(pl.col("match_probability") >= threshold)
         return pa.Table.from_batches(list(_to_batches(scored, out)), schema=out)
 
+    return _per_bucket(records, pairs, id_column, n_pairs, score, spark_schema)
+
+
+def _per_bucket(
+    records: DataFrame,
+    pairs: DataFrame,
+    id_column: str,
+    n_pairs: int,
+    func: Any,
+    spark_schema: Any,
+) -> DataFrame:
+    """``func(pairs, records)`` per bucket of about ``PAIRS_PER_TASK`` pairs.
+
+    Each call is given the records its pairs name (with a column ``in_bucket`` to drop), in
+    ``cogroup().applyInArrow``.
+    """
+    F = _pyspark()
+    left, right = f"{id_column}_l", f"{id_column}_r"
     buckets = max(1, math.ceil(n_pairs / PAIRS_PER_TASK))
     bucketed = pairs.withColumn("bucket", F.pmod(F.xxhash64(left), F.lit(buckets)))
     needed = (
@@ -252,8 +269,93 @@ def _score(
         bucketed.select("bucket", left, right)
         .groupBy("bucket")
         .cogroup(needed.groupBy("in_bucket"))
-        .applyInArrow(score, spark_schema)
+        .applyInArrow(func, spark_schema)
     )
+
+
+def _histogram(
+    records: DataFrame, pairs: DataFrame, settings: Settings, id_column: str, n_pairs: int
+) -> pl.DataFrame:
+    """:func:`crmdedup.pattern_histogram` of ``pairs``, per bucket, summed per pattern."""
+    F = _pyspark()
+    import pyarrow as pa
+    from pyspark.sql import types as T
+
+    left, right = f"{id_column}_l", f"{id_column}_r"
+    gammas = [f"gamma_{c.name}" for c in settings.comparisons]
+    fields: list[tuple[str, Any, Any]] = [(g, T.ByteType(), pa.int8()) for g in gammas]
+    fields += [("rule_mask", T.LongType(), pa.int64()), ("pairs", T.LongType(), pa.int64())]
+    spark_schema = T.StructType([T.StructField(n, t, False) for n, t, _ in fields])
+    out = pa.schema([(n, a) for n, _, a in fields])
+
+    def count(given: pa.Table, recs: pa.Table) -> pa.Table:
+        if given.num_rows == 0:
+            return out.empty_table()
+        data = pl.DataFrame(pl.from_arrow(recs)).drop("in_bucket")
+        todo = pl.DataFrame(pl.from_arrow(given)).select(left, right)
+        hist = crmdedup.pattern_histogram(data, todo, settings, id_column=id_column, threads=1)
+        return pa.Table.from_batches(list(_to_batches(hist, out)), schema=out)
+
+    if n_pairs == 0:
+        return pl.DataFrame(schema={n: pl.Int64 for n in [*gammas, "rule_mask", "pairs"]})
+    summed = (
+        _per_bucket(records, pairs, id_column, n_pairs, count, spark_schema)
+        .groupBy(*gammas, "rule_mask")
+        .agg(F.sum("pairs").alias("pairs"))
+        .toArrow()
+    )
+    return pl.DataFrame(pl.from_arrow(summed))
+
+
+def _random_pairs(
+    records: DataFrame, settings: Settings, id_column: str, n_rows: int
+) -> tuple[DataFrame, int]:
+    """The run's random pairs (:func:`crmdedup.random_pairs`), ranks mapped to ids in Spark."""
+    F = _pyspark()
+    spark = records.sparkSession
+    left, right = f"{id_column}_l", f"{id_column}_r"
+    ranks = crmdedup.random_pairs(n_rows, settings).cast(pl.Int64)
+    if ranks.height == 0:
+        return records.select(F.col(id_column).alias(left), F.col(id_column).alias(right)).limit(
+            0
+        ), 0
+    # Rank r: the r-th smallest id, as the engine ranks them (integers by value, strings by
+    # their UTF-8 bytes, which is Spark's default string order).
+    ranked = (
+        records.select(id_column)
+        .orderBy(id_column)
+        .rdd.zipWithIndex()
+        .map(lambda row_rank: (row_rank[0][0], row_rank[1]))
+        .toDF([id_column, "rank"])
+    )
+    drawn = spark.createDataFrame(ranks.to_arrow())
+    pairs = (
+        drawn.join(
+            ranked.select(F.col(id_column).alias(left), F.col("rank").alias("rank_l")), "rank_l"
+        )
+        .join(ranked.select(F.col(id_column).alias(right), F.col("rank").alias("rank_r")), "rank_r")
+        .select(left, right)
+    )
+    return pairs, ranks.height
+
+
+def _fit(
+    records: DataFrame,
+    pairs: DataFrame,
+    settings: Settings,
+    id_column: str,
+    n_rows: int,
+    n_pairs: int,
+) -> Model:
+    """The model one machine fits over the same records.
+
+    EM on the summed histograms of every candidate pair and of the run's random pairs
+    (:func:`crmdedup.fit_from_histograms`).
+    """
+    candidates = _histogram(records, pairs, settings, id_column, n_pairs)
+    drawn, n_drawn = _random_pairs(records, settings, id_column, n_rows)
+    random = _histogram(records, drawn, settings, id_column, n_drawn)
+    return crmdedup.fit_from_histograms(candidates, random, settings, n_records=n_rows)
 
 
 def _components(spark: SparkSession, links: DataFrame, a: str, b: str) -> tuple[DataFrame, int]:
@@ -347,89 +449,24 @@ def _cluster(
     return clustered, {"clustering": "spark", "rounds": rounds}
 
 
-def dedupe(
-    records: DataFrame,
-    settings: Settings | None = None,
-    *,
-    model: Model | None = None,
-    id_column: str | None = None,
-    tf: pl.DataFrame | None = None,
-    sample_rows: int = 200_000,
-    driver_edge_limit: int = DRIVER_EDGE_LIMIT,
-) -> SparkDedupeResult:
-    """Find duplicates in a Spark DataFrame with the engine's kernels on the executors.
+@dataclass
+class _Blocks:
+    keys: DataFrame
+    sizes: DataFrame
+    pairs: DataFrame
+    n_pairs: int
+    per_rule: dict[int, int]
+    skipped: list[dict[str, Any]]
+    skipped_total: int
 
-    Parameters
-    ----------
-    records
-        Contacts: a Spark DataFrame with the id column and the columns the settings compare.
-    settings
-        The settings of the run. None infers them (:func:`crmdedup.infer_settings`) from the
-        first ``sample_rows`` records, collected to the driver.
-    model
-        A fitted model (:meth:`crmdedup.Model.load`, or a local run's). None fits one by
-        :func:`crmdedup.dedupe` on the first ``sample_rows`` records on the driver: a model of
-        the sample, so the clusters may differ from a single-machine fit of all records.
-    id_column
-        Column of unique ids (strings or integers); default ``settings.id_column``.
-    tf
-        Frozen term-frequency tables (:func:`crmdedup.tf_tables`); default: counted over
-        ``records`` by :func:`tf_tables`, as one machine counts them.
-    sample_rows
-        Records collected to the driver when settings or model are inferred.
-    driver_edge_limit
-        Links up to which clustering runs on the driver (one :func:`crmdedup.cluster` call);
-        above, components are found in Spark SQL and clustered group by group.
+    def unpersist(self) -> None:
+        for df in (self.keys, self.sizes, self.pairs):
+            df.unpersist()
 
-    Returns
-    -------
-    SparkDedupeResult
-        Lazy ``clusters`` and ``pairs`` DataFrames (recomputed on each action: persist them
-        when using both) and the ``report`` of the stages already run.
 
-    Raises
-    ------
-    SchemaError
-        A missing id or compared column, null or duplicate ids.
-    ConfigError
-        Invalid settings, a model that does not fit them.
-    """
+def _candidates(records: DataFrame, settings: Settings, id_column: str) -> _Blocks:
+    """Every candidate pair once, owned by the first rule that expands a block holding it."""
     F = _pyspark()
-    spark = records.sparkSession
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
-
-    sample = None
-    if settings is None or model is None:
-        sample = pl.DataFrame(pl.from_arrow(records.limit(sample_rows).toArrow()))
-    if settings is None:
-        assert sample is not None
-        settings = crmdedup.infer_settings(sample)
-    if not isinstance(settings, Settings):
-        raise ConfigError(f"`settings` must be crmdedup.Settings, got {type(settings).__name__}")
-    id_column = id_column or settings.id_column
-    if not id_column:
-        raise ConfigError("`id_column` is required (or `settings.id_column`)")
-    if model is None:
-        assert sample is not None
-        model = crmdedup.dedupe(sample, settings, id_column=id_column).model
-    if not isinstance(model, Model):
-        raise ConfigError(f"`model` must be crmdedup.Model, got {type(model).__name__}")
-    _id_checks(records, id_column)
-    records = _used_columns(records, settings, id_column).persist()
-    n_rows = records.count()
-    lap("read")
-
-    if tf is None and any(c.term_frequency for c in settings.comparisons):
-        tf = tf_tables(records, settings, id_column=id_column)
-    lap("term_frequencies")
-
     keys = _keys(records, settings, id_column).persist()
     sizes = (
         keys.groupBy("rule", "key")
@@ -459,11 +496,134 @@ def dedupe(
         expanded.select("rule", "key", F.col(id_column).alias(left))
         .join(expanded.select("rule", "key", F.col(id_column).alias(right)), ["rule", "key"])
         .filter(F.col(left) < F.col(right))
+        .persist()
     )
+    # Per rule before the union (as one machine reports them), then the union: read twice.
     per_rule: dict[int, int] = dict(raw.groupBy("rule").count().collect())
     pairs = raw.groupBy(left, right).agg(F.min("rule").alias("rule")).persist()
     n_pairs = pairs.count()
+    raw.unpersist()
+    return _Blocks(keys, sizes, pairs, n_pairs, per_rule, skipped, skipped_total)
+
+
+def fit(records: DataFrame, settings: Settings, *, id_column: str | None = None) -> Model:
+    """Fit the model :func:`crmdedup.dedupe` fits over the same records, on Spark.
+
+    The candidate pairs (blocking as in :func:`dedupe`) and the run's random pairs
+    (:func:`crmdedup.random_pairs`, ranks mapped to ids by a Spark sort) are counted by
+    pattern per bucket with :func:`crmdedup.pattern_histogram`, summed per pattern in Spark,
+    and EM runs once on the driver over the sums (:func:`crmdedup.fit_from_histograms`) with
+    the global record count. Histograms are counts, so the model is bit for bit the
+    single-machine one whatever the partitioning (``tests/spark``).
+
+    Raises
+    ------
+    SchemaError
+        A missing id or compared column, null or duplicate ids.
+    ConfigError
+        Invalid settings.
+    """
+    _pyspark()
+    if not isinstance(settings, Settings):
+        raise ConfigError(f"`settings` must be crmdedup.Settings, got {type(settings).__name__}")
+    id_column = id_column or settings.id_column
+    if not id_column:
+        raise ConfigError("`id_column` is required (or `settings.id_column`)")
+    _id_checks(records, id_column)
+    records = _used_columns(records, settings, id_column).persist()
+    n_rows = records.count()
+    blocks = _candidates(records, settings, id_column)
+    try:
+        return _fit(records, blocks.pairs, settings, id_column, n_rows, blocks.n_pairs)
+    finally:
+        blocks.unpersist()
+        records.unpersist()
+
+
+def dedupe(
+    records: DataFrame,
+    settings: Settings | None = None,
+    *,
+    model: Model | None = None,
+    id_column: str | None = None,
+    tf: pl.DataFrame | None = None,
+    sample_rows: int = 200_000,
+    driver_edge_limit: int = DRIVER_EDGE_LIMIT,
+) -> SparkDedupeResult:
+    """Find duplicates in a Spark DataFrame with the engine's kernels on the executors.
+
+    Parameters
+    ----------
+    records
+        Contacts: a Spark DataFrame with the id column and the columns the settings compare.
+    settings
+        The settings of the run. None infers them (:func:`crmdedup.infer_settings`) from the
+        first ``sample_rows`` records, collected to the driver.
+    model
+        A fitted model (:meth:`crmdedup.Model.load`, :func:`fit`, or a local run's). None
+        fits one over all the records as :func:`fit` does (the model one machine fits, so
+        the clusters are those of :func:`crmdedup.dedupe` without a model).
+    id_column
+        Column of unique ids (strings or integers); default ``settings.id_column``.
+    tf
+        Frozen term-frequency tables (:func:`crmdedup.tf_tables`); default: counted over
+        ``records`` by :func:`tf_tables`, as one machine counts them.
+    sample_rows
+        Records collected to the driver when settings are inferred.
+    driver_edge_limit
+        Links up to which clustering runs on the driver (one :func:`crmdedup.cluster` call);
+        above, components are found in Spark SQL and clustered group by group.
+
+    Returns
+    -------
+    SparkDedupeResult
+        Lazy ``clusters`` and ``pairs`` DataFrames (recomputed on each action: persist them
+        when using both) and the ``report`` of the stages already run.
+
+    Raises
+    ------
+    SchemaError
+        A missing id or compared column, null or duplicate ids.
+    ConfigError
+        Invalid settings, a model that does not fit them.
+    """
+    F = _pyspark()
+    spark = records.sparkSession
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    if settings is None:
+        sample = pl.DataFrame(pl.from_arrow(records.limit(sample_rows).toArrow()))
+        settings = crmdedup.infer_settings(sample)
+    if not isinstance(settings, Settings):
+        raise ConfigError(f"`settings` must be crmdedup.Settings, got {type(settings).__name__}")
+    id_column = id_column or settings.id_column
+    if not id_column:
+        raise ConfigError("`id_column` is required (or `settings.id_column`)")
+    if model is not None and not isinstance(model, Model):
+        raise ConfigError(f"`model` must be crmdedup.Model, got {type(model).__name__}")
+    _id_checks(records, id_column)
+    records = _used_columns(records, settings, id_column).persist()
+    n_rows = records.count()
+    lap("read")
+
+    if tf is None and any(c.term_frequency for c in settings.comparisons):
+        tf = tf_tables(records, settings, id_column=id_column)
+    lap("term_frequencies")
+
+    blocks = _candidates(records, settings, id_column)
+    pairs, n_pairs = blocks.pairs, blocks.n_pairs
     lap("block")
+
+    if model is None:
+        model = _fit(records, pairs, settings, id_column, n_rows, n_pairs)
+        lap("fit")
 
     links = _score(records, pairs, settings, model, tf, id_column, n_pairs).persist()
     n_links = links.count()
@@ -482,14 +642,13 @@ def dedupe(
         )
     )
     lap("cluster")
-    for df in (keys, sizes, pairs):
-        df.unpersist()
+    blocks.unpersist()
     report = {
         "rows": n_rows,
         "candidate_pairs": n_pairs,
-        "pairs_per_rule": [per_rule.get(r, 0) for r in range(len(settings.blocking_rules))],
-        "skipped_blocks": skipped,
-        "skipped_blocks_total": skipped_total,
+        "pairs_per_rule": [blocks.per_rule.get(r, 0) for r in range(len(settings.blocking_rules))],
+        "skipped_blocks": blocks.skipped,
+        "skipped_blocks_total": blocks.skipped_total,
         "matched_pairs": n_links,
         **how,
         "timings_s": timings,

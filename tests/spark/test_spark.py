@@ -163,3 +163,57 @@ def test_bad_input_is_named(spark: Any) -> None:
         )
     with pytest.raises(crmdedup.SchemaError, match="no id column `key`"):
         cs.dedupe(to_spark(spark, df, 2), settings, model=model, id_column="key")
+
+
+def test_no_records_and_no_pairs(spark: Any) -> None:
+    from pyspark.sql import types as T
+
+    settings = crmdedup.Settings(
+        comparisons=(crmdedup.Comparison("email", method="exact", normalizer="email"),),
+        blocking_rules=(crmdedup.BlockingRule(("email",)),),
+    )
+    df = pl.DataFrame({"id": ["a", "b"], "email": ["x@y.fr", "z@y.fr"]})
+    model = crmdedup.dedupe(df, settings, id_column="id").model
+    schema = T.StructType(
+        [T.StructField("id", T.StringType()), T.StructField("email", T.StringType())]
+    )
+    empty = cs.dedupe(spark.createDataFrame([], schema), settings, model=model, id_column="id")
+    assert (empty.report["rows"], empty.report["candidate_pairs"]) == (0, 0)
+    assert empty.clusters.count() == 0 and empty.pairs.count() == 0
+    apart = cs.dedupe(to_spark(spark, df, 2), settings, model=model, id_column="id")
+    assert apart.report["candidate_pairs"] == 0
+    assert collect(apart.clusters).sort("id")["cluster_id"].to_list() == ["a", "b"]
+
+
+def model_numbers(model: crmdedup.Model) -> dict[str, Any]:
+    import json
+
+    data = json.loads(model.to_json())
+    data.pop("fit")  # iterations per session: equal too, but not parameters
+    return dict(data)
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_fit_equals_the_single_machine_fit(
+    spark: Any, contacts_10k: tuple[pl.DataFrame, crmdedup.DedupeResult], partitions: int
+) -> None:
+    df, local = contacts_10k
+    settings = local.settings
+    model = cs.fit(to_spark(spark, df, partitions), settings, id_column="record_id")
+    # Histograms are integer counts: the same EM over the same sums, bit for bit (within
+    # 1e-9 is what is asked).
+    assert model_numbers(model) == model_numbers(local.model)
+    assert model.to_json() == local.model.to_json()
+
+
+def test_dedupe_without_a_model_fits_over_all_records(spark: Any) -> None:
+    # Integer ids in reverse: their rank order is by value, not as text.
+    df = (
+        crmdedup.datasets.generate_contacts(3_000, seed=11)
+        .drop("entity_id")
+        .with_columns(pl.Series("record_id", range(3_000, 0, -1), dtype=pl.Int64))
+    )
+    local = crmdedup.dedupe(df, id_column="record_id")
+    res = cs.dedupe(to_spark(spark, df, 3), local.settings, id_column="record_id")
+    assert "fit" in res.report["timings_s"]
+    assert_same_answer(local, res, "record_id")

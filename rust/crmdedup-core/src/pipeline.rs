@@ -176,34 +176,21 @@ impl Fit<'_> {
     /// documented defaults when there are too few records to learn from.
     fn model(&self, patterns: &Patterns, progress: &dyn Progress) -> Result<Model> {
         let (dataset, settings) = (self.dataset, self.settings);
-        let n = dataset.n;
-        let mut m = Model::defaults(settings);
         let by_rank = rank_order(&dataset.rank);
-        let sample = model::sample_pairs(n, dataset.split, &by_rank, &settings.em);
-        let sampled = sample.len() as u64;
-        let u = model::estimate_u(&m, self.comparisons, &sample);
-        m.fit.u_pairs_sampled = sampled;
-        if sampled < model::MIN_PAIRS_TO_FIT {
-            // Too few records to learn from: the documented defaults are safer than noise.
-            progress.update("fit", 1, 1)?;
-            return Ok(m);
-        }
-        for (p, u) in m.comparisons.iter_mut().zip(u) {
-            p.u = u;
-        }
-        m.household_u = model::household_u(&m, self.comparisons, &sample);
+        let sample = model::sample_pairs(dataset.n, dataset.split, &by_rank, &settings.em);
+        let random = compare::pattern_histogram(self.comparisons, &sample, dataset.n)?;
         let blocked = block::training_masks(settings, self.exprs);
-        let all_pairs = match dataset.split {
-            Some(cut) => cut as f64 * (n - cut) as f64,
-            None => n as f64 * n.saturating_sub(1) as f64 / 2.0,
+        let histograms = model::Histograms {
+            candidates: patterns,
+            random: &random,
         };
-        model::fit_em(
-            &mut m,
-            patterns,
+        let m = model::fit_from_histograms(
+            settings,
             &blocked,
             self.determines,
-            &settings.em,
-            all_pairs,
+            histograms,
+            dataset.n,
+            dataset.split,
         );
         progress.update("fit", 1, 1)?;
         Ok(m)

@@ -1,5 +1,6 @@
-//! The engine's kernels (blocking keys, scoring given pairs, candidate changes): settings and
-//! model parsed once per call, the work on the pool of the thread count asked for.
+//! The engine's kernels (blocking keys, scoring given pairs, candidate changes, pattern
+//! histograms and the fit from them): settings and model parsed once per call, the work on the
+//! pool of the thread count asked for.
 
 use crmdedup_core as engine;
 use pyo3::prelude::*;
@@ -92,4 +93,75 @@ pub fn candidate_changes(
         .detach(|| engine::kernels::candidate_changes(&keys, id_column, status, &settings))
         .map_err(BindError::from)?;
     Ok(ArrowTable::from_batch(out))
+}
+
+/// The comparison patterns of the given pairs: `gamma_<c>`, `rule_mask`, `pairs`.
+#[pyfunction]
+#[pyo3(signature = (data, pairs, settings_json, *, id_column, left=None, right=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn pattern_histogram(
+    py: Python<'_>,
+    data: PyTable,
+    pairs: PyTable,
+    settings_json: &str,
+    id_column: &str,
+    left: Option<&str>,
+    right: Option<&str>,
+    threads: Option<usize>,
+) -> PyResult<ArrowTable> {
+    let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
+    let batch = one_table(data)?;
+    let ids = ids_in(&batch, id_column)?;
+    let pairs = one_table(pairs)?;
+    let left = left.map_or_else(|| format!("{id_column}_l"), str::to_owned);
+    let right = right.map_or_else(|| format!("{id_column}_r"), str::to_owned);
+    let out = interrupt::run(py, pool(threads)?, None, move |progress| {
+        engine::kernels::pattern_histogram(
+            &batch,
+            &ids,
+            &pairs,
+            (&left, &right),
+            &settings,
+            progress,
+        )
+    })?;
+    Ok(ArrowTable::from_batch(out))
+}
+
+/// The random pairs of id ranks a run estimates u from: `rank_l`, `rank_r`.
+#[pyfunction]
+#[pyo3(signature = (n_records, settings_json, *, n_left=None))]
+pub fn random_pairs(
+    py: Python<'_>,
+    n_records: usize,
+    settings_json: &str,
+    n_left: Option<usize>,
+) -> PyResult<ArrowTable> {
+    let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
+    let out = py
+        .detach(|| engine::kernels::random_pairs(n_records, n_left, &settings))
+        .map_err(BindError::from)?;
+    Ok(ArrowTable::from_batch(out))
+}
+
+/// The model (JSON) fitted from the candidate and random pattern histograms.
+#[pyfunction]
+#[pyo3(signature = (candidates, random, settings_json, *, n_records, n_left=None))]
+pub fn fit_from_histograms(
+    py: Python<'_>,
+    candidates: PyTable,
+    random: PyTable,
+    settings_json: &str,
+    n_records: usize,
+    n_left: Option<usize>,
+) -> PyResult<String> {
+    let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
+    let candidates = one_table(candidates)?;
+    let random = one_table(random)?;
+    let model = py
+        .detach(|| {
+            engine::kernels::fit_from_histograms(&candidates, &random, &settings, n_records, n_left)
+        })
+        .map_err(BindError::from)?;
+    Ok(model.to_json())
 }

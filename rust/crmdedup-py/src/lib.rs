@@ -388,6 +388,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kernels::blocking_keys, m)?)?;
     m.add_function(wrap_pyfunction!(kernels::score_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(kernels::candidate_changes, m)?)?;
+    m.add_function(wrap_pyfunction!(kernels::pattern_histogram, m)?)?;
+    m.add_function(wrap_pyfunction!(kernels::random_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(kernels::fit_from_histograms, m)?)?;
     m.add_function(wrap_pyfunction!(validate_settings, m)?)?;
     m.add_function(wrap_pyfunction!(validate_model, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_columns, m)?)?;

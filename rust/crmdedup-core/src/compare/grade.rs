@@ -161,3 +161,23 @@ fn unpacked(counts: &PatternCounts, n_comp: usize) -> Patterns {
         })
         .collect()
 }
+
+/// The pattern histogram of row `pairs` over `n` rows, graded in the order given, without
+/// their blocking rules (every mask 0): what u is estimated from.
+///
+/// # Errors
+/// None in practice (no progress is reported).
+pub fn pattern_histogram(
+    comparisons: &[Comparison<'_>],
+    pairs: &[(usize, usize)],
+    n: usize,
+) -> Result<Patterns> {
+    let cands = Candidates {
+        pairs: pairs
+            .iter()
+            .map(|&(a, b)| crate::block::pack(a as u32, b as u32))
+            .collect(),
+        ..Candidates::default()
+    };
+    grade(comparisons, &cands, n, &crate::progress::NoProgress).map(|(_, patterns)| patterns)
+}

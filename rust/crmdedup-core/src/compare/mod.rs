@@ -7,7 +7,7 @@ mod grade;
 mod levels;
 mod similarity;
 
-pub use grade::{Graded, grade};
+pub use grade::{Graded, grade, pattern_histogram};
 pub use similarity::{
     MAX_COMPARED_CHARS, damerau_distance, jaccard_similarity, jaro_winkler_similarity,
     levenshtein_distance,

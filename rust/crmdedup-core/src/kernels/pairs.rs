@@ -46,29 +46,12 @@ pub fn score_pairs(
     if let Some(t) = tf_tables {
         t.check_fits(settings)?;
     }
-    let index = IdIndex::new(ids)?;
-    let given = pair_rows(&index, pairs, left, right)?;
-    if let Some(i) = given.iter().position(|(a, b)| a == b) {
-        return Err(Error::InvalidPair {
-            column: right.to_owned(),
-            row: i + 1,
-            message: format!(
-                "the pair names record {:?} twice",
-                crate::cluster::id_text(ids, given[i].0 as usize)
-            ),
-        });
-    }
-    let dataset = Dataset::prepare(&[(batch, ids.clone())], settings, progress)?;
-    let exprs = parse_rules(settings)?;
-    // Graded as blocking hands pairs over: the lower row first.
-    let cands = Candidates {
-        pairs: given
-            .iter()
-            .map(|&(a, b)| pack(a.min(b), a.max(b)))
-            .collect(),
-        row_keys: dataset.row_keys(settings, &exprs),
-        ..Candidates::default()
-    };
+    let Given {
+        rows: given,
+        dataset,
+        exprs,
+        cands,
+    } = given_pairs(batch, ids, pairs, (left, right), settings, progress)?;
     let comparisons = dataset.comparisons(settings);
     let (graded, _) = compare::grade(&comparisons, &cands, dataset.n, progress)?;
     let determines = rule_determines(settings, &exprs);
@@ -97,6 +80,62 @@ pub fn score_pairs(
         .map(|(k, &(a, b))| (a, b, k))
         .collect();
     pairs_in_order(&dataset, &comparisons, &scorer, &graded, &matched, &order)
+}
+
+/// Given pairs over their records, ready to grade.
+pub(super) struct Given {
+    /// The pairs as rows of `dataset`, in the order given.
+    pub rows: Vec<(u32, u32)>,
+    /// The records, normalised as a run normalises them.
+    pub dataset: Dataset,
+    /// The blocking rules, parsed.
+    pub exprs: Vec<Vec<crate::block::KeyExpr>>,
+    /// The pairs as candidates (lower row first, as blocking hands them over) with every
+    /// row's key under every rule, so grading gives each pair the rules that block it.
+    pub cands: Candidates,
+}
+
+/// The pairs of `pairs` (ids in columns `left` and `right`) between records of `batch`.
+///
+/// # Errors
+/// Missing or mistyped columns, [`Error::UnknownId`] or [`Error::InvalidPair`] for a pair
+/// naming no record (or one record twice), cancellation.
+pub(super) fn given_pairs(
+    batch: &RecordBatch,
+    ids: &Ids,
+    pairs: &RecordBatch,
+    (left, right): (&str, &str),
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<Given> {
+    let index = IdIndex::new(ids)?;
+    let given = pair_rows(&index, pairs, left, right)?;
+    if let Some(i) = given.iter().position(|(a, b)| a == b) {
+        return Err(Error::InvalidPair {
+            column: right.to_owned(),
+            row: i + 1,
+            message: format!(
+                "the pair names record {:?} twice",
+                crate::cluster::id_text(ids, given[i].0 as usize)
+            ),
+        });
+    }
+    let dataset = Dataset::prepare(&[(batch, ids.clone())], settings, progress)?;
+    let exprs = parse_rules(settings)?;
+    let cands = Candidates {
+        pairs: given
+            .iter()
+            .map(|&(a, b)| pack(a.min(b), a.max(b)))
+            .collect(),
+        row_keys: dataset.row_keys(settings, &exprs),
+        ..Candidates::default()
+    };
+    Ok(Given {
+        rows: given,
+        dataset,
+        exprs,
+        cands,
+    })
 }
 
 #[cfg(test)]

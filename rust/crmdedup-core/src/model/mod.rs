@@ -312,6 +312,57 @@ impl Model {
     }
 }
 
+/// Pattern histograms a model is fitted from: the candidate pairs' and random pairs'.
+#[derive(Debug, Clone, Copy)]
+pub struct Histograms<'a> {
+    /// Patterns of every candidate pair, with the rules that block it: m and the priors.
+    pub candidates: &'a Patterns,
+    /// Patterns of the random record pairs of [`sample_pairs`]: u (their rules are not read).
+    pub random: &'a Patterns,
+}
+
+/// Fit a model from pattern histograms alone: u from the random pairs, then m and the priors
+/// by EM over the candidates (see [`fit_em`] for `blocked` and `determines`); the documented
+/// defaults when fewer than [`MIN_PAIRS_TO_FIT`] random pairs were drawn (too few records).
+///
+/// `n` records, `split = Some(n_left)` when linking two tables: the prior is that of two
+/// random records (or one of each table). Histograms only hold counts, so the histograms of
+/// any split of the pairs, added up, give the same model.
+#[must_use]
+pub fn fit_from_histograms(
+    settings: &Settings,
+    blocked: &[Vec<bool>],
+    determines: &[u64],
+    histograms: Histograms<'_>,
+    n: usize,
+    split: Option<usize>,
+) -> Model {
+    let mut m = Model::defaults(settings);
+    let sampled: u64 = histograms.random.values().sum();
+    m.fit.u_pairs_sampled = sampled;
+    if sampled < MIN_PAIRS_TO_FIT {
+        return m;
+    }
+    let u = estimate_u(&m, histograms.random);
+    for (p, u) in m.comparisons.iter_mut().zip(u) {
+        p.u = u;
+    }
+    m.household_u = household_u(&m, histograms.random);
+    let all_pairs = match split {
+        Some(cut) => cut as f64 * n.saturating_sub(cut) as f64,
+        None => n as f64 * n.saturating_sub(1) as f64 / 2.0,
+    };
+    fit_em(
+        &mut m,
+        histograms.candidates,
+        blocked,
+        determines,
+        &settings.em,
+        all_pairs,
+    );
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,8 @@
 //! u, the chance of each level between two records that do not match, estimated from a seeded
 //! random sample of record pairs (the same records in any row order give the same sample).
 
-use rayon::prelude::*;
-
-use super::{Model, PSEUDO_PAIRS};
-use crate::compare::{Comparison, NULL_LEVEL};
+use super::{Model, PSEUDO_PAIRS, Patterns};
+use crate::compare::NULL_LEVEL;
 use crate::settings::EmSettings;
 
 /// Deterministic 64-bit generator (splitmix64): the same seed gives the same sample everywhere.
@@ -91,35 +89,36 @@ pub fn sample_pairs(
     }
 }
 
-/// Estimate u from random `pairs` (see [`sample_pairs`]), starting from `model`'s u (worth
-/// [`PSEUDO_PAIRS`] pairs).
+/// Pairs per level of each comparison among the patterns of random pairs (null levels, and
+/// levels a comparison does not have, left out).
+fn level_counts(model: &Model, random: &Patterns) -> Vec<Vec<u64>> {
+    let mut counts: Vec<Vec<u64>> = model
+        .comparisons
+        .iter()
+        .map(|p| vec![0; p.u.len()])
+        .collect();
+    for ((gamma, _), &pairs) in random {
+        for (c, &l) in gamma.iter().enumerate().take(counts.len()) {
+            if l != NULL_LEVEL
+                && let Some(k) = counts[c].get_mut(l as usize)
+            {
+                *k += pairs;
+            }
+        }
+    }
+    counts
+}
+
+/// Estimate u from the comparison patterns of random record pairs (see [`sample_pairs`]; the
+/// rules in the pattern keys are not read), starting from `model`'s u (worth [`PSEUDO_PAIRS`]
+/// pairs). Only counts are read, so the histograms of any split of the pairs, added up, give
+/// the same u.
 #[must_use]
-pub fn estimate_u(
-    model: &Model,
-    comparisons: &[Comparison<'_>],
-    pairs: &[(usize, usize)],
-) -> Vec<Vec<f64>> {
-    comparisons
+pub fn estimate_u(model: &Model, random: &Patterns) -> Vec<Vec<f64>> {
+    level_counts(model, random)
         .iter()
         .zip(&model.comparisons)
-        .map(|(c, params)| {
-            let counts = pairs
-                .par_iter()
-                .with_min_len(4096)
-                .fold(
-                    || vec![0u64; c.n_levels],
-                    |mut acc, &(a, b)| {
-                        let l = c.level(a, b);
-                        if l != NULL_LEVEL {
-                            acc[l as usize] += 1;
-                        }
-                        acc
-                    },
-                )
-                .reduce(
-                    || vec![0u64; c.n_levels],
-                    |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect(),
-                );
+        .map(|(counts, params)| {
             let total = counts.iter().sum::<u64>() as f64 + PSEUDO_PAIRS;
             counts
                 .iter()
@@ -131,40 +130,37 @@ pub fn estimate_u(
 }
 
 /// The chance that two random records agree exactly on every shared comparison (bit `c` of
-/// `model.shared`) they both hold, among the `pairs` holding at least two (see
-/// [`Model::household_u`]); `None` with fewer than two shared comparisons.
+/// `model.shared`) they both hold, among the random pairs (their `random` patterns) holding at
+/// least two (see [`Model::household_u`]); `None` with fewer than two shared comparisons.
 #[must_use]
-pub fn household_u(
-    model: &Model,
-    comparisons: &[Comparison<'_>],
-    pairs: &[(usize, usize)],
-) -> Option<f64> {
-    let shared: Vec<&Comparison<'_>> = comparisons
+pub fn household_u(model: &Model, random: &Patterns) -> Option<f64> {
+    let shared: Vec<(usize, usize)> = model
+        .comparisons
         .iter()
         .enumerate()
         .filter(|(c, _)| *c < 64 && model.shared & (1 << c) != 0)
-        .map(|(_, comp)| comp)
+        .map(|(c, p)| (c, p.u.len()))
         .collect();
     if shared.len() < 2 {
         return None;
     }
-    let (agree, held) = pairs
-        .par_iter()
-        .with_min_len(4096)
-        .map(|&(a, b)| {
-            let mut held = 0;
-            let mut all = true;
-            for c in &shared {
-                let l = c.level(a, b);
-                if l != NULL_LEVEL {
-                    held += 1;
-                    all &= l as usize == c.n_levels - 1;
-                }
+    let (mut agree, mut held_two) = (0u64, 0u64);
+    for ((gamma, _), &pairs) in random {
+        let mut held = 0;
+        let mut all = true;
+        for &(c, n_levels) in &shared {
+            let l = gamma.get(c).copied().unwrap_or(NULL_LEVEL);
+            if l != NULL_LEVEL {
+                held += 1;
+                all &= l as usize + 1 == n_levels;
             }
-            (u64::from(held >= 2 && all), u64::from(held >= 2))
-        })
-        .reduce(|| (0, 0), |x, y| (x.0 + y.0, x.1 + y.1));
-    Some((agree as f64 + 0.5) / (held as f64 + 1.0))
+        }
+        if held >= 2 {
+            held_two += pairs;
+            agree += u64::from(all) * pairs;
+        }
+    }
+    Some((agree as f64 + 0.5) / (held_two as f64 + 1.0))
 }
 
 #[cfg(test)]
