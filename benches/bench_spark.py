@@ -3,15 +3,16 @@
 Usage::
 
     python benches/bench_spark.py [--sizes 100000,1000000] [--partitions 8] [--seed 0]
-                                  [--json out.json]
+                                  [--fit] [--json out.json]
 
 Per size: one machine's ``crmdedup.dedupe`` (its model is then given to Spark, so both score
 with the same model and the comparison is the scoring pipeline, not two fits), then
 ``crmdedup.spark.dedupe`` over the same records in Spark local mode with ``--partitions``
 input partitions. Peak memory is the largest resident set of this process and all its
 descendants (the JVM and Spark's Python workers), sampled every 50 ms during each run. The
-Spark run is checked against the single-process one (clusters and weights equal). Needs the
-``spark`` extra and Java.
+Spark run is checked against the single-process one (same clusters). With ``--fit`` Spark
+is given no model: it fits its own over all records (the ``fit`` stage), checked equal to one
+machine's. Needs the ``spark`` extra and Java.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def session() -> Any:
     return spark
 
 
-def run(rows: int, partitions: int, seed: int, spark: Any) -> dict[str, Any]:
+def run(rows: int, partitions: int, seed: int, spark: Any, fit: bool) -> dict[str, Any]:
     import pyarrow as pa
 
     import crmdedup
@@ -104,7 +105,8 @@ def run(rows: int, partitions: int, seed: int, spark: Any) -> dict[str, Any]:
     sdf.count()
     with Peak() as spark_peak:
         start = time.perf_counter()
-        res = cs.dedupe(sdf, local.settings, model=local.model, id_column="record_id")
+        given = None if fit else local.model
+        res = cs.dedupe(sdf, local.settings, model=given, id_column="record_id")
         clusters = pl.DataFrame(pl.from_arrow(res.clusters.toArrow()))
         spark_s = time.perf_counter() - start
     sdf.unpersist()
@@ -122,6 +124,7 @@ def run(rows: int, partitions: int, seed: int, spark: Any) -> dict[str, Any]:
         "spark_peak_mb": round(spark_peak.mb),
         "candidate_pairs": res.report["candidate_pairs"],
         "same_clusters": same,
+        "same_model": res.model is not None and res.model.to_json() == local.model.to_json(),
     }
 
 
@@ -129,20 +132,23 @@ def main() -> None:
     parser = arguments(__doc__, rows=False)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--fit", action="store_true", help="Spark fits its own model")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     spark = session()
-    results = [run(int(n), args.partitions, args.seed, spark) for n in args.sizes.split(",") if n]
-    print("| rows | path | wall s | peak MB | stages (s) | same clusters |")
-    print("|---|---|---|---|---|---|")
+    results = [
+        run(int(n), args.partitions, args.seed, spark, args.fit) for n in args.sizes.split(",") if n
+    ]
+    print("| rows | path | wall s | peak MB | stages (s) | same clusters | same model |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         stages = ", ".join(f"{k} {v:.2f}" for k, v in r["local_stages_s"].items())
         local = f"{r['local_s']:.2f} | {r['local_peak_mb']:,}"
-        print(f"| {r['rows']:,} | one process | {local} | {stages} | |")
+        print(f"| {r['rows']:,} | one process | {local} | {stages} | | |")
         stages = ", ".join(f"{k} {v:.2f}" for k, v in r["spark_stages_s"].items())
         print(
             f"| {r['rows']:,} | spark local[2], {r['partitions']} partitions | {r['spark_s']:.2f} "
-            f"| {r['spark_peak_mb']:,} | {stages} | {r['same_clusters']} |"
+            f"| {r['spark_peak_mb']:,} | {stages} | {r['same_clusters']} | {r['same_model']} |"
         )
     for r in results:
         rate = {k: round(r["rows"] / v) for k, v in r["spark_stages_s"].items() if v > 0}

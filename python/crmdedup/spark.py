@@ -82,11 +82,15 @@ class SparkDedupeResult:
         ``skipped_blocks`` (the largest 20 over the cap: ``rule``, ``key`` hash, ``size`` and
         an ``example_id``), ``skipped_blocks_total``, ``matched_pairs``, ``clustering``
         (``driver`` or ``spark``, with ``rounds``) and ``timings_s`` per stage.
+    model
+        The model the pairs were scored with: the one given, or the one fitted over all the
+        records (``fit`` in ``timings_s``).
     """
 
     clusters: DataFrame
     pairs: DataFrame
     report: dict[str, Any] = field(default_factory=dict)
+    model: Model | None = None
 
 
 def _arrow_type(spark_type: Any) -> pa.DataType:
@@ -653,4 +657,4 @@ def dedupe(
         **how,
         "timings_s": timings,
     }
-    return SparkDedupeResult(clusters=clusters, pairs=links, report=report)
+    return SparkDedupeResult(clusters=clusters, pairs=links, report=report, model=model)
