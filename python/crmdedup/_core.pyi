@@ -115,6 +115,7 @@ def score_pairs(
     right: str | None = None,
     tf_tables: object | None = None,
     threads: int | None = None,
+    right_data: object | None = None,
 ) -> ArrowTable: ...
 def pattern_histogram(
     data: object,
@@ -125,6 +126,7 @@ def pattern_histogram(
     left: str | None = None,
     right: str | None = None,
     threads: int | None = None,
+    right_data: object | None = None,
 ) -> ArrowTable: ...
 def random_pairs(
     n_records: int,

@@ -156,6 +156,7 @@ def score_pairs(
     right: str | None = None,
     tf_tables: TableLike | None = None,
     threads: int | None = None,
+    right_data: TableLike | None = None,
 ) -> pl.DataFrame:
     """Score given candidate pairs with a fitted model: no blocking, fitting or threshold.
 
@@ -188,6 +189,11 @@ def score_pairs(
         :func:`crmdedup.dedupe`.
     threads
         Worker threads, 1 to ``MAX_THREADS``; default all cores. Results do not depend on it.
+    right_data
+        For linkage: the right table (the same ``id_column``). Left ids then name records of
+        ``data`` and right ids records of ``right_data``, and each table is normalised as
+        :func:`crmdedup.link` normalises it, so weights are those of a link run (with
+        ``tf_tables`` counting both sides).
 
     Returns
     -------
@@ -232,6 +238,7 @@ def score_pairs(
         right=right,
         tf_tables=None if tf_tables is None else to_engine(tf_tables, name="tf_tables"),
         threads=threads,
+        right_data=_right_records(right_data, id_column),
     )
     return pl.DataFrame(table)
 
@@ -322,6 +329,7 @@ def pattern_histogram(
     left: str | None = None,
     right: str | None = None,
     threads: int | None = None,
+    right_data: TableLike | None = None,
 ) -> pl.DataFrame:
     """The comparison patterns of given pairs, counted: what fitting a model reads.
 
@@ -347,6 +355,8 @@ def pattern_histogram(
         The id columns of ``pairs``; default ``<id_column>_l`` and ``<id_column>_r``.
     threads
         Worker threads, 1 to ``MAX_THREADS``; default all cores. Results do not depend on it.
+    right_data
+        For linkage, the right table: as for :func:`score_pairs`.
 
     Raises
     ------
@@ -377,8 +387,13 @@ def pattern_histogram(
         left=left,
         right=right,
         threads=threads,
+        right_data=_right_records(right_data, id_column),
     )
     return pl.DataFrame(table)
+
+
+def _right_records(right_data: TableLike | None, id_column: str) -> pl.DataFrame | None:
+    return None if right_data is None else _records(right_data, id_column, name="right_data")
 
 
 def _count(value: object, name: str, *, at_least: int) -> int:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pyarrow as pa  # type: ignore[import-untyped]
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkDedupeResult", "dedupe", "fit", "tf_tables"]
+__all__ = ["SparkDedupeResult", "dedupe", "fit", "link", "tf_tables"]
 
 #: Links above which clustering leaves the driver for label propagation in Spark SQL.
 DRIVER_EDGE_LIMIT = 5_000_000
@@ -117,24 +117,65 @@ def _to_batches(frame: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBat
     yield from pa.Table.from_arrays(columns, schema=schema).to_batches()
 
 
-def _id_checks(records: DataFrame, id_column: str) -> None:
+def _id_checks(records: DataFrame, id_column: str, table: str = "") -> None:
     F = _pyspark()
+    where = f" of the {table} table" if table else ""
     if id_column not in records.columns:
-        raise SchemaError(f"no id column `{id_column}` (columns: {', '.join(records.columns)})")
+        raise SchemaError(
+            f"no id column `{id_column}`{where} (columns: {', '.join(records.columns)})"
+        )
     if records.filter(F.col(id_column).isNull()).limit(1).count():
-        raise SchemaError(f"id column `{id_column}` has null ids")
+        raise SchemaError(f"id column `{id_column}`{where} has null ids")
     dup = records.groupBy(id_column).count().filter(F.col("count") > 1).limit(1).collect()
     if dup:
-        raise SchemaError(f"id column `{id_column}`: id {dup[0][0]!r} is not unique")
+        raise SchemaError(f"id column `{id_column}`{where}: id {dup[0][0]!r} is not unique")
 
 
-def _used_columns(records: DataFrame, settings: Settings, id_column: str) -> DataFrame:
+def _used_columns(
+    records: DataFrame, settings: Settings, id_column: str, table: str = ""
+) -> DataFrame:
     """The id and the columns the settings read (comparisons and rule keys), nothing else."""
     wanted = {c.column for c in settings.comparisons}
     missing = sorted(c for c in wanted if c not in records.columns)
     if missing:
-        raise SchemaError(f"missing column `{missing[0]}` (the settings compare it)")
+        where = f" from the {table} table" if table else ""
+        raise SchemaError(f"missing column `{missing[0]}`{where} (the settings compare it)")
     return records.select(id_column, *sorted(wanted - {id_column}))
+
+
+def _arguments(
+    settings: object, id_column: str | None, model: object = None
+) -> tuple[Settings, str]:
+    """The settings and id column of a run, checked."""
+    if not isinstance(settings, Settings):
+        raise ConfigError(f"`settings` must be crmdedup.Settings, got {type(settings).__name__}")
+    id_column = id_column or settings.id_column
+    if not id_column:
+        raise ConfigError("`id_column` is required (or `settings.id_column`)")
+    if model is not None and not isinstance(model, Model):
+        raise ConfigError(f"`model` must be crmdedup.Model, got {type(model).__name__}")
+    return settings, id_column
+
+
+def _two_tables(
+    left: DataFrame, right: DataFrame, settings: Settings, id_column: str
+) -> tuple[DataFrame, DataFrame]:
+    """Both tables of a linkage checked, reduced to the columns read, ids of one Spark type."""
+    from pyspark.sql import types as T
+
+    tables = []
+    for name, table in (("left", left), ("right", right)):
+        _id_checks(table, id_column, name)
+        tables.append(_used_columns(table, settings, id_column, name))
+    kinds = [_arrow_type(t.schema[id_column].dataType) for t in tables]
+    if (kinds[0] == kinds[1]) or all(str(k).startswith("int") for k in kinds):
+        if kinds[0] != kinds[1]:  # int and bigint: both as bigint
+            tables = [t.withColumn(id_column, t[id_column].cast(T.LongType())) for t in tables]
+        return tables[0], tables[1]
+    raise SchemaError(
+        f"id column `{id_column}`: the right table's ids ({kinds[1]}) are not of the same kind "
+        f"as the left table's ({kinds[0]}); both strings or both integers"
+    )
 
 
 def tf_tables(
@@ -213,6 +254,7 @@ def _score(
     tf: pl.DataFrame | None,
     id_column: str,
     n_pairs: int,
+    right_records: DataFrame | None = None,
 ) -> DataFrame:
     """Links at or above the threshold, scored by :func:`crmdedup.score_pairs` per bucket."""
     import pyarrow as pa
@@ -236,14 +278,21 @@ def _score(
     def score(given: pa.Table, recs: pa.Table) -> pa.Table:
         if given.num_rows == 0:
             return out.empty_table()
-        data = pl.DataFrame(pl.from_arrow(recs)).drop("in_bucket")
+        data, right_data = _tables(recs)
         todo = pl.DataFrame(pl.from_arrow(given)).select(left, right)
         scored = crmdedup.score_pairs(
-            data, todo, settings, model, id_column=id_column, tf_tables=tf, threads=1
+            data,
+            todo,
+            settings,
+            model,
+            id_column=id_column,
+            tf_tables=tf,
+            threads=1,
+            right_data=right_data,
         ).filter(pl.col("match_probability") >= threshold)
         return pa.Table.from_batches(list(_to_batches(scored, out)), schema=out)
 
-    return _per_bucket(records, pairs, id_column, n_pairs, score, spark_schema)
+    return _per_bucket(records, pairs, id_column, n_pairs, score, spark_schema, right_records)
 
 
 def _per_bucket(
@@ -253,32 +302,57 @@ def _per_bucket(
     n_pairs: int,
     func: Any,
     spark_schema: Any,
+    right: DataFrame | None = None,
 ) -> DataFrame:
     """``func(pairs, records)`` per bucket of about ``PAIRS_PER_TASK`` pairs.
 
-    Each call is given the records its pairs name (with a column ``in_bucket`` to drop), in
+    Each call is given the records its pairs name (with a column ``in_bucket`` to drop, and
+    ``side``, 0 for ``records`` and 1 for ``right``, when linking), in
     ``cogroup().applyInArrow``.
     """
     F = _pyspark()
-    left, right = f"{id_column}_l", f"{id_column}_r"
+    left, right_id = f"{id_column}_l", f"{id_column}_r"
     buckets = max(1, math.ceil(n_pairs / PAIRS_PER_TASK))
     bucketed = pairs.withColumn("bucket", F.pmod(F.xxhash64(left), F.lit(buckets)))
-    needed = (
-        bucketed.select(F.col("bucket").alias("in_bucket"), F.col(left).alias(id_column))
-        .union(bucketed.select(F.col("bucket").alias("in_bucket"), F.col(right).alias(id_column)))
-        .distinct()
-        .join(records, id_column)
-    )
+
+    def named(column: str, table: DataFrame) -> DataFrame:
+        return (
+            bucketed.select(F.col("bucket").alias("in_bucket"), F.col(column).alias(id_column))
+            .distinct()
+            .join(table, id_column)
+        )
+
+    if right is None:
+        needed = named(left, records).union(named(right_id, records)).distinct()
+    else:
+        needed = named(left, records).withColumn("side", F.lit(0).cast("byte"))
+        needed = needed.union(named(right_id, right).withColumn("side", F.lit(1).cast("byte")))
     return (
-        bucketed.select("bucket", left, right)
+        bucketed.select("bucket", left, right_id)
         .groupBy("bucket")
         .cogroup(needed.groupBy("in_bucket"))
         .applyInArrow(func, spark_schema)
     )
 
 
+def _tables(recs: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """A bucket's records: the table, or the left and right tables when linking."""
+    data = pl.DataFrame(pl.from_arrow(recs)).drop("in_bucket")
+    if "side" not in data.columns:
+        return data, None
+    return (
+        data.filter(pl.col("side") == 0).drop("side"),
+        data.filter(pl.col("side") == 1).drop("side"),
+    )
+
+
 def _histogram(
-    records: DataFrame, pairs: DataFrame, settings: Settings, id_column: str, n_pairs: int
+    records: DataFrame,
+    pairs: DataFrame,
+    settings: Settings,
+    id_column: str,
+    n_pairs: int,
+    right_records: DataFrame | None = None,
 ) -> pl.DataFrame:
     """:func:`crmdedup.pattern_histogram` of ``pairs``, per bucket, summed per pattern."""
     F = _pyspark()
@@ -295,15 +369,17 @@ def _histogram(
     def count(given: pa.Table, recs: pa.Table) -> pa.Table:
         if given.num_rows == 0:
             return out.empty_table()
-        data = pl.DataFrame(pl.from_arrow(recs)).drop("in_bucket")
+        data, right_data = _tables(recs)
         todo = pl.DataFrame(pl.from_arrow(given)).select(left, right)
-        hist = crmdedup.pattern_histogram(data, todo, settings, id_column=id_column, threads=1)
+        hist = crmdedup.pattern_histogram(
+            data, todo, settings, id_column=id_column, threads=1, right_data=right_data
+        )
         return pa.Table.from_batches(list(_to_batches(hist, out)), schema=out)
 
     if n_pairs == 0:
         return pl.DataFrame(schema={n: pl.Int64 for n in [*gammas, "rule_mask", "pairs"]})
     summed = (
-        _per_bucket(records, pairs, id_column, n_pairs, count, spark_schema)
+        _per_bucket(records, pairs, id_column, n_pairs, count, spark_schema, right_records)
         .groupBy(*[F.col(f"`{g}`") for g in gammas], "rule_mask")
         .agg(F.sum("pairs").alias("pairs"))
         .toArrow()
@@ -311,42 +387,56 @@ def _histogram(
     return pl.DataFrame(pl.from_arrow(summed))
 
 
-def _random_pairs(
-    records: DataFrame, settings: Settings, id_column: str, n_rows: int
-) -> tuple[DataFrame, int, DataFrame | None]:
-    """The run's random pairs (:func:`crmdedup.random_pairs`), ranks mapped to ids in Spark.
+def _ranked(records: DataFrame, id_column: str, offset: int = 0) -> DataFrame:
+    """``(<id>, rank)``, persisted: rank ``offset + r`` for the r-th smallest id.
 
-    Returns the pairs, their count and the persisted ``(id, rank)`` frame to unpersist after.
+    Ids rank as the engine ranks them: integers by value, strings by their UTF-8 bytes (Spark's
+    default string order).
     """
-    F = _pyspark()
-    spark = records.sparkSession
-    left, right = f"{id_column}_l", f"{id_column}_r"
-    ranks = crmdedup.random_pairs(n_rows, settings).cast(pl.Int64)
-    if ranks.height == 0:
-        return (
-            records.select(F.col(id_column).alias(left), F.col(id_column).alias(right)).limit(0),
-            0,
-            None,
-        )
-    # Rank r: the r-th smallest id, as the engine ranks them (integers by value, strings by
-    # their UTF-8 bytes, which is Spark's default string order).
-    ranked = (
+    return (
         records.select(id_column)
         .orderBy(id_column)
         .rdd.zipWithIndex()
-        .map(lambda row_rank: (row_rank[0][0], row_rank[1]))
+        .map(lambda row_rank: (row_rank[0][0], row_rank[1] + offset))
         .toDF([id_column, "rank"])
         .persist()
     )
-    drawn = spark.createDataFrame(ranks.to_arrow())
+
+
+def _random_pairs(
+    ranked: tuple[DataFrame, DataFrame | None],
+    settings: Settings,
+    id_column: str,
+    n_rows: tuple[int, int | None],
+) -> tuple[DataFrame, int]:
+    """The run's random pairs (:func:`crmdedup.random_pairs`), ranks mapped to ids in Spark.
+
+    ``ranked`` and ``n_rows`` are those of the table, or of the left and right tables when
+    linking (right ranks following the left ones).
+    """
+    F = _pyspark()
+    ranked_l, ranked_r = ranked
+    spark = ranked_l.sparkSession
+    left, right = f"{id_column}_l", f"{id_column}_r"
+    n_left, n_right = n_rows
+    n = n_left + (n_right or 0)
+    ranks = crmdedup.random_pairs(n, settings, n_left=None if n_right is None else n_left)
+    pairs_of = ranked_l.select(F.col(id_column).alias(left), F.col(id_column).alias(right))
+    if ranks.height == 0:
+        return pairs_of.limit(0), 0
+    drawn = spark.createDataFrame(ranks.cast(pl.Int64).to_arrow())
+    on_right = ranked_l if ranked_r is None else ranked_r
     pairs = (
         drawn.join(
-            ranked.select(F.col(id_column).alias(left), F.col("rank").alias("rank_l")), "rank_l"
+            ranked_l.select(F.col(id_column).alias(left), F.col("rank").alias("rank_l")), "rank_l"
         )
-        .join(ranked.select(F.col(id_column).alias(right), F.col("rank").alias("rank_r")), "rank_r")
+        .join(
+            on_right.select(F.col(id_column).alias(right), F.col("rank").alias("rank_r")),
+            "rank_r",
+        )
         .select(left, right)
     )
-    return pairs, ranks.height, ranked
+    return pairs, ranks.height
 
 
 def _fit(
@@ -356,25 +446,43 @@ def _fit(
     id_column: str,
     n_rows: int,
     n_pairs: int,
+    right: tuple[DataFrame, int] | None = None,
+    ranked: tuple[DataFrame, DataFrame | None] | None = None,
 ) -> Model:
     """The model one machine fits over the same records.
 
     EM on the summed histograms of every candidate pair and of the run's random pairs
-    (:func:`crmdedup.fit_from_histograms`).
+    (:func:`crmdedup.fit_from_histograms`). ``right`` is the right table and its row count
+    when linking; ``ranked`` the persisted ranks of the tables, when the caller has them.
     """
-    candidates = _histogram(records, pairs, settings, id_column, n_pairs)
-    drawn, n_drawn, ranked = _random_pairs(records, settings, id_column, n_rows)
+    right_records, n_right = (None, None) if right is None else right
+    candidates = _histogram(records, pairs, settings, id_column, n_pairs, right_records)
+    owned = ranked is None
+    if ranked is None:
+        ranked = (
+            _ranked(records, id_column),
+            None if right_records is None else _ranked(right_records, id_column, n_rows),
+        )
     try:
-        random = _histogram(records, drawn, settings, id_column, n_drawn)
+        drawn, n_drawn = _random_pairs(ranked, settings, id_column, (n_rows, n_right))
+        random = _histogram(records, drawn, settings, id_column, n_drawn, right_records)
     finally:
-        if ranked is not None:
-            ranked.unpersist()
+        if owned:
+            for r in ranked:
+                if r is not None:
+                    r.unpersist()
     # Every pair counted once: a pair lost in a join would change the model silently.
     for what, hist, want in (("candidate", candidates, n_pairs), ("random", random, n_drawn)):
         got = int(hist["pairs"].sum()) if hist.height else 0
         if got != want:
             raise RuntimeError(f"{what} histogram counts {got} pairs, expected {want}")
-    return crmdedup.fit_from_histograms(candidates, random, settings, n_records=n_rows)
+    return crmdedup.fit_from_histograms(
+        candidates,
+        random,
+        settings,
+        n_records=n_rows + (n_right or 0),
+        n_left=None if n_right is None else n_rows,
+    )
 
 
 def _components(spark: SparkSession, links: DataFrame, a: str, b: str) -> tuple[DataFrame, int]:
@@ -483,49 +591,75 @@ class _Blocks:
             df.unpersist()
 
 
-def _candidates(records: DataFrame, settings: Settings, id_column: str) -> _Blocks:
-    """Every candidate pair once, owned by the first rule that expands a block holding it."""
+def _candidates(
+    records: DataFrame, settings: Settings, id_column: str, right: DataFrame | None = None
+) -> _Blocks:
+    """Every candidate pair once, owned by the first rule that expands a block holding it.
+
+    With ``right`` (linkage), blocks count the records of both tables (as one machine caps
+    them) and pairs join a left record to a right one.
+    """
     F = _pyspark()
-    keys = _keys(records, settings, id_column).persist()
+    left, right_id = f"{id_column}_l", f"{id_column}_r"
+    keys_l = _keys(records, settings, id_column).withColumn("side", F.lit(0))
+    keys = (
+        keys_l
+        if right is None
+        else keys_l.union(_keys(right, settings, id_column).withColumn("side", F.lit(1)))
+    )
+    keys = keys.persist()
     sizes = (
         keys.groupBy("rule", "key")
-        .agg(F.count("*").alias("size"), F.min(id_column).alias("example_id"))
+        .agg(
+            F.count("*").alias("size"),
+            # The first record of the block: left before right, smallest id first.
+            F.min(F.struct("side", id_column)).alias("first"),
+        )
         .persist()
     )
     cap = settings.max_block_size
-    skipped_total = sizes.filter(F.col("size") > cap).count()
-    skipped = [
-        {
-            "rule": r["rule"],
-            "key": r["key"] % 2**64,
-            "size": r["size"],
-            "example_id": r["example_id"],
-        }
-        for r in sizes.filter(F.col("size") > cap)
-        .orderBy(F.desc("size"), "rule", "key")
-        .limit(20)
-        .collect()
-    ]
+    over = sizes.filter(F.col("size") > cap)
+    skipped_total = over.count()
+    skipped = []
+    for r in over.orderBy(F.desc("size"), "rule", "key").limit(20).collect():
+        block = {"rule": r["rule"], "key": r["key"] % 2**64, "size": r["size"]}
+        block["example_id"] = r["first"][id_column]
+        if right is not None:
+            block["example_source"] = ("left", "right")[r["first"]["side"]]
+        skipped.append(block)
     expanded = keys.join(
         sizes.filter((F.col("size") >= 2) & (F.col("size") <= cap)).select("rule", "key"),
         ["rule", "key"],
     )
-    left, right = f"{id_column}_l", f"{id_column}_r"
+    side_l, side_r = (0, 0) if right is None else (0, 1)
     raw = (
-        expanded.select("rule", "key", F.col(id_column).alias(left))
-        .join(expanded.select("rule", "key", F.col(id_column).alias(right)), ["rule", "key"])
-        .filter(F.col(left) < F.col(right))
-        .persist()
+        expanded.filter(F.col("side") == side_l)
+        .select("rule", "key", F.col(id_column).alias(left))
+        .join(
+            expanded.filter(F.col("side") == side_r).select(
+                "rule", "key", F.col(id_column).alias(right_id)
+            ),
+            ["rule", "key"],
+        )
     )
+    if right is None:
+        raw = raw.filter(F.col(left) < F.col(right_id))
+    raw = raw.persist()
     # Per rule before the union (as one machine reports them), then the union: read twice.
     per_rule: dict[int, int] = dict(raw.groupBy("rule").count().collect())
-    pairs = raw.groupBy(left, right).agg(F.min("rule").alias("rule")).persist()
+    pairs = raw.groupBy(left, right_id).agg(F.min("rule").alias("rule")).persist()
     n_pairs = pairs.count()
     raw.unpersist()
     return _Blocks(keys, sizes, pairs, n_pairs, per_rule, skipped, skipped_total)
 
 
-def fit(records: DataFrame, settings: Settings, *, id_column: str | None = None) -> Model:
+def fit(
+    records: DataFrame,
+    settings: Settings,
+    *,
+    id_column: str | None = None,
+    right: DataFrame | None = None,
+) -> Model:
     """Fit the model :func:`crmdedup.dedupe` fits over the same records, on Spark.
 
     The candidate pairs (blocking as in :func:`dedupe`) and the run's random pairs
@@ -537,6 +671,9 @@ def fit(records: DataFrame, settings: Settings, *, id_column: str | None = None)
     whose day/month order is ambiguous are read with the order a kernel call's values settle
     (see docs/spark.md, Known limits).
 
+    With ``right``, the model :func:`crmdedup.link` fits linking ``records`` (the left table)
+    to ``right``.
+
     Raises
     ------
     SchemaError
@@ -545,22 +682,46 @@ def fit(records: DataFrame, settings: Settings, *, id_column: str | None = None)
         Invalid settings.
     """
     _pyspark()
-    if not isinstance(settings, Settings):
-        raise ConfigError(f"`settings` must be crmdedup.Settings, got {type(settings).__name__}")
-    id_column = id_column or settings.id_column
-    if not id_column:
-        raise ConfigError("`id_column` is required (or `settings.id_column`)")
-    _id_checks(records, id_column)
-    records = _used_columns(records, settings, id_column).persist()
-    n_rows = records.count()
+    settings, id_column = _arguments(settings, id_column)
+    if right is None:
+        _id_checks(records, id_column)
+        tables = [_used_columns(records, settings, id_column)]
+    else:
+        tables = list(_two_tables(records, right, settings, id_column))
+    tables = [t.persist() for t in tables]
     try:
-        blocks = _candidates(records, settings, id_column)
+        counts = [t.count() for t in tables]
+        other = (tables[1], counts[1]) if right is not None else None
+        blocks = _candidates(tables[0], settings, id_column, None if other is None else other[0])
         try:
-            return _fit(records, blocks.pairs, settings, id_column, n_rows, blocks.n_pairs)
+            return _fit(
+                tables[0], blocks.pairs, settings, id_column, counts[0], blocks.n_pairs, other
+            )
         finally:
             blocks.unpersist()
     finally:
-        records.unpersist()
+        for t in tables:
+            t.unpersist()
+
+
+def _inferred(records: DataFrame, sample_rows: int) -> Settings:
+    """Settings inferred from the first ``sample_rows`` records, collected to the driver."""
+    return crmdedup.infer_settings(
+        pl.DataFrame(pl.from_arrow(records.limit(sample_rows).toArrow()))
+    )
+
+
+def _stopwatch() -> tuple[dict[str, float], Any]:
+    """Timings per stage and the function that closes a stage."""
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        timings[stage] = round(now - clock[0], 3)
+        clock[0] = now
+
+    return timings, lap
 
 
 def dedupe(
@@ -612,25 +773,10 @@ def dedupe(
     """
     F = _pyspark()
     spark = records.sparkSession
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
-
+    timings, lap = _stopwatch()
     if settings is None:
-        sample = pl.DataFrame(pl.from_arrow(records.limit(sample_rows).toArrow()))
-        settings = crmdedup.infer_settings(sample)
-    if not isinstance(settings, Settings):
-        raise ConfigError(f"`settings` must be crmdedup.Settings, got {type(settings).__name__}")
-    id_column = id_column or settings.id_column
-    if not id_column:
-        raise ConfigError("`id_column` is required (or `settings.id_column`)")
-    if model is not None and not isinstance(model, Model):
-        raise ConfigError(f"`model` must be crmdedup.Model, got {type(model).__name__}")
+        settings = _inferred(records, sample_rows)
+    settings, id_column = _arguments(settings, id_column, model)
     _id_checks(records, id_column)
     records = _used_columns(records, settings, id_column).persist()
     n_rows = records.count()
@@ -666,14 +812,151 @@ def dedupe(
     )
     lap("cluster")
     blocks.unpersist()
-    report = {
-        "rows": n_rows,
-        "candidate_pairs": n_pairs,
+    report = _report(blocks, settings, {"rows": n_rows}, n_links, {**how, "timings_s": timings})
+    return SparkDedupeResult(clusters=clusters, pairs=links, report=report, model=model)
+
+
+def _report(
+    blocks: _Blocks,
+    settings: Settings,
+    rows: dict[str, int],
+    n_links: int,
+    rest: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        **rows,
+        "candidate_pairs": blocks.n_pairs,
         "pairs_per_rule": [blocks.per_rule.get(r, 0) for r in range(len(settings.blocking_rules))],
         "skipped_blocks": blocks.skipped,
         "skipped_blocks_total": blocks.skipped_total,
         "matched_pairs": n_links,
-        **how,
-        "timings_s": timings,
+        **rest,
     }
+
+
+def _summed_tf(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Term-frequency tables added up (they are counts)."""
+    return (
+        pl.concat(parts)
+        .group_by("comparison", "value")
+        .agg(pl.col("count").sum())
+        .sort("comparison", "value", nulls_last=False)
+    )
+
+
+def link(
+    left: DataFrame,
+    right: DataFrame,
+    settings: Settings | None = None,
+    *,
+    model: Model | None = None,
+    id_column: str | None = None,
+    tf: pl.DataFrame | None = None,
+    sample_rows: int = 200_000,
+    driver_edge_limit: int = DRIVER_EDGE_LIMIT,
+) -> SparkDedupeResult:
+    """Link two Spark DataFrames: pairs join a left record to a right one; clusters span both.
+
+    The Spark form of :func:`crmdedup.link`, stage by stage as :func:`dedupe`: blocks count
+    the records of both tables against ``max_block_size`` and expand into left-by-right pairs;
+    each bucket's pairs are scored with the left and right records they name, each table read
+    as one machine reads it (:func:`crmdedup.score_pairs` with ``right_data``); a model is
+    fitted over both tables when none is given (``fit(left, settings, right=right)``).
+
+    Parameters are those of :func:`dedupe`; ``id_column`` names the id column of both tables
+    (both strings or both integers), and settings are inferred from the left table when
+    None. ``tf`` counts both tables (``crmdedup.tf_tables(left, settings, right=right)``).
+
+    Returns
+    -------
+    SparkDedupeResult
+        ``clusters``: ``source_dataset`` (``left`` or ``right``), the id, ``cluster_id`` (the
+        cluster's first record's rank, left records before right ones, smallest id first:
+        the integer :func:`crmdedup.link` gives) and ``cluster_size``; ``pairs``: the left id in
+        ``<id>_l``, the right id in ``<id>_r``; ``report`` as :func:`dedupe`'s, with
+        ``rows_left`` and, per skipped block, ``example_source``.
+
+    Raises
+    ------
+    SchemaError
+        A missing id or compared column, null or duplicate ids (naming the table), ids of
+        different kinds.
+    ConfigError
+        Invalid settings, a model that does not fit them.
+    """
+    F = _pyspark()
+    spark = left.sparkSession
+    timings, lap = _stopwatch()
+    if settings is None:
+        settings = _inferred(left, sample_rows)
+    settings, id_column = _arguments(settings, id_column, model)
+    left, right = (t.persist() for t in _two_tables(left, right, settings, id_column))
+    n_left, n_right = left.count(), right.count()
+    lap("read")
+
+    if tf is None and any(c.term_frequency for c in settings.comparisons):
+        tf = _summed_tf([tf_tables(t, settings, id_column=id_column) for t in (left, right)])
+    lap("term_frequencies")
+
+    blocks = _candidates(left, settings, id_column, right)
+    lap("block")
+
+    ranked = (_ranked(left, id_column), _ranked(right, id_column, n_left))
+    if model is None:
+        model = _fit(
+            left,
+            blocks.pairs,
+            settings,
+            id_column,
+            n_left,
+            blocks.n_pairs,
+            (right, n_right),
+            ranked,
+        )
+        lap("fit")
+
+    links = _score(left, blocks.pairs, settings, model, tf, id_column, blocks.n_pairs, right)
+    links = links.persist()
+    n_links = links.count()
+    lap("score")
+
+    # The engine clusters rows: a record's row is its rank, left then right, so the smallest
+    # row of a cluster is the cluster id one machine gives it.
+    rows = links.join(
+        ranked[0].select(F.col(id_column).alias(f"{id_column}_l"), F.col("rank").alias("row_l")),
+        f"{id_column}_l",
+    ).join(
+        ranked[1].select(F.col(id_column).alias(f"{id_column}_r"), F.col("rank").alias("row_r")),
+        f"{id_column}_r",
+    )
+    assigned, how = _cluster(
+        spark,
+        rows.select("row_l", "row_r", "match_probability"),
+        settings,
+        "row",
+        n_links,
+        driver_edge_limit,
+    )
+    assigned = assigned.persist()
+    assigned.count()
+    sides = (
+        ranked[0]
+        .withColumn("source_dataset", F.lit("left"))
+        .union(ranked[1].withColumn("source_dataset", F.lit("right")))
+    )
+    clusters = sides.join(assigned, sides["rank"] == assigned["row"], "left").select(
+        "source_dataset",
+        id_column,
+        F.coalesce("cluster_id", "rank").alias("cluster_id"),
+        F.coalesce("cluster_size", F.lit(1)).cast("int").alias("cluster_size"),
+    )
+    lap("cluster")
+    blocks.unpersist()
+    report = _report(
+        blocks,
+        settings,
+        {"rows": n_left + n_right, "rows_left": n_left},
+        n_links,
+        {**how, "timings_s": timings},
+    )
     return SparkDedupeResult(clusters=clusters, pairs=links, report=report, model=model)

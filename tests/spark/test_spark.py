@@ -217,3 +217,128 @@ def test_dedupe_without_a_model_fits_over_all_records(spark: Any) -> None:
     res = cs.dedupe(to_spark(spark, df, 3), local.settings, id_column="record_id")
     assert "fit" in res.report["timings_s"]
     assert_same_answer(local, res, "record_id")
+
+
+# Linkage: crmdedup.spark.link gives one machine's linkage.
+
+ID = "record_id"
+
+
+def two_sources(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Left and right tables of generated contacts: overlapping ids, dates written apart."""
+    df = crmdedup.datasets.generate_contacts(n, seed=seed).drop("entity_id")
+    left = df.gather_every(2)
+    right = df.gather_every(2, offset=1)
+    return left, right.with_columns(
+        # Ids of its own that reuse the left's values; month-first dates.
+        pl.Series(ID, [f"C{i:05}" for i in range(right.height, 0, -1)]),
+        pl.col("date_of_birth").str.to_date("%Y-%m-%d", strict=False).dt.strftime("%m/%d/%Y"),
+    )
+
+
+def assert_same_linkage(local: crmdedup.LinkResult, res: cs.SparkDedupeResult) -> None:
+    key = ["source_dataset", ID]
+    want = local.clusters.sort(key).with_columns(
+        pl.col("cluster_id", "cluster_size").cast(pl.Int64)
+    )
+    got = collect(res.clusters).sort(key).with_columns(pl.col("cluster_size").cast(pl.Int64))
+    assert got.equals(want)
+    pair = [f"{ID}_l", f"{ID}_r"]
+    mine = collect(res.pairs).sort(pair)
+    theirs = local.pairs.sort(pair).cast(dict(mine.schema))
+    assert mine.height == local.report["matched_pairs"] > 0
+    assert mine.equals(theirs)  # bit for bit, every column
+    for k in ("rows", "rows_left", "candidate_pairs", "pairs_per_rule", "skipped_blocks_total"):
+        assert res.report[k] == local.report[k], k
+
+
+@pytest.fixture(scope="module")
+def sources() -> tuple[pl.DataFrame, pl.DataFrame, crmdedup.LinkResult]:
+    left, right = two_sources(10_000, seed=4)
+    return left, right, crmdedup.link(left, right, id_column=ID)
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_link_equals_one_machine_whatever_the_partitions(
+    spark: Any, sources: tuple[pl.DataFrame, pl.DataFrame, crmdedup.LinkResult], partitions: int
+) -> None:
+    left, right, local = sources
+    assert set(left[ID]) & set(right[ID])
+    assert any(c.term_frequency for c in local.settings.comparisons)
+    res = cs.link(
+        to_spark(spark, left, partitions),
+        to_spark(spark, right, partitions),
+        local.settings,
+        id_column=ID,
+    )
+    assert "fit" in res.report["timings_s"]  # fitted over both tables, as one machine does
+    assert res.model is not None and res.model.to_json() == local.model.to_json()
+    assert_same_linkage(local, res)
+
+
+def test_link_with_a_model_clusters_in_spark_sql(
+    spark: Any, sources: tuple[pl.DataFrame, pl.DataFrame, crmdedup.LinkResult]
+) -> None:
+    left, right, local = sources
+    res = cs.link(
+        to_spark(spark, left, 3),
+        to_spark(spark, right, 2),
+        local.settings,
+        model=local.model,
+        id_column=ID,
+        driver_edge_limit=0,
+    )
+    assert res.report["clustering"] == "spark" and "fit" not in res.report["timings_s"]
+    assert_same_linkage(local, res)
+    model = cs.fit(
+        to_spark(spark, left, 2), local.settings, id_column=ID, right=to_spark(spark, right, 3)
+    )
+    assert model.to_json() == local.model.to_json()
+
+
+def test_a_block_over_the_cap_counts_both_tables(spark: Any) -> None:
+    # 30 left and 30 right records share an email: 60 over a cap of 50, though neither
+    # side alone is.
+    n = 30
+    left = pl.DataFrame({"id": list(range(n + 1)), "email": ["info@example.com"] * n + ["a@x.fr"]})
+    right = pl.DataFrame(
+        {"id": list(range(100, 100 + n + 1)), "email": ["info@example.com"] * n + ["A@x.fr"]}
+    )
+    settings = crmdedup.Settings(
+        comparisons=(crmdedup.Comparison("email", method="exact", normalizer="email"),),
+        blocking_rules=(crmdedup.BlockingRule(("email",)),),
+        max_block_size=50,
+    )
+    local = crmdedup.link(left, right, settings, id_column="id")
+    res = cs.link(
+        to_spark(spark, left, 2),
+        to_spark(spark, right, 2),
+        settings,
+        model=local.model,
+        id_column="id",
+    )
+    (block,) = res.report["skipped_blocks"]
+    assert (block["size"], block["example_id"], block["example_source"]) == (2 * n, 0, "left")
+    assert res.report["candidate_pairs"] == local.report["candidate_pairs"] == 1
+    got = collect(res.clusters).filter(pl.col("cluster_size") == 2).sort("source_dataset")
+    assert got.select("source_dataset", "id", "cluster_id").rows() == [
+        ("left", n, n),  # the left record's rank names the cluster
+        ("right", 100 + n, n),
+    ]
+
+
+def test_bad_linkage_input_is_named(spark: Any) -> None:
+    settings = crmdedup.Settings(
+        comparisons=(crmdedup.Comparison("email", method="exact", normalizer="email"),),
+        blocking_rules=(crmdedup.BlockingRule(("email",)),),
+    )
+    left = pl.DataFrame({"id": ["a", "b"], "email": ["x@y.fr", "z@y.fr"]})
+    dup = pl.DataFrame({"id": ["c", "c"], "email": ["x@y.fr", None]})
+    with pytest.raises(crmdedup.SchemaError, match="of the right table: id 'c' is not unique"):
+        cs.link(to_spark(spark, left, 1), to_spark(spark, dup, 1), settings, id_column="id")
+    no_email = left.select("id")
+    with pytest.raises(crmdedup.SchemaError, match="`email` from the right table"):
+        cs.link(to_spark(spark, left, 1), to_spark(spark, no_email, 1), settings, id_column="id")
+    ints = pl.DataFrame({"id": [1, 2], "email": ["x@y.fr", "q@y.fr"]})
+    with pytest.raises(crmdedup.SchemaError, match="same kind"):
+        cs.link(to_spark(spark, left, 1), to_spark(spark, ints, 1), settings, id_column="id")

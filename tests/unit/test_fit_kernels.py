@@ -165,3 +165,80 @@ def test_bad_histograms_are_named(sample: pl.DataFrame, settings: Settings) -> N
         fit(hist.with_columns(pl.col("pairs").cast(pl.String)))
     with pytest.raises(SchemaError, match="`pairs` at row 1"):
         fit(hist.with_columns(pl.lit(None, dtype=pl.Int64).alias("pairs")))
+
+
+def _link_tables(sample: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two tables with overlapping ids and dates written in different orders."""
+    left = sample.gather_every(2)
+    right = sample.gather_every(2, offset=1).with_columns(
+        # Ids of its own that reuse the left's values, and month-first dates.
+        pl.Series(ID, [f"C{i + 1:04}" for i in range(sample.height // 2)]),
+        pl.col("date_of_birth").str.to_date("%Y-%m-%d").dt.strftime("%m/%d/%Y"),
+    )
+    return left, right
+
+
+def link_candidates(
+    left: pl.DataFrame, right: pl.DataFrame, settings: Settings, id_column: str
+) -> pl.DataFrame:
+    """Every candidate pair of a link run once: left-by-right within the blocks under the cap."""
+    keys = [crmdedup.blocking_keys(t, settings, id_column=id_column) for t in (left, right)]
+    sizes = pl.concat(keys).group_by("rule", "key").agg(pl.len().alias("n"))
+    small = [
+        k.join(sizes, on=["rule", "key"]).filter(pl.col("n") <= settings.max_block_size)
+        for k in keys
+    ]
+    return (
+        small[0]
+        .select("rule", "key", pl.col(id_column).alias(f"{id_column}_l"))
+        .join(
+            small[1].select("rule", "key", pl.col(id_column).alias(f"{id_column}_r")),
+            on=["rule", "key"],
+        )
+        .select(f"{id_column}_l", f"{id_column}_r")
+        .unique()
+    )
+
+
+def test_linkage_kernels_give_the_link_runs_weights_and_model(
+    sample: pl.DataFrame, settings: Settings
+) -> None:
+    left, right = _link_tables(sample)
+    assert set(left[ID]) & set(right[ID])  # a right id names a right record only
+    run = crmdedup.link(left, right, settings, id_column=ID)
+    assert run.pairs.height > 50
+    tf = crmdedup.tf_tables(left, settings, right=right)
+    again = crmdedup.score_pairs(
+        left, run.pairs, settings, run.model, id_column=ID, tf_tables=tf, right_data=right
+    )
+    assert again.equals(run.pairs)
+    # Read as one table, the month-first dates of the right side would not agree.
+    dob = f"gamma_{settings.comparisons[2].name}"
+    assert (run.pairs[dob] == run.pairs[dob].max()).sum() > 10
+    cands = link_candidates(left, right, settings, ID)
+    assert cands.height == run.report["candidate_pairs"]
+    ranks = crmdedup.random_pairs(sample.height, settings, n_left=left.height)
+    rand = pl.DataFrame(
+        {
+            f"{ID}_l": left[ID].sort().gather(ranks["rank_l"]),
+            f"{ID}_r": right[ID].sort().gather(ranks["rank_r"] - left.height),
+        }
+    )
+    hist_c, hist_r = (
+        crmdedup.pattern_histogram(left, p, settings, id_column=ID, right_data=right)
+        for p in (cands, rand)
+    )
+    model = crmdedup.fit_from_histograms(
+        hist_c, hist_r, settings, n_records=sample.height, n_left=left.height
+    )
+    assert model.to_json() == run.model.to_json()
+    # A left id that names no right record, given as a right id, is named.
+    with pytest.raises(SchemaError, match="C0751"):
+        crmdedup.score_pairs(
+            left,
+            pl.DataFrame({f"{ID}_l": ["C0001"], f"{ID}_r": ["C0751"]}),
+            settings,
+            run.model,
+            id_column=ID,
+            right_data=right,
+        )

@@ -34,9 +34,31 @@ pub fn blocking_keys(
     Ok(ArrowTable::from_batch(out))
 }
 
+/// The records pairs name: `data`, and `right_data` when linking (right ids name its records).
+fn tables_in(
+    data: PyTable,
+    right_data: Option<PyTable>,
+    id_column: &str,
+) -> PyResult<Vec<(arrow_array::RecordBatch, engine::Ids)>> {
+    let mut tables = Vec::with_capacity(2);
+    for table in std::iter::once(data).chain(right_data) {
+        let batch = one_table(table)?;
+        let ids = ids_in(&batch, id_column)?;
+        tables.push((batch, ids));
+    }
+    Ok(tables)
+}
+
+/// `tables` as the engine takes them.
+fn borrowed(
+    tables: &[(arrow_array::RecordBatch, engine::Ids)],
+) -> Vec<(&arrow_array::RecordBatch, engine::Ids)> {
+    tables.iter().map(|(b, ids)| (b, ids.clone())).collect()
+}
+
 /// Every given pair scored with the model, as a run's pairs output.
 #[pyfunction]
-#[pyo3(signature = (data, pairs, settings_json, model_json, *, id_column, left=None, right=None, tf_tables=None, threads=None))]
+#[pyo3(signature = (data, pairs, settings_json, model_json, *, id_column, left=None, right=None, tf_tables=None, threads=None, right_data=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn score_pairs(
     py: Python<'_>,
@@ -49,11 +71,11 @@ pub fn score_pairs(
     right: Option<&str>,
     tf_tables: Option<PyTable>,
     threads: Option<usize>,
+    right_data: Option<PyTable>,
 ) -> PyResult<ArrowTable> {
     let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
     let model = engine::Model::from_json(model_json).map_err(BindError::from)?;
-    let batch = one_table(data)?;
-    let ids = ids_in(&batch, id_column)?;
+    let tables = tables_in(data, right_data, id_column)?;
     let pairs = one_table(pairs)?;
     let tf = tf_tables.map(one_table).transpose()?;
     let left = left.map_or_else(|| format!("{id_column}_l"), str::to_owned);
@@ -63,8 +85,7 @@ pub fn score_pairs(
             .map(|b| engine::TfTables::from_batch(&b, &settings))
             .transpose()?;
         engine::kernels::score_pairs(
-            &batch,
-            &ids,
+            &borrowed(&tables),
             &pairs,
             (&left, &right),
             &settings,
@@ -97,7 +118,7 @@ pub fn candidate_changes(
 
 /// The comparison patterns of the given pairs: `gamma_<c>`, `rule_mask`, `pairs`.
 #[pyfunction]
-#[pyo3(signature = (data, pairs, settings_json, *, id_column, left=None, right=None, threads=None))]
+#[pyo3(signature = (data, pairs, settings_json, *, id_column, left=None, right=None, threads=None, right_data=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn pattern_histogram(
     py: Python<'_>,
@@ -108,17 +129,16 @@ pub fn pattern_histogram(
     left: Option<&str>,
     right: Option<&str>,
     threads: Option<usize>,
+    right_data: Option<PyTable>,
 ) -> PyResult<ArrowTable> {
     let settings = engine::Settings::from_json(settings_json).map_err(BindError::from)?;
-    let batch = one_table(data)?;
-    let ids = ids_in(&batch, id_column)?;
+    let tables = tables_in(data, right_data, id_column)?;
     let pairs = one_table(pairs)?;
     let left = left.map_or_else(|| format!("{id_column}_l"), str::to_owned);
     let right = right.map_or_else(|| format!("{id_column}_r"), str::to_owned);
     let out = interrupt::run(py, pool(threads)?, None, move |progress| {
         engine::kernels::pattern_histogram(
-            &batch,
-            &ids,
+            &borrowed(&tables),
             &pairs,
             (&left, &right),
             &settings,

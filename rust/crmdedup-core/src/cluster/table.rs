@@ -127,7 +127,7 @@ pub(crate) fn id_text(ids: &Ids, row: usize) -> String {
 /// Scored pairs as edges between rows of `ids`.
 fn edges(index: &IdIndex, pairs: &RecordBatch, columns: &PairColumns<'_>) -> Result<Vec<Edge>> {
     let p = probabilities(pairs, columns.probability)?;
-    let rows = pair_rows(index, pairs, columns.left, columns.right)?;
+    let rows = pair_rows((index, index), pairs, columns.left, columns.right)?;
     Ok(rows
         .into_iter()
         .zip(p)
@@ -135,21 +135,22 @@ fn edges(index: &IdIndex, pairs: &RecordBatch, columns: &PairColumns<'_>) -> Res
         .collect())
 }
 
-/// The rows of the two records each pair of `pairs` names (columns `left` and `right`, looked
-/// up in `index`).
+/// The rows of the two records each pair of `pairs` names: column `left` looked up in the
+/// first index, `right` in the second (the same index twice within one table; the left and
+/// right tables' when linking, each row counted within its own table).
 ///
 /// # Errors
 /// [`Error::UnknownId`] for the first id naming no record, [`Error::InvalidPair`] for a null
 /// id, [`Error::MissingColumn`] or [`Error::WrongType`] for the columns.
 pub(crate) fn pair_rows(
-    index: &IdIndex,
+    (index_l, index_r): (&IdIndex, &IdIndex),
     pairs: &RecordBatch,
     left: &str,
     right: &str,
 ) -> Result<Vec<(u32, u32)>> {
     let (l, r) = (column(pairs, left)?, column(pairs, right)?);
-    let rows_l = index.rows_of(left, l)?;
-    let rows_r = index.rows_of(right, r)?;
+    let rows_l = index_l.rows_of(left, l)?;
+    let rows_r = index_r.rows_of(right, r)?;
     rows_l
         .iter()
         .zip(&rows_r)

@@ -30,7 +30,7 @@ pub const RULE_MASK: &str = "rule_mask";
 pub const PAIRS: &str = "pairs";
 
 /// The comparison patterns of the pairs of `pairs` (ids in columns `left` and `right`) between
-/// records of `batch`: one row per distinct pattern, `gamma_<c>` per comparison (Int8, -1 for
+/// records of `tables` (one, or two for linkage as in [`super::score_pairs`]): one row per distinct pattern, `gamma_<c>` per comparison (Int8, -1 for
 /// null), `rule_mask` (`UInt32`: every rule under which both records have the same key, as a
 /// run's grading says) and `pairs` (`UInt64`), sorted by levels then mask.
 ///
@@ -41,15 +41,14 @@ pub const PAIRS: &str = "pairs";
 /// As [`super::score_pairs`]: invalid settings, missing or mistyped columns, a pair naming no
 /// record or one record twice, cancellation.
 pub fn pattern_histogram(
-    batch: &RecordBatch,
-    ids: &Ids,
+    tables: &[(&RecordBatch, Ids)],
     pairs: &RecordBatch,
     columns: (&str, &str),
     settings: &Settings,
     progress: &dyn Progress,
 ) -> Result<RecordBatch> {
     settings.validate()?;
-    let given = given_pairs(batch, ids, pairs, columns, settings, progress)?;
+    let given = given_pairs(tables, pairs, columns, settings, progress)?;
     let comparisons = given.dataset.comparisons(settings);
     let (_, patterns) = compare::grade(&comparisons, &given.cands, given.dataset.n, progress)?;
     histogram_batch(&patterns, settings)
@@ -279,8 +278,7 @@ mod tests {
         let all: Vec<(usize, usize)> = (0..150).map(|i| (i, (i * 7 + 3) % 200)).collect();
         let hist = |rows: &[(usize, usize)]| {
             let b = pattern_histogram(
-                &batch,
-                &ids,
+                &[(&batch, ids.clone())],
                 &pairs(rows),
                 ("id_l", "id_r"),
                 &settings,

@@ -16,15 +16,19 @@ use crate::score::{Matched, Scorer};
 use crate::settings::Settings;
 use crate::tf::TfTables;
 
-/// Score the pairs of `pairs` (ids in columns `left` and `right`) between records of `batch`
-/// (named by `ids`) with `model`: every pair, in the order given, as a run's pairs output
-/// (`<id>_l`, `<id>_r`, `match_weight`, `match_probability`, `gamma_<c>`, `weight_<c>`), the
-/// left id from `left` and the right id from `right`.
+/// Score the pairs of `pairs` (ids in columns `left` and `right`) between records of `tables`
+/// (each a batch and its ids) with `model`: every pair, in the order given, as a run's pairs
+/// output (`<id>_l`, `<id>_r`, `match_weight`, `match_probability`, `gamma_<c>`, `weight_<c>`),
+/// the left id from `left` and the right id from `right`.
+///
+/// With one table, both ids name its records (deduplication). With two (linkage), `left`
+/// names records of the first table and `right` records of the second, and each table is
+/// normalised as a linkage run normalises it (dates read in the order its own values settle).
 ///
 /// A pair's weight is the one [`crate::pipeline::run`] gives it over the same records with the
 /// same model: the same normalisers, grading, rules blocking it (every rule under which both
 /// records have the same key) and scorer. Term-frequency adjustments count values in
-/// `tf_tables` when given, else in `batch`, as a run does.
+/// `tf_tables` when given, else in `tables`, as a run does.
 ///
 /// # Errors
 /// Invalid settings, a model or tables that do not fit them, missing or mistyped columns,
@@ -32,8 +36,7 @@ use crate::tf::TfTables;
 /// twice), cancellation.
 #[allow(clippy::too_many_arguments)]
 pub fn score_pairs(
-    batch: &RecordBatch,
-    ids: &Ids,
+    tables: &[(&RecordBatch, Ids)],
     pairs: &RecordBatch,
     (left, right): (&str, &str),
     settings: &Settings,
@@ -51,7 +54,7 @@ pub fn score_pairs(
         dataset,
         exprs,
         cands,
-    } = given_pairs(batch, ids, pairs, (left, right), settings, progress)?;
+    } = given_pairs(tables, pairs, (left, right), settings, progress)?;
     let comparisons = dataset.comparisons(settings);
     let (graded, _) = compare::grade(&comparisons, &cands, dataset.n, progress)?;
     let determines = rule_determines(settings, &exprs);
@@ -95,32 +98,53 @@ pub(super) struct Given {
     pub cands: Candidates,
 }
 
-/// The pairs of `pairs` (ids in columns `left` and `right`) between records of `batch`.
+/// The pairs of `pairs` (ids in columns `left` and `right`) between records of `tables`: one
+/// table, or two for linkage (`left` ids in the first, `right` ids in the second).
 ///
 /// # Errors
 /// Missing or mistyped columns, [`Error::UnknownId`] or [`Error::InvalidPair`] for a pair
-/// naming no record (or one record twice), cancellation.
+/// naming no record (or one record twice), cancellation, [`Error::Settings`] for other than
+/// one or two tables.
 pub(super) fn given_pairs(
-    batch: &RecordBatch,
-    ids: &Ids,
+    tables: &[(&RecordBatch, Ids)],
     pairs: &RecordBatch,
     (left, right): (&str, &str),
     settings: &Settings,
     progress: &dyn Progress,
 ) -> Result<Given> {
-    let index = IdIndex::new(ids)?;
-    let given = pair_rows(&index, pairs, left, right)?;
-    if let Some(i) = given.iter().position(|(a, b)| a == b) {
-        return Err(Error::InvalidPair {
-            column: right.to_owned(),
-            row: i + 1,
-            message: format!(
-                "the pair names record {:?} twice",
-                crate::cluster::id_text(ids, given[i].0 as usize)
-            ),
-        });
-    }
-    let dataset = Dataset::prepare(&[(batch, ids.clone())], settings, progress)?;
+    let given = match tables {
+        [(_, ids)] => {
+            let index = IdIndex::new(ids)?;
+            let given = pair_rows((&index, &index), pairs, left, right)?;
+            if let Some(i) = given.iter().position(|(a, b)| a == b) {
+                return Err(Error::InvalidPair {
+                    column: right.to_owned(),
+                    row: i + 1,
+                    message: format!(
+                        "the pair names record {:?} twice",
+                        crate::cluster::id_text(ids, given[i].0 as usize)
+                    ),
+                });
+            }
+            given
+        }
+        [(_, ids_l), (_, ids_r)] => {
+            let (index_l, index_r) = (IdIndex::new(ids_l)?, IdIndex::new(ids_r)?);
+            // Right rows follow the left ones, as the tables are stacked.
+            let cut = ids_l.len() as u32;
+            pair_rows((&index_l, &index_r), pairs, left, right)?
+                .into_iter()
+                .map(|(a, b)| (a, b + cut))
+                .collect()
+        }
+        _ => {
+            return Err(Error::settings(
+                "tables",
+                format!("one table or two (linkage), got {}", tables.len()),
+            ));
+        }
+    };
+    let dataset = Dataset::prepare(tables, settings, progress)?;
     let exprs = parse_rules(settings)?;
     let cands = Candidates {
         pairs: given
@@ -194,8 +218,7 @@ mod tests {
         let model = run.session.model.clone();
         assert!(run.pairs.num_rows() >= 3);
         let out = score_pairs(
-            &batch,
-            &ids,
+            &[(&batch, ids.clone())],
             &run.pairs,
             ("id_l", "id_r"),
             &settings,
@@ -217,6 +240,71 @@ mod tests {
     }
 
     #[test]
+    fn rescoring_a_links_pairs_gives_its_weights_bit_for_bit() {
+        // Two tables whose ids overlap: a right id names a right record only.
+        let batch = contacts();
+        let (left, right) = (batch.slice(0, 4), batch.slice(3, 4));
+        let ids_of = |b: &RecordBatch| Ids::from_array("id", b.column(0).clone()).unwrap();
+        let tables = [(&left, ids_of(&left)), (&right, ids_of(&right))];
+        let mut settings = sample();
+        settings.threshold = 1e-9;
+        let run = crate::pipeline::run(
+            &tables,
+            &settings,
+            None,
+            None,
+            &Decisions::default(),
+            &NoProgress,
+        )
+        .unwrap();
+        assert!(run.pairs.num_rows() >= 2, "{:?}", run.pairs);
+        let out = score_pairs(
+            &tables,
+            &run.pairs,
+            ("id_l", "id_r"),
+            &settings,
+            &run.session.model,
+            None,
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(out, run.pairs);
+        // `b1` is in both tables: as a right id it names the right table's record.
+        let pairs = RecordBatch::try_from_iter(vec![
+            ("id_l", strings(&["b1", "a1"])),
+            ("id_r", strings(&["b1", "d1"])),
+        ])
+        .unwrap();
+        let out = score_pairs(
+            &tables,
+            &pairs,
+            ("id_l", "id_r"),
+            &settings,
+            &run.session.model,
+            None,
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(out.num_rows(), 2);
+        let e = score_pairs(
+            &tables,
+            &RecordBatch::try_from_iter(vec![
+                ("id_l", strings(&["d1"])),
+                ("id_r", strings(&["a1"])),
+            ])
+            .unwrap(),
+            ("id_l", "id_r"),
+            &settings,
+            &run.session.model,
+            None,
+            &NoProgress,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("\"d1\"") && e.contains("`id_l`"), "{e}");
+    }
+
+    #[test]
     fn pairs_naming_unknown_or_repeated_records_are_refused() {
         let batch = contacts();
         let ids = Ids::from_array("id", batch.column(0).clone()).unwrap();
@@ -227,8 +315,7 @@ mod tests {
                 RecordBatch::try_from_iter(vec![("id_l", strings(l)), ("id_r", strings(r))])
                     .unwrap();
             score_pairs(
-                &batch,
-                &ids,
+                &[(&batch, ids.clone())],
                 &pairs,
                 ("id_l", "id_r"),
                 &settings,
