@@ -3,7 +3,7 @@
 Usage::
 
     python benches/bench_spark.py [--sizes 100000,1000000] [--partitions 8] [--seed 0]
-                                  [--fit] [--json out.json]
+                                  [--fit] [--link] [--json out.json]
 
 Per size: one machine's ``crmdedup.dedupe`` (its model is then given to Spark, so both score
 with the same model and the comparison is the scoring pipeline, not two fits), then
@@ -12,7 +12,8 @@ input partitions. Peak memory is the largest resident set of this process and al
 descendants (the JVM and Spark's Python workers), sampled every 50 ms during each run. The
 Spark run is checked against the single-process one (same clusters). With ``--fit`` Spark
 is given no model: it fits its own over all records (the ``fit`` stage), checked equal to one
-machine's. Needs the ``spark`` extra and Java.
+machine's. With ``--link`` the records are split in two tables (alternate rows) and linked
+(``crmdedup.link`` against ``crmdedup.spark.link``). Needs the ``spark`` extra and Java.
 """
 
 from __future__ import annotations
@@ -88,33 +89,43 @@ def session() -> Any:
     return spark
 
 
-def run(rows: int, partitions: int, seed: int, spark: Any, fit: bool) -> dict[str, Any]:
+def run(rows: int, partitions: int, seed: int, spark: Any, fit: bool, link: bool) -> dict[str, Any]:
     import pyarrow as pa
 
     import crmdedup
     from crmdedup import spark as cs
 
     df, _ = synthetic(rows, seed)
+    tables = [df.gather_every(2), df.gather_every(2, offset=1)] if link else [df]
     with Peak() as local_peak:
         start = time.perf_counter()
-        local = crmdedup.dedupe(df, id_column="record_id")
+        local = (crmdedup.link if link else crmdedup.dedupe)(*tables, id_column="record_id")
         local_s = time.perf_counter() - start
-    table = df.to_arrow()
-    plain = pa.schema([(f.name, pa.string()) for f in table.schema])
-    sdf = spark.createDataFrame(table.cast(plain)).repartition(partitions).persist()
-    sdf.count()
+    sdfs = []
+    for t in tables:
+        table = t.to_arrow()
+        plain = pa.schema([(f.name, pa.string()) for f in table.schema])
+        sdfs.append(spark.createDataFrame(table.cast(plain)).repartition(partitions).persist())
+        sdfs[-1].count()
     with Peak() as spark_peak:
         start = time.perf_counter()
         given = None if fit else local.model
-        res = cs.dedupe(sdf, local.settings, model=given, id_column="record_id")
+        res = (cs.link if link else cs.dedupe)(
+            *sdfs, local.settings, model=given, id_column="record_id"
+        )
         clusters = pl.DataFrame(pl.from_arrow(res.clusters.toArrow()))
         spark_s = time.perf_counter() - start
-    sdf.unpersist()
-    same = clusters.sort("record_id")["cluster_id"].equals(
-        local.clusters.sort("record_id")["cluster_id"]
+    for sdf in sdfs:
+        sdf.unpersist()
+    key = ["source_dataset", "record_id"] if link else ["record_id"]
+    same = (
+        clusters.sort(key)["cluster_id"]
+        .cast(pl.Int64 if link else pl.String)
+        .equals(local.clusters.sort(key)["cluster_id"].cast(pl.Int64 if link else pl.String))
     )
     return {
         "rows": rows,
+        "task": "link" if link else "dedupe",
         "partitions": partitions,
         "local_s": round(local_s, 2),
         "local_stages_s": {k: v / 1000 for k, v in local.report["timings_ms"]},
@@ -133,11 +144,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--fit", action="store_true", help="Spark fits its own model")
+    parser.add_argument("--link", action="store_true", help="link two halves instead")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     spark = session()
     results = [
-        run(int(n), args.partitions, args.seed, spark, args.fit) for n in args.sizes.split(",") if n
+        run(int(n), args.partitions, args.seed, spark, args.fit, args.link)
+        for n in args.sizes.split(",")
+        if n
     ]
     print("| rows | path | wall s | peak MB | stages (s) | same clusters | same model |")
     print("|---|---|---|---|---|---|---|")
