@@ -3,7 +3,7 @@
 Usage::
 
     python benches/bench_spark.py [--sizes 100000,1000000] [--partitions 8] [--seed 0]
-                                  [--fit] [--link] [--json out.json]
+                                  [--shuffle-partitions 8] [--fit] [--link] [--json out.json]
 
 Per size: one machine's ``crmdedup.dedupe`` (its model is then given to Spark, so both score
 with the same model and the comparison is the scoring pipeline, not two fits), then
@@ -73,7 +73,7 @@ class Peak:
         self._thread.join()
 
 
-def session() -> Any:
+def session(shuffle_partitions: int) -> Any:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -81,7 +81,7 @@ def session() -> Any:
         SparkSession.builder.master("local[2]")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.driver.memory", "8g")
         .getOrCreate()
     )
@@ -143,11 +143,14 @@ def main() -> None:
     parser = arguments(__doc__, rows=False)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument(
+        "--shuffle-partitions", type=int, default=8, help="spark.sql.shuffle.partitions"
+    )
     parser.add_argument("--fit", action="store_true", help="Spark fits its own model")
     parser.add_argument("--link", action="store_true", help="link two halves instead")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    spark = session()
+    spark = session(args.shuffle_partitions)
     results = [
         run(int(n), args.partitions, args.seed, spark, args.fit, args.link)
         for n in args.sizes.split(",")

@@ -86,6 +86,13 @@ pub fn phone_info(value: &str, opts: &NormalizeOptions) -> Option<PhoneInfo> {
     {
         (code, national, kind) = (c, n, Some(k));
     }
+    // `00` is the international prefix of most of the world but not of every region (011 in
+    // North America): `0048 660 733 844` in a US row is a Polish mobile, not a US number.
+    if kind.is_none()
+        && let Some((c, n, k)) = after_foreign_idd(value, region, tables)
+    {
+        (code, national, kind) = (c, n, Some(k));
+    }
     let mut e164 = String::with_capacity(national.len() + 4);
     e164.push('+');
     e164.push_str(itoa_u16(code, &mut [0; 5]));
@@ -117,6 +124,21 @@ pub fn phone_info(value: &str, opts: &NormalizeOptions) -> Option<PhoneInfo> {
             _ => PhoneKind::Other,
         },
     })
+}
+
+/// A number that is invalid in its region but valid once its leading `00` is read as the
+/// international prefix: its calling code, national number and type.
+fn after_foreign_idd(
+    value: &str,
+    region: Option<&Rules>,
+    tables: &Tables,
+) -> Option<(u16, String, Type)> {
+    let digits = super::phone_digits(value);
+    let international = format!("+{}", digits.strip_prefix("00")?);
+    match fast_parse(&international, region, tables) {
+        Fast::Parsed(c, n) => tables.classify(c, &n).map(|k| (c, n, k)),
+        Fast::NotHandled => None,
+    }
 }
 
 /// Whether `code` is an upper-case ISO 3166-1 alpha-2 region the phone metadata knows, so

@@ -174,3 +174,20 @@ fn an_invalid_parse_is_normalised_to_its_fixed_point() {
         assert_eq!(once, twice, "{value}");
     }
 }
+
+/// `00` then a calling code is an international number even where the international prefix
+/// is another (011 in North America), when the national reading is not a valid number.
+#[test]
+fn a_leading_00_is_international_where_the_region_dials_out_otherwise() {
+    let polish = Some(("+48660733844".to_owned(), true, PhoneKind::Mobile));
+    assert_eq!(info("0048 660 733 844", "US"), polish);
+    assert_eq!(info("0048 660 733 844", "CA"), polish);
+    assert_eq!(info("+48 660 733 844", "US"), polish);
+    // A valid national number keeps its national reading.
+    assert_eq!(
+        info("(312) 485-9600", "US"),
+        Some(("+13124859600".to_owned(), true, PhoneKind::Other))
+    );
+    // In France, `00` is the international prefix already.
+    assert_eq!(info("0048 660 733 844", "FR"), polish);
+}
