@@ -129,3 +129,33 @@ def test_built_in_python_and_used() -> None:
     df = pl.DataFrame({"email": ["A@x.fr", "a@x.fr ", *others]})
     clusters = crmdedup.dedupe(df, s).clusters
     assert clusters["cluster_id"].to_list() == [0, 0, *range(2, 42)]
+
+
+def test_split_addresses_also_block_on_house_number_and_postcode() -> None:
+    """A street written two ways (`Marconi Ct`, `Marconi Court`) still meets its duplicate."""
+    people = pl.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(8)],
+            "given_name": ["Birgit", "Bir", "Paul", "Anna", "Jean", "Marc", "Lea", "Tom"],
+            "surname": ["Fischer", "FISCHER", "Roy", "Keller", "Morel", "Dupuis", "Blanc", "Weber"],
+            "street_number": ["2509", "2509", "12", "7", "88", "3", "41", "19"],
+            "street_name": [
+                "Marconi Ct",
+                "Marconi Court",
+                "Elm St",
+                "Oak Ave",
+                "Pine Rd",
+                "Main St",
+                "Lake Dr",
+                "Hill Rd",
+            ],
+            "postcode": ["74115", "74115", "10001", "20002", "30003", "40004", "50005", "60006"],
+        }
+    )
+    settings = crmdedup.infer_settings(people)
+    assert BlockingRule(("postcode", "street_number")) in settings.blocking_rules
+    assert BlockingRule(("street_name", "street_number")) in settings.blocking_rules
+    pairs = crmdedup.dedupe(
+        people, settings.with_(threshold=1e-12), id_column="record_id"
+    ).pairs.select("record_id_l", "record_id_r")
+    assert ("r0", "r1") in pairs.rows()

@@ -11,7 +11,8 @@
    ``NEAR_CONSTANT`` of the rows or more) and mostly-null ones are not compared, and never
    used as blocking keys.
 3. **Blocking rules** come from a list of candidates (a name with a place, a date or an
-   initial; an email, phone or identifier; an address with its postcode…). Each candidate's
+   initial; an email, phone or identifier; an address with its postcode; a house number
+   with its postcode, so that a street spelt two ways still meets…). Each candidate's
    pairs per record are estimated on the sample; candidates over ``PAIRS_PER_RECORD`` are
    dropped, with the reason kept.
 
@@ -287,7 +288,8 @@ def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
                 break
     if "street_name" in r and "street_number" in r:
         rules.append((r["street_name"], r["street_number"]))
-    elif "street_number" in r and "postcode" in r:
+    if "street_number" in r and "postcode" in r:
+        # The house number and postcode survive the street's spellings (`Ct`, `Court`).
         rules.append((r["postcode"], r["street_number"]))
     if "company" in r and ln:
         rules.append((r["company"], ln))
