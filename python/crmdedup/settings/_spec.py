@@ -32,7 +32,10 @@ class Comparison:
         ``exact``; ``jaro_winkler`` or ``token_jaccard`` (thresholds are similarities in (0, 1),
         strictest first); ``levenshtein`` or ``damerau_levenshtein`` (thresholds are whole
         distances, strictest first); ``name``: exact, same canonical given name (Alex and
-        Alexandre), Jaro-Winkler thresholds, then same French phonetic key; ``date`` (with the
+        Alexandre), Jaro-Winkler thresholds, same French phonetic key, then an initial or
+        prefix; the ``name`` comparisons named ``first_name`` and ``last_name`` (as inferred)
+        are also graded across fields when both disagree in place, so ``Moreau Marine`` and
+        ``Marine Moreau`` agree on both; ``date`` (with the
         ``date`` normaliser, no thresholds): exact, day and month transposed, one of year,
         month and day differs, same day and month a year apart.
     normalizer

@@ -102,12 +102,12 @@ impl Session {
             self.tf_tables.as_ref(),
         );
         let mask = rule_mask(self.row_keys.iter().map(|k| (k[a], k[b])));
-        let gammas: Vec<i8> = comparisons.iter().map(|c| c.level(a, b)).collect();
+        let gammas = crate::compare::levels(&comparisons, a, b);
         let (_, household) = scorer.pair_weight(&comparisons, &gammas, mask, a);
         let (mut total, skip) = scorer.prior(mask);
         let mut rows = vec![ExplainRow::summary("prior", String::new(), total, total)];
         for (c, comp) in comparisons.iter().enumerate() {
-            let level = comp.level(a, b);
+            let level = gammas[c];
             let (weight, adj) = scorer.weight(&comparisons, c, level, a, skip);
             total += weight + adj;
             rows.push(ExplainRow {

@@ -27,7 +27,9 @@ pub enum Method {
     TokenJaccard,
     /// Person names: exact; same canonical given name (short forms and diminutives such as
     /// Alex/Alexandre); Jaro-Winkler at or above each threshold (descending); same French
-    /// phonetic key; one an initial or prefix of the other (`s` and `scott`); else.
+    /// phonetic key; one an initial or prefix of the other (`s` and `scott`); else. The name
+    /// comparisons named `first_name` and `last_name` are also graded across fields when both
+    /// disagree in place (see [`crate::compare::swapped_names`]).
     Name,
     /// Dates (normalised with [`Normalizer::Date`]): exact; day and month transposed; one of
     /// year, month and day differs; same day and month a year apart; else. No thresholds.

@@ -30,6 +30,9 @@ pub struct Graded {
 /// arrays, so a pair would cost a cache miss per comparison and per rule; here it costs about two.
 struct RowPack {
     n_comp: usize,
+    /// The given-name and surname comparisons, graded across fields too (see
+    /// [`super::name_fields`]).
+    names: Option<(usize, usize)>,
     stride: usize,
     data: Vec<u32>,
 }
@@ -53,6 +56,7 @@ impl RowPack {
             });
         Self {
             n_comp,
+            names: super::name_fields(comparisons),
             stride,
             data,
         }
@@ -77,10 +81,15 @@ impl RowPack {
 fn grade_pair(comparisons: &[Comparison<'_>], rows: &RowPack, p: u64, g: &mut [i8]) -> (u32, u64) {
     let (a, b) = unpack(p);
     let (ra, rb) = (rows.row(a as usize), rows.row(b as usize));
-    let mut key = 0u64;
     for (c, comp) in comparisons.iter().enumerate() {
         g[c] = comp.level_of_codes(ra[c], rb[c]);
-        key |= ((g[c] + 1) as u64) << (4 * c);
+    }
+    if let Some(names) = rows.names {
+        super::swapped_names(comparisons, names, (ra, rb), g);
+    }
+    let mut key = 0u64;
+    for (c, &level) in g.iter().enumerate() {
+        key |= ((level + 1) as u64) << (4 * c);
     }
     (rows.mask(ra, rb), key)
 }

@@ -184,6 +184,77 @@ impl<'a> Comparison<'a> {
     }
 }
 
+/// The given-name and surname comparisons (named `first_name` and `last_name`, both graded
+/// as names), whose values people also write in each other's field.
+#[must_use]
+pub fn name_fields(comparisons: &[Comparison<'_>]) -> Option<(usize, usize)> {
+    let find = |name: &str| {
+        comparisons
+            .iter()
+            .position(|c| c.spec.name == name && c.spec.method == Method::Name)
+    };
+    Some((find("first_name")?, find("last_name")?))
+}
+
+/// Every comparison's level for rows `a` and `b`, as bulk grading gives them.
+#[must_use]
+pub fn levels(comparisons: &[Comparison<'_>], a: usize, b: usize) -> Vec<i8> {
+    let mut g: Vec<i8> = comparisons.iter().map(|c| c.level(a, b)).collect();
+    if let Some(names) = name_fields(comparisons) {
+        let codes =
+            |row: usize| -> Vec<u32> { comparisons.iter().map(|c| c.column.codes[row]).collect() };
+        swapped_names(comparisons, names, (&codes(a), &codes(b)), &mut g);
+    }
+    g
+}
+
+/// Given name and surname written in each other's field (`Moreau Marine` and `Marine Moreau`):
+/// when both disagree in place, each row's given name is compared with the other's surname,
+/// and both fields take the Jaro-Winkler level of the weaker of the two cross similarities
+/// (the same whichever row comes first) when it meets a threshold. `row_a` and `row_b` are the rows'
+/// value codes by comparison.
+pub fn swapped_names(
+    comparisons: &[Comparison<'_>],
+    (first, last): (usize, usize),
+    (row_a, row_b): (&[u32], &[u32]),
+    levels: &mut [i8],
+) {
+    if levels[first] != 0 || levels[last] != 0 {
+        return;
+    }
+    let (given, family) = (&comparisons[first], &comparisons[last]);
+    let similarity = |x: &str, y: &str| {
+        if x == y {
+            1.0
+        } else {
+            jaro_winkler_similarity(x, y)
+        }
+    };
+    let weaker = similarity(
+        given.value(row_a[first] as usize),
+        family.value(row_b[last] as usize),
+    )
+    .min(similarity(
+        family.value(row_a[last] as usize),
+        given.value(row_b[first] as usize),
+    ));
+    // Never the exact level, even for equal values: its term-frequency adjustment reads one
+    // row's value, which would then depend on which row comes first.
+    let grade = |own: &Comparison<'_>| -> i8 {
+        let top = own.n_levels - 1;
+        own.spec
+            .thresholds
+            .iter()
+            .position(|&t| weaker >= t)
+            .map_or(0, |i| (top - 2 - i) as i8)
+    };
+    let (g, f) = (grade(given), grade(family));
+    if g > 0 && f > 0 {
+        levels[first] = g;
+        levels[last] = f;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +279,54 @@ mod tests {
         CodedColumn::encode(&StringViewArray::from(values.to_vec()), |s| {
             crate::normalize::normalize(Normalizer::Text, s)
         })
+    }
+
+    /// `Moreau Marine` / `Marine Moreau`: both fields agree once read across; two people
+    /// whose names only half cross (`Paul Moreau` / `Marine Paul`) keep disagreeing.
+    #[test]
+    fn given_name_and_surname_are_graded_across_fields_when_swapped() {
+        let first = column(&[
+            Some("Moreau"),
+            Some("Marine"),
+            Some("Paul"),
+            Some("Marine"),
+            Some("Anne"),
+            Some("Moreaux"),
+        ]);
+        let last = column(&[
+            Some("Marine"),
+            Some("Moreau"),
+            Some("Moreau"),
+            Some("Paul"),
+            None,
+            Some("Marine"),
+        ]);
+        let (mut f, mut l) = (
+            spec(Method::Name, vec![0.92, 0.85]),
+            spec(Method::Name, vec![0.94, 0.85]),
+        );
+        f.name = "first_name".into();
+        l.name = "last_name".into();
+        let comparisons = [Comparison::new(&f, &first), Comparison::new(&l, &last)];
+        assert_eq!(name_fields(&comparisons), Some((0, 1)));
+        let top = (comparisons[0].n_levels - 1) as i8;
+        assert_eq!(comparisons[0].level(0, 1), 0, "in place they disagree");
+        // The strictest similarity level, not exact (whose TF adjustment reads one row).
+        assert_eq!(levels(&comparisons, 0, 1), vec![top - 2, top - 2]);
+        assert_eq!(levels(&comparisons, 1, 0), vec![top - 2, top - 2]);
+        assert_eq!(levels(&comparisons, 2, 3), vec![0, 0]);
+        assert_eq!(levels(&comparisons, 3, 2), vec![0, 0]);
+        // A typo in one crossed value: the same grades whichever row comes first.
+        let typo = levels(&comparisons, 5, 1);
+        assert!(typo.iter().all(|&g| g > 0 && g <= top - 2), "{typo:?}");
+        assert_eq!(typo, levels(&comparisons, 1, 5));
+        // A missing surname is no evidence, in place or across.
+        assert_eq!(levels(&comparisons, 4, 0), vec![0, NULL_LEVEL]);
+        // Not named as given name and surname: graded in place only.
+        f.name = "a".into();
+        let comparisons = [Comparison::new(&f, &first), Comparison::new(&l, &last)];
+        assert_eq!(name_fields(&comparisons), None);
+        assert_eq!(levels(&comparisons, 0, 1), vec![0, 0]);
     }
 
     #[test]
