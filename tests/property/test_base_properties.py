@@ -15,6 +15,7 @@ import crmdedup
 from crmdedup.base import Base
 from crmdedup.base._changes import replay
 from crmdedup.errors import SchemaError
+from tests._helpers import rerun_match
 
 POOL = 160
 
@@ -154,6 +155,52 @@ def test_updates_equal_batch_and_keep_the_invariants(
             chunked.update(upserts[:cut])
             chunked.update(upserts[cut:], deletes=deletes, decisions=decisions)
             assert partition(chunked) == partition(whole)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    history=histories(),
+    top_k=st.integers(1, 3),
+    band=st.sampled_from([0.0, 3.0, 60.0]),
+    revived=st.integers(0, 4),
+)
+@pytest.mark.parametrize("cap", [None, 3])
+def test_match_equals_a_batch_rerun(
+    pool: dict[str, Any],
+    history: dict[str, Any],
+    top_k: int,
+    band: float,
+    revived: int,
+    cap: int | None,
+) -> None:
+    """Match, computed around the new records, is what a batch run of base + new records says.
+
+    Before every step of a history (inserts, new versions of known ids, deletes, decisions),
+    the step's upserts are matched, with a few deleted records given again.
+    """
+    contacts = pool["contacts"]
+    config = pool["settings"] if cap is None else pool["settings"].with_(max_block_size=cap)
+    with tempfile.TemporaryDirectory() as tmp:
+        kw = {"id_column": "record_id", "model": pool["model"], "namespace": "m"}
+        base = Base.create(Path(tmp) / "a", contacts[history["base"]], config, **kw)
+        gone: list[str] = []
+        for step in history["steps"]:
+            upserts, deletes, decisions = delta(contacts, base, step)
+            back = contacts.filter(pl.col("record_id").is_in(gone[:revived]))
+            new = pl.concat([upserts, back.join(upserts, on="record_id", how="anti")])
+            got = base.match(new, top_k=top_k, review_band=band)
+            want = rerun_match(base, new, top_k, band)
+            assert got.assignments.equals(want.assignments)
+            assert got.pairs.equals(want.pairs)
+            try:
+                base.update(upserts, deletes=deletes, decisions=decisions)
+            except SchemaError as err:
+                assert "cannot-link" in str(err) or "cannot_link" in str(err), err
+            gone += deletes
 
 
 def test_results_do_not_depend_on_threads_or_row_order(

@@ -13,6 +13,7 @@ import crmdedup
 from crmdedup.base import Base, BaseError
 from crmdedup.base._changes import replay
 from crmdedup.errors import SchemaError
+from tests._helpers import rerun_match
 
 
 @pytest.fixture(scope="module")
@@ -430,6 +431,39 @@ def test_match_treats_a_known_id_as_its_new_version(tmp_path: Path, world: dict[
     moved = records(world, [("a2", 1, {})])  # a2 now holds person b's values
     row = base.match(moved).assignments.row(0, named=True)
     assert (row["status"], row["entity_id"]) == ("matched", entity_of(base, "b1"))
+
+
+def test_match_equals_a_batch_rerun_with_versions_bridges_and_decisions(
+    tmp_path: Path, world: dict[str, Any]
+) -> None:
+    """Match is computed around the new records; a batch run of base + new says the same."""
+    base = create(tmp_path, world, records(world, [*PAIRS, ("c1", 2, {}), ("c2", 2, {})]))
+    a, b = entity_of(base, "a1"), entity_of(base, "b1")
+    base.update(
+        decisions=pl.DataFrame(
+            {"id_l": ["a1"], "id_r": ["c1"], "decision": ["cannot_link"]},
+        )
+    )
+    new = records(
+        world,
+        [
+            ("a2", 1, {}),  # a known id, now holding person b's values
+            ("c2", 2, {"city": None}),  # a known id, a small change
+            bridge(world, "x", 0, 1),  # joins a and b
+            bridge(world, "y", 0, 2),  # would join a and c, which a decision keeps apart
+            ("a3", 0, {}),
+            ("z", 2, {"email": None}),
+        ],
+    )
+    for top_k, band in [(1, 0.0), (3, 3.0), (2, 60.0)]:
+        got = base.match(new, top_k=top_k, review_band=band)
+        want = rerun_match(base, new, top_k, band)
+        assert got.assignments.equals(want.assignments)
+        assert got.pairs.equals(want.pairs)
+    rows = {r["record_id"]: r for r in got.assignments.iter_rows(named=True)}
+    assert rows["a2"]["status"] == "bridges" and rows["x"]["status"] == "bridges"
+    assert {c["entity_id"] for c in rows["x"]["candidates"]} == {a, b}
+    assert base.generation == 2  # nothing written
 
 
 def test_match_refuses_bad_input(tmp_path: Path, world: dict[str, Any]) -> None:

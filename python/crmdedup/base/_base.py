@@ -26,7 +26,14 @@ from crmdedup.api import ProgressCallback, _settings_for, dedupe
 from crmdedup.base import _changes
 from crmdedup.base._delta import apply_records, conform, decision_rows
 from crmdedup.base._naming import CLUSTER, ENTITY, KEY
-from crmdedup.base._region import region_partition
+from crmdedup.base._region import (
+    Components,
+    Keys,
+    SortedKeys,
+    cluster_region,
+    region_links,
+    region_partition,
+)
 from crmdedup.base._results import Match, Update, match_of
 from crmdedup.base._store import TABLES, BaseError, Manifest, Store, sha256_file
 from crmdedup.base._tables import (
@@ -37,7 +44,6 @@ from crmdedup.base._tables import (
     merge_decisions,
     next_generation,
 )
-from crmdedup.cluster import cluster
 from crmdedup.errors import ConfigError, SchemaError
 from crmdedup.kernels import blocking_keys
 from crmdedup.merge import MergePolicy, MergeResult, merge
@@ -325,36 +331,66 @@ class Base:
             raise ConfigError(f"`top_k` must be a whole number >= 1, got {top_k!r}")
         if not review_band >= 0:
             raise ConfigError(f"`review_band` must be >= 0 bits, got {review_band!r}")
+        state = self._state
         id_col = self.id_column
-        left, right = f"{id_col}_l", f"{id_col}_r"
-        columns = [c for c in self._state.records.columns if c != FIRST_GEN]
-        frame = conform(self._state, to_polars(new, name="new"), columns, table="new")
-        threshold = self._settings.threshold
-        floor = probability_of(weight_of(threshold) - review_band)
-        together = pl.concat([self.records.join(frame, on=id_col, how="anti"), frame])
-        decided = self._state.decisions.select("id_l", "id_r", "decision")
-        decisions = decided if decided.height else None
-        scored = dedupe(
-            together,
-            self._settings.with_(threshold=min(floor, threshold)),
-            id_column=id_col,
+        columns = [c for c in state.records.columns if c != FIRST_GEN]
+        frame = conform(state, to_polars(new, name="new"), columns, table="new")
+        floor = probability_of(weight_of(self._settings.threshold) - review_band)
+        keys, components = self._match_index(threads)
+        new_ids = frame.get_column(id_col)
+        known = components.of(new_ids).get_column(id_col)
+        fresh_ids = new_ids.filter(~new_ids.is_in(known.implode()))
+        # The upsert of ``new`` computed around it, as :meth:`update` does, scored down to the
+        # review floor; then the components holding a new record clustered again.
+        region = region_links(
+            settings=self._settings,
             model=self._model,
-            tf_tables=self._tf,
-            decisions=decisions,
+            tf=self._tf,
+            id_col=id_col,
+            old_records=state.records,
+            old_keys=keys,
+            old_edges=state.edges,
+            removed=known,
+            arriving=frame,
+            floor=floor,
             threads=threads,
-            progress=progress,
-        ).pairs.select(left, right, "match_probability", "match_weight")
-        clusters = cluster(
-            scored,
-            together.select(id_col),
-            id_column=id_col,
-            method=self._settings.clustering,
-            guard_probability=self._settings.guard_probability,
-            threshold=threshold,
-            decisions=decisions,
-            threads=threads,
-        ).select(id_col, "cluster_id")
-        return match_of(frame.select(id_col), self.members, scored, clusters, id_col, top_k)
+        )
+        if progress is not None:
+            progress("score", 1, 1)
+        # Decisions about a record the base deleted come back in force with it.
+        revived = state.decisions.filter(
+            pl.col("id_l").is_in(fresh_ids.implode()) | pl.col("id_r").is_in(fresh_ids.implode())
+        )
+        if revived.height:
+            ends = pl.concat([revived.get_column("id_l"), revived.get_column("id_r")])
+            live = pl.concat([components.of(ends).get_column(id_col), fresh_ids]).implode()
+            revived = revived.filter(pl.col("id_l").is_in(live) & pl.col("id_r").is_in(live))
+        fresh = region.scored.filter(pl.col("match_probability") >= self._settings.threshold)
+        inside = components.around(
+            new_ids, fresh, revived.filter(pl.col("decision") == "must_link")
+        )
+        clusters = cluster_region(
+            self._settings, id_col, inside, region.links, state.decisions
+        ).select(id_col, pl.col(CLUSTER).alias("cluster_id"))
+        if progress is not None:
+            progress("cluster", 1, 1)
+        members = components.of(
+            pl.concat(
+                [
+                    inside,
+                    region.scored.get_column(f"{id_col}_l"),
+                    region.scored.get_column(f"{id_col}_r"),
+                ]
+            )
+        )
+        return match_of(
+            frame.select(id_col),
+            members.select(id_col, ENTITY),
+            region.scored,
+            clusters,
+            id_col,
+            top_k,
+        )
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -655,6 +691,27 @@ class Base:
                 f"{self.path} is at generation {current}, this object at {self.generation}: "
                 "another writer committed meanwhile; reopen the base"
             )
+
+    def _match_index(self, threads: int | None) -> tuple[Keys, Components]:
+        """The keys and components of this generation, kept for the matches that read them.
+
+        The first match reads the keys by semi-joins (a pass each); from the second on the same
+        generation, they are sorted once and read by binary search.
+        """
+        cached = self.__dict__.get("_match_cache")
+        if cached is None or cached[0] is not self._state:
+            state = self._state
+            keys = state.keys
+            if keys is None:
+                keys = blocking_keys(
+                    self.records, self._settings, id_column=self.id_column, threads=threads
+                )
+            components = Components(state.members, state.edges, state.decisions, self.id_column)
+            cached = (state, Keys(keys, self.id_column), components)
+        elif not isinstance(cached[1], SortedKeys):
+            cached = (cached[0], SortedKeys(cached[1].table, self.id_column), cached[2])
+        self._match_cache = cached
+        return cached[1], cached[2]
 
     def _pairs_frame(self, pairs: list[tuple[Any, Any, str]], note: str) -> pl.DataFrame:
         dtype = self._id_dtype
