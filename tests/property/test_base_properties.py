@@ -192,10 +192,11 @@ def test_match_equals_a_batch_rerun(
             upserts, deletes, decisions = delta(contacts, base, step)
             back = contacts.filter(pl.col("record_id").is_in(gone[:revived]))
             new = pl.concat([upserts, back.join(upserts, on="record_id", how="anti")])
-            got = base.match(new, top_k=top_k, review_band=band)
             want = rerun_match(base, new, top_k, band)
-            assert got.assignments.equals(want.assignments)
-            assert got.pairs.equals(want.pairs)
+            for _ in range(2):  # the first reads the keys by joins, the second sorted
+                got = base.match(new, top_k=top_k, review_band=band)
+                assert got.assignments.equals(want.assignments)
+                assert got.pairs.equals(want.pairs)
             try:
                 base.update(upserts, deletes=deletes, decisions=decisions)
             except SchemaError as err:
