@@ -3,7 +3,7 @@
 
 use super::similarity::{
     damerau_distance, digits_apart, initial_apart, jaccard_similarity, jaro_winkler_similarity,
-    levenshtein_distance,
+    levenshtein_distance, lines_apart,
 };
 use super::{Comparison, NULL_LEVEL};
 use crate::column::NULL;
@@ -79,6 +79,10 @@ impl Comparison<'_> {
         {
             // `raubry@` and `naubry@`: an initial and a surname, two people; `catherine@` and
             // `catherine2@`: a namesake's mailbox.
+            return 0;
+        }
+        if self.spec.normalizer == crate::normalize::Normalizer::Phone && lines_apart(va, vb) {
+            // `+494050916743` and `+494050916735`: two direct lines of one switchboard.
             return 0;
         }
         let d = if self.spec.method == Method::Levenshtein {

@@ -435,6 +435,30 @@ mod tests {
     }
 
     #[test]
+    fn direct_lines_of_one_switchboard_disagree() {
+        let col = CodedColumn::encode(
+            &StringViewArray::from(vec![
+                Some("+49 40 50916743"),
+                Some("+49 40 50916735"),
+                Some("+49 40 50916744"),
+                Some("+49 40 50916734"),
+                Some("+49 40 50916473"),
+            ]),
+            |s| crate::normalize::normalize(Normalizer::Phone, s),
+        );
+        let mut s = spec(Method::Levenshtein, vec![1.0, 2.0]);
+        s.normalizer = Normalizer::Phone;
+        let c = Comparison::new(&s, &col);
+        // Two of the last three digits differ: another extension.
+        assert_eq!(c.level(0, 1), 0);
+        // One digit mistyped, or two neighbours swapped: a typo of one number.
+        assert_eq!(c.level(0, 2), 2);
+        assert_eq!(c.level(0, 3), 1);
+        // Differences before the extension are graded by distance as before.
+        assert_eq!(c.level(0, 4), 1);
+    }
+
+    #[test]
     fn huge_values_are_compared_on_their_start() {
         let long_a = "x".repeat(1_000_000);
         let long_b = format!("{}y", "x".repeat(999_999));

@@ -111,3 +111,29 @@ pub(crate) fn digits_apart(a: &str, b: &str) -> bool {
         && letters(la) == letters(lb)
         && (la.bytes().any(|c| c.is_ascii_digit()) || lb.bytes().any(|c| c.is_ascii_digit()))
 }
+
+/// How many of the last digits of a number are the line within an organisation's block of
+/// numbers (a direct-dial extension).
+const LINE_DIGITS: usize = 3;
+
+/// Whether two numbers of the same length differ only in their last [`LINE_DIGITS`]
+/// characters, in at least two of them, and not by swapping two neighbours (`…6743` and
+/// `…6735`): two lines of one switchboard's block, i.e. colleagues, where one mistyped digit
+/// or two swapped ones is a typo of one number.
+pub(crate) fn lines_apart(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len()
+        || a.len() <= LINE_DIGITS
+        || a[..a.len() - LINE_DIGITS] != b[..b.len() - LINE_DIGITS]
+    {
+        return false;
+    }
+    let differ: Vec<usize> = (a.len() - LINE_DIGITS..a.len())
+        .filter(|&i| a[i] != b[i])
+        .collect();
+    let swapped = differ.len() == 2
+        && differ[1] == differ[0] + 1
+        && a[differ[0]] == b[differ[1]]
+        && a[differ[1]] == b[differ[0]];
+    differ.len() >= 2 && !swapped
+}
