@@ -159,3 +159,33 @@ def test_split_addresses_also_block_on_house_number_and_postcode() -> None:
         people, settings.with_(threshold=1e-12), id_column="record_id"
     ).pairs.select("record_id_l", "record_id_r")
     assert ("r0", "r1") in pairs.rows()
+
+
+def test_a_mobile_kept_after_a_move_abroad_still_meets_its_duplicate() -> None:
+    """`(0173) 8595318` read in a French row and in a German one: other E.164 numbers, the same
+    subscriber digits. The rule on the last eight digits is kept because its blocks are counted
+    on the engine's own keys (the estimate once read the first characters of the number)."""
+    n = 400
+    mobiles = [f"(0{151 + i % 30}) {7_000_000 + 7919 * i}" for i in range(n)]
+    people = pl.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(n + 1)],
+            "first_name": [f"Name{i}" for i in range(n)] + ["Sandra"],
+            "last_name": [f"Family{i}" for i in range(n)] + ["Schröder"],
+            "mobile": [*mobiles[:-1], "(0173) 8595318", "(0173) 8595318"],
+            "country_code": ["DE"] * (n - 1) + ["FR", "DE"],
+        }
+    ).with_columns(
+        pl.when(pl.col("record_id") == f"r{n - 1}")
+        .then(pl.lit("Sandra"))
+        .otherwise(pl.col("first_name"))
+        .alias("first_name"),
+    )
+    settings = crmdedup.infer_settings(people)
+    assert BlockingRule(("digits(mobile)[-8:]",)) in settings.blocking_rules
+    # Only the subscriber digits bring the two together: the surnames differ (a marriage) and
+    # the numbers read in their rows' countries differ.
+    pairs = crmdedup.dedupe(
+        people, settings.with_(threshold=1e-12), id_column="record_id"
+    ).pairs.select("record_id_l", "record_id_r")
+    assert (f"r{n - 1}", f"r{n}") in pairs.rows()

@@ -12,9 +12,11 @@
    used as blocking keys.
 3. **Blocking rules** come from a list of candidates (a name with a place, a date or an
    initial; an email, phone or identifier; an address with its postcode; a house number
-   with its postcode, so that a street spelt two ways still meets…). Each candidate's
-   pairs per record are estimated on the sample; candidates over ``PAIRS_PER_RECORD`` are
-   dropped, with the reason kept.
+   with its postcode, so that a street spelt two ways still meets, the last eight digits of
+   a phone written in another country's format…). Each candidate's pairs per record are
+   estimated from its blocks on the sample, keyed by the engine's own blocking keys
+   (``blocking_keys``); candidates over ``PAIRS_PER_RECORD`` are dropped, with the reason
+   kept.
 
 Every decision is kept in ``Settings.column_roles`` (and printed by the CLI).
 """
@@ -51,6 +53,10 @@ MOSTLY_NULL = 0.98
 
 PAIRS_PER_RECORD = 8.0
 """Largest estimated number of candidate pairs per record a default blocking rule may make."""
+
+
+MAX_RULES = 32
+"""Most blocking rules a run takes (the rules a pair satisfies are a 32-bit set)."""
 
 
 # Role → (comparison name, method, normaliser, thresholds, term frequency), in priority order:
@@ -192,50 +198,65 @@ def _choose_comparisons(sample: pl.DataFrame, cols: list[Column], region: str) -
     return out
 
 
-def _key_values(sample: pl.DataFrame, key: str, norms: dict[str, str]) -> pl.Expr | None:
-    """An estimate of a blocking key on the sample's normalised columns (plain or sliced)."""
-    name, _, rest = key.partition("[")
-    func = None
-    if "(" in name:
-        func, _, name = name.rstrip(")").partition("(")
-    col = norms.get(name)
-    if col is None:
-        return None
-    e = pl.col(col)
-    if func == "email_local":
-        e = e.str.split("@").list.first()
-    elif func == "email_domain":
-        e = e.str.split("@").list.last()
-    elif func == "sorted_tokens":
-        pass
-    elif func is not None:
-        # Phonetic and token keys group at least as much as the value itself.
-        e = e.str.slice(0, 4)
-    if rest:
-        a, _, b = rest.rstrip("]").partition(":")
-        if a == "" and b:
-            e = e.str.slice(0, int(b))
-        elif a.startswith("-"):
-            e = e.str.slice(int(a))
-    return e
+def _key_column(key: str) -> str:
+    """The column a blocking key reads (`phonetic(last_name)[:3]` reads `last_name`)."""
+    name = key.partition("[")[0]
+    return name.rstrip(")").partition("(")[2] if "(" in name else name
+
+
+_SAMPLE_ROW = "__crmdedup_sample_row"
+"""Id column given to the engine's key kernel for the rows of the sample."""
 
 
 def _pairs_per_record(
-    sample: pl.DataFrame, keys: Sequence[str], norms: dict[str, str], rows: int
-) -> float:
-    exprs = [_key_values(sample, k, norms) for k in keys]
-    if any(e is None for e in exprs) or sample.height < 2:
-        return 0.0
-    blocks = (
-        sample.select([e.alias(f"k{i}") for i, e in enumerate(exprs) if e is not None])
-        .drop_nulls()
-        .group_by(pl.all())
-        .len()
-    )
+    sample: pl.DataFrame,
+    rules: Sequence[tuple[str, ...]],
+    comparisons: Sequence[Comparison],
+    rows: int,
+    regions: tuple[str, str | None],
+) -> list[float]:
+    """Candidate pairs per record each rule would make on ``rows`` records.
+
+    Estimated from the rule's blocks on the sample, keyed by the engine's own blocking keys
+    (normalised values, phonetic codes, digits…): the keys a run will use.
+    """
+    counts = [0.0] * len(rules)
+    # Columns the sample lacks (not text, so not sampled) are left to the run to refuse.
+    present = [c for c in comparisons if c.column in sample.columns]
+    known = {c.column for c in present}
+    measurable = [i for i, r in enumerate(rules) if all(_key_column(k) in known for k in r)]
+    if sample.height < 2 or not measurable:
+        return counts
+    region, region_col = regions
+    columns = [c.column for c in present]
+    if region_col is not None and region_col in sample.columns:
+        columns.append(region_col)
+    else:
+        region_col = None
+    frame = sample.select(list(dict.fromkeys(columns))).with_row_index(_SAMPLE_ROW)
+    for first in range(0, len(measurable), MAX_RULES):
+        index = measurable[first : first + MAX_RULES]
+        chunk = [rules[i] for i in index]
+        settings = Settings(
+            comparisons=tuple(present),
+            blocking_rules=tuple(BlockingRule(r) for r in chunk),
+            default_region=region,
+            region_column=region_col,
+        )
+        keys = pl.DataFrame(
+            _core.blocking_keys(frame, settings.to_json(), id_column=_SAMPLE_ROW, threads=None)
+        )
+        pairs = (
+            keys.group_by("rule", "key")
+            .len()
+            .group_by("rule")
+            .agg((pl.col("len").cast(pl.Float64) * (pl.col("len") - 1) / 2).sum().alias("pairs"))
+        )
+        for rule, n in pairs.iter_rows():
+            counts[index[rule]] = n
     m = sample.height
-    pairs = float((blocks["len"] * (blocks["len"] - 1) / 2).sum())
     scale = (rows * (rows - 1)) / (m * (m - 1))
-    return pairs * scale / max(rows, 1)
+    return [n * scale / max(rows, 1) for n in counts]
 
 
 def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
@@ -271,8 +292,11 @@ def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
         rules.append((f"email_local({r['email']})",))
         if ln:
             rules.append((f"email_domain({r['email']})", f"{ln}[:3]"))
-    if "phone" in r and "mobile" in r:
-        rules.append((f"digits({r['phone']})[-8:]",))
+    for role in ("phone", "mobile"):
+        if role in r:
+            # The subscriber number survives a number written in another country's format
+            # (a mobile kept after a move abroad, read in the new country's region).
+            rules.append((f"digits({r[role]})[-8:]",))
     if "date_of_birth" in r:
         names = [n for n in (fn, ln) if n]
         for name in names:
@@ -299,34 +323,24 @@ def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
 
 
 def _choose_rules(
-    sample: pl.DataFrame, rows: int, comparisons: list[Comparison], region: str
+    sample: pl.DataFrame,
+    rows: int,
+    comparisons: list[Comparison],
+    regions: tuple[str, str | None],
 ) -> tuple[list[tuple[str, ...]], list[str]]:
-    compared = {c.name: c.column for c in comparisons}
-    r = {role: compared[role] for role in compared}
-    flat = [c for c in comparisons if c.column in sample.columns]
-    normed = pl.DataFrame(
-        _core.normalize_columns(
-            sample.select(c.column for c in flat),
-            json.dumps(list({c.column: c.normalizer for c in flat}.items())),
-            default_region=region,
-        )
-    )
-    norms = {
-        c.column: f"{c.column}_norm" for c in comparisons if f"{c.column}_norm" in normed.columns
-    }
+    r = {c.name: c.column for c in comparisons}
+    candidates = list(dict.fromkeys(_candidate_rules(r)))
+    estimates = _pairs_per_record(sample, candidates, comparisons, rows, regions)
     kept: list[tuple[str, ...]] = []
     notes: list[str] = []
-    for rule in _candidate_rules(r):
-        if rule in kept:
-            continue
-        ppr = _pairs_per_record(normed, rule, norms, rows)
+    for rule, ppr in zip(candidates, estimates, strict=True):
         if ppr > PAIRS_PER_RECORD:
             notes.append(f"blocking rule {', '.join(rule)} left out: ~{ppr:.0f} pairs per record")
             continue
         kept.append(rule)
     if not kept:
         kept.append((comparisons[0].column,))
-    return kept[:32], notes
+    return kept[:MAX_RULES], notes
 
 
 def infer_settings(data: pl.DataFrame) -> Settings:
@@ -341,7 +355,8 @@ def infer_settings(data: pl.DataFrame) -> Settings:
             f"address (columns: {', '.join(frame.columns)})\n"
             "hint: pass Settings(...) or a TOML file (see `crmdedup init-config`)"
         )
-    rules, notes = _choose_rules(sample, frame.height, comparisons, region)
+    region_col = region_column_of(sample, cols)
+    rules, notes = _choose_rules(sample, frame.height, comparisons, (region, region_col))
     if region != "FR" or region_reason != "default":
         notes.insert(0, f"default_region {region}: {region_reason}")
     for col in cols:
@@ -351,7 +366,6 @@ def infer_settings(data: pl.DataFrame) -> Settings:
         ColumnRole(column=c.name, role=c.role, compared=c.compared, reason=c.reason) for c in cols
     )
     id_col = next((c.name for c in cols if c.role == "id"), None)
-    region_col = region_column_of(sample, cols)
     if region_col is not None:
         notes.insert(0, f"region_column {region_col}: each record's phones read in its country")
     return Settings(
