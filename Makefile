@@ -31,12 +31,14 @@ test-spark: dev
 
 # The test suite against the lowest dependency versions pyproject.toml allows (.ci/floor.txt),
 # with the extension built by `dev` on PYTHONPATH: the two tests of the installed distribution
-# (its console command and its metadata) are deselected.
+# (its console command and its metadata) are deselected, and so are the property tests (the
+# engine's invariants, which `make test` runs; the floor is about the dependencies' APIs).
 FLOOR := .venv-floor
 test-floor: dev
 	test -x $(FLOOR)/bin/python || $(PYTHON) -m venv $(FLOOR)
 	$(FLOOR)/bin/pip install -q -r .ci/floor.txt pytest pytest-benchmark hypothesis rapidfuzz recordlinkage phonenumbers
 	PYTHONPATH=python $(FLOOR)/bin/python -m pytest -q -m "not slow and not spark" \
+		--ignore tests/property \
 		--deselect tests/robustness/test_cli_inputs.py::test_usage_errors_from_the_installed_command \
 		--deselect tests/unit/test_api.py::test_version_is_the_installed_distribution_version
 
