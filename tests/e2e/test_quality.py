@@ -229,6 +229,48 @@ def test_roles_are_inferred_from_renamed_columns() -> None:
     assert s.id_column == "Contact Id"
 
 
+def movers(n: int, seed: int, moved: float = 0.5) -> pl.DataFrame:
+    """People recorded twice, a share `moved` of them after a move to another state (the same
+    given name, surname and birth date; street, number, postcode and state all new), among
+    households of 1-3 people."""
+    rng = random.Random(seed)
+    states = ["CA", "TX", "NY", "FL", "WA", "OH", "GA", "NC", "MI", "AZ"]
+
+    def home() -> dict[str, str]:
+        return {
+            "street_number": str(rng.randint(1, 9999)),
+            "street_name": rng.choice(STREETS),
+            "postcode": f"{rng.randint(10000, 99999)}",
+            "state": rng.choice(states),
+        }
+
+    rows = []
+    for h in range(n):
+        surname = f"{rng.choice(SURNAMES)}{rng.choice(['', 'son', 'er', 'i', 'a', 'o'])}"
+        where = home()
+        for k, given in enumerate(rng.sample(GIVEN, rng.randint(1, 3))):
+            person = f"h{h}p{k}"
+            dob = f"{rng.randint(1940, 2005)}{rng.randint(1, 12):02}{rng.randint(1, 28):02}"
+            base = {"given_name": given, "surname": surname, "date_of_birth": dob, **where}
+            rows.append({**base, "record_id": f"{person}a", "entity_id": person})
+            if rng.random() < 0.6:
+                again = {**base, **home()} if rng.random() < moved else dict(base)
+                rows.append({**again, "record_id": f"{person}b", "entity_id": person})
+    return pl.DataFrame(rows)
+
+
+def test_people_who_moved_keep_their_name_and_birth_date() -> None:
+    """A full name and a birth date agree, every address field differs: the set of rules those
+    keys make holds mostly such pairs, and EM over what is left (the address) must not empty its
+    prior. The given name and birth date bound it from below (the surname and address, shared
+    by households, do not). Half the duplicates moved: recall was 0.62 before that bound."""
+    df = movers(3_000, seed=7, moved=0.5)
+    result = crmdedup.dedupe(df.drop("entity_id"), id_column="record_id")
+    ev = crmdedup.evaluate(result, df.select("record_id", "entity_id"))
+    assert ev.recall >= 0.95, ev
+    assert ev.precision >= 0.98, ev
+
+
 SUITE = Path(__file__).resolve().parents[2] / "benches"
 
 

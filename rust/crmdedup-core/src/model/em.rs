@@ -436,4 +436,60 @@ mod tests {
             model.rule_priors
         );
     }
+
+    /// A set found by personal keys (given name and email) whose pairs all disagree on what is
+    /// left (the surname: marriages) is not emptied by EM: its prior stays at least what the
+    /// given name and email say by themselves. A set found by a shared key alone (a surname:
+    /// households) gets nothing from that floor.
+    #[test]
+    fn personal_agreement_bounds_a_sets_prior_from_below() {
+        let mut settings = sample();
+        settings.comparisons[1].shared = true;
+        let mut model = Model::defaults(&settings);
+        // Random-pair u: exact agreement is rare between random records.
+        for p in &mut model.comparisons {
+            let n = p.u.len();
+            p.u = vec![0.01; n];
+            p.u[0] = 1.0 - 0.01 * (n - 2) as f64 - 0.001;
+            p.u[n - 1] = 0.001;
+        }
+        let mut patterns = Patterns::default();
+        // Rule 0 (given name and email): 50,000 pairs, every one with another surname.
+        *patterns.entry((vec![3, 0, 3], 0b01)).or_default() += 50_000;
+        // Rule 1 (surname): households, other given name and email; and some duplicates.
+        *patterns.entry((vec![0, 3, 0], 0b10)).or_default() += 20_000;
+        *patterns.entry((vec![3, 3, 3], 0b11)).or_default() += 5_000;
+        let em = EmSettings {
+            max_iterations: 200,
+            tolerance: 1e-9,
+            u_sample_size: 0,
+            seed: 1,
+            estimate_u: true,
+        };
+        let blocked = [vec![true, false, true], vec![false, true, false]];
+        let all_pairs = 1e8;
+        fit_em(
+            &mut model,
+            &patterns,
+            &blocked,
+            &[0b101, 0b010],
+            &em,
+            all_pairs,
+        );
+        let prior = |mask: u32| 1.0 / (1.0 + (-model.prior_weight_for(mask)).exp2());
+        // What the given name and email say alone: random-pair odds of a match times their
+        // likelihood ratios (m of exact over the random-pair u of exact, 0.001 each).
+        let base = model.prior * 75_000.0 / all_pairs;
+        let top = |c: usize| *model.comparisons[c].m.last().unwrap();
+        let odds = base / (1.0 - base) * (top(0) / 0.001) * (top(2) / 0.001);
+        let floor = odds / (1.0 + odds);
+        assert!(floor > 0.5, "floor {floor}");
+        assert!(
+            prior(0b01) >= floor * (1.0 - 1e-9),
+            "given name and email prior {} below {floor} (rule priors {:?})",
+            prior(0b01),
+            model.rule_priors
+        );
+        assert!(prior(0b10) < 0.2, "surname-only prior {}", prior(0b10));
+    }
 }

@@ -12,6 +12,8 @@
 //! on them by construction). Scoring leaves the determined comparisons out of the weight, all
 //! but their term-frequency adjustment, so agreeing on the key a pair was found by is counted
 //! once, in the prior. Counting it twice made every household sharing an address a match.
+//! A set's prior never falls below what its determined personal comparisons say by themselves
+//! (see `prior`).
 
 mod em;
 mod groups;

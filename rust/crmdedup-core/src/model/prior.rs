@@ -1,6 +1,15 @@
 //! The prior of a candidate pair: the chance it is a match before looking at it, fitted by EM
 //! with m and u fixed, once over all candidates and once per set of blocking rules a pair
 //! satisfies (over the comparisons those rules do not determine).
+//!
+//! A set's EM cannot tell its matches from its non-matches when what is left to compare is
+//! mostly disagreement that the set selects for (people who moved, changed phone or email):
+//! it then drives the set's prior down however strong the determined agreement is (a full name
+//! and a birth date). So a set's prior is never below what its determined *personal*
+//! comparisons (not [`shared`](crate::settings::ComparisonSpec::shared): a given name, a birth
+//! date, a personal email) say by themselves, from the chance that two random records match
+//! and the random-pair u. Shared values (a surname, an address, a company) add nothing to that
+//! floor: colleagues and households share them.
 
 use super::em::{Row, posterior};
 use super::{FLOOR, Group, Model, PSEUDO_PAIRS};
@@ -53,15 +62,16 @@ pub fn determined(determines: &[u64], mask: u32, n_comp: usize) -> u64 {
 }
 
 /// The prior of each set of rules, by EM with m and u fixed over the comparisons the set does
-/// not determine, shrunk by [`RULE_PRIOR_PAIRS`] pairs towards `target(determined)`, what the
-/// agreement on the determined comparisons says by itself (or towards `global` when the set
-/// determines none). A set whose pairs leave nothing else
-/// to compare (all null) keeps that value instead of an average over unlike pairs.
+/// not determine, shrunk by [`RULE_PRIOR_PAIRS`] pairs towards `bounds.target(determined)`,
+/// what the agreement on the determined comparisons says by itself (or towards `global` when
+/// the set determines none), and never below `bounds.floor(determined)`, what the determined
+/// personal comparisons say by themselves (see the module). A set whose pairs leave nothing
+/// else to compare (all null) keeps the target instead of an average over unlike pairs.
 pub(crate) fn rule_priors(
     rows: &[Row<'_>],
     fixed: &Fixed<'_>,
     global: f64,
-    target: &dyn Fn(u64) -> f64,
+    bounds: &Bounds<'_>,
     determines: &[u64],
     em: &EmSettings,
     groups: &[Group],
@@ -77,16 +87,29 @@ pub(crate) fn rule_priors(
             let skip = determined(determines, mask, m.len());
             let all: Vec<bool> = (0..m.len()).map(|c| skip & (1 << c) == 0).collect();
             let total: f64 = group.iter().map(|r| r.2).sum();
-            let start = if skip == 0 { global } else { target(skip) };
+            let start = if skip == 0 {
+                global
+            } else {
+                (bounds.target)(skip)
+            };
             let matched = |prior: f64| -> f64 {
                 group
                     .iter()
                     .map(|(g, _, n)| posterior(g, &all, m, u, prior, household, groups) * n)
                     .sum()
             };
-            (mask, fit_prior(start, total, RULE_PRIOR_PAIRS, em, matched))
+            let fitted = fit_prior(start, total, RULE_PRIOR_PAIRS, em, matched);
+            let floor = if skip == 0 { 0.0 } else { (bounds.floor)(skip) };
+            (mask, fitted.max(floor))
         })
         .collect()
+}
+
+/// Where each set's prior starts (and is shrunk towards) and below which it never goes, as
+/// functions of the comparisons (bit `c`) the set determines.
+pub(crate) struct Bounds<'a> {
+    pub(crate) target: &'a dyn Fn(u64) -> f64,
+    pub(crate) floor: &'a dyn Fn(u64) -> f64,
 }
 
 /// Fitted m and u, and the household cap in natural-log units, fixed while priors are fitted.
@@ -135,7 +158,12 @@ pub(crate) fn set_priors(
     // What agreeing on the determined comparisons says by itself, from the chance that two
     // random records match and the random-pair u: the starting point of each set's prior.
     let evidence = |skip: u64| determined_evidence(model, random_u, fixed.household, base, skip);
-    let priors = rule_priors(rows, fixed, prior, &evidence, determines, em, &model.groups);
+    let personal = |skip: u64| personal_evidence(model, random_u, base, skip);
+    let bounds = Bounds {
+        target: &evidence,
+        floor: &personal,
+    };
+    let priors = rule_priors(rows, fixed, prior, &bounds, determines, em, &model.groups);
     model.prior = prior;
     model.rule_priors = priors;
 }
@@ -163,6 +191,21 @@ fn determined_evidence(
         }
     }
     logit += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
+    (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
+}
+
+/// Match probability of a pair from agreeing on the comparisons in `skip` that are not shared
+/// alone (a given name, a birth date), from the chance `base` that two random records match
+/// and the random-pair u: the floor of a set's prior (see the module).
+fn personal_evidence(model: &Model, random_u: &[Vec<f64>], base: f64, skip: u64) -> f64 {
+    let mut logit = (base / (1.0 - base)).ln();
+    for (c, params) in model.comparisons.iter().enumerate() {
+        let shared = c < 64 && model.shared & (1 << c) != 0;
+        if skip & (1 << c) != 0 && !shared {
+            let top = params.m.len() - 1;
+            logit += (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln();
+        }
+    }
     (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
 }
 
