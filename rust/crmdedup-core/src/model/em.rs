@@ -311,6 +311,27 @@ mod tests {
     use crate::model::SplitMix;
     use crate::settings::tests::sample;
 
+    /// EM settings that re-estimate u among the candidates, run to convergence.
+    fn estimating_u() -> EmSettings {
+        EmSettings {
+            max_iterations: 200,
+            tolerance: 1e-9,
+            u_sample_size: 0,
+            seed: 1,
+            estimate_u: true,
+        }
+    }
+
+    /// Random-pair u: `exact` on the exact level, 0.01 on each fuzzy level, the rest on "else".
+    fn random_u(model: &mut Model, exact: f64) {
+        for p in &mut model.comparisons {
+            let n = p.u.len();
+            p.u = vec![0.01; n];
+            p.u[0] = 1.0 - 0.01 * (n - 2) as f64 - exact;
+            p.u[n - 1] = exact;
+        }
+    }
+
     /// Simulate patterns from a known model and check EM recovers m and the prior.
     #[test]
     fn em_recovers_known_parameters() {
@@ -394,18 +415,12 @@ mod tests {
     /// other comparisons.
     #[test]
     fn agreement_on_the_blocking_key_is_not_counted_twice() {
-        let settings = sample();
+        let mut settings = sample();
+        // Comparison 2 stands for the address: a value households share.
+        settings.comparisons[2].shared = true;
         let mut model = Model::defaults(&settings);
         // Random-pair u: exact agreement on the address is rare between random records.
-        for p in &mut model.comparisons {
-            let n = p.u.len();
-            p.u = vec![0.0; n];
-            p.u[0] = 0.97;
-            for l in 1..n - 1 {
-                p.u[l] = 0.01;
-            }
-            p.u[n - 1] = 0.03 - 0.01 * (n - 2) as f64;
-        }
+        random_u(&mut model, 0.01);
         model.comparisons[2].u = vec![0.9989, 0.0005, 0.0005, 0.0001];
         let mut patterns = Patterns::default();
         // Rule 0 (address): 9,000 households (names differ), 500 duplicates (names agree).
@@ -415,13 +430,7 @@ mod tests {
         *patterns.entry((vec![3, 3, 0], 0b10)).or_default() += 2_000;
         *patterns.entry((vec![3, 3, 3], 0b10)).or_default() += 0;
         *patterns.entry((vec![3, 2, 0], 0b10)).or_default() += 3_000;
-        let em = EmSettings {
-            max_iterations: 200,
-            tolerance: 1e-9,
-            u_sample_size: 0,
-            seed: 1,
-            estimate_u: true,
-        };
+        let em = estimating_u();
         let blocked = [vec![false, false, true], vec![true, true, false]];
         fit_em(&mut model, &patterns, &blocked, &[0b100, 0b011], &em, 1e8);
         let prior = |mask: u32| {
@@ -447,25 +456,14 @@ mod tests {
         settings.comparisons[1].shared = true;
         let mut model = Model::defaults(&settings);
         // Random-pair u: exact agreement is rare between random records.
-        for p in &mut model.comparisons {
-            let n = p.u.len();
-            p.u = vec![0.01; n];
-            p.u[0] = 1.0 - 0.01 * (n - 2) as f64 - 0.001;
-            p.u[n - 1] = 0.001;
-        }
+        random_u(&mut model, 0.001);
         let mut patterns = Patterns::default();
         // Rule 0 (given name and email): 50,000 pairs, every one with another surname.
         *patterns.entry((vec![3, 0, 3], 0b01)).or_default() += 50_000;
         // Rule 1 (surname): households, other given name and email; and some duplicates.
         *patterns.entry((vec![0, 3, 0], 0b10)).or_default() += 20_000;
         *patterns.entry((vec![3, 3, 3], 0b11)).or_default() += 5_000;
-        let em = EmSettings {
-            max_iterations: 200,
-            tolerance: 1e-9,
-            u_sample_size: 0,
-            seed: 1,
-            estimate_u: true,
-        };
+        let em = estimating_u();
         let blocked = [vec![true, false, true], vec![false, true, false]];
         let all_pairs = 1e8;
         fit_em(
