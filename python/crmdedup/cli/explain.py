@@ -32,10 +32,11 @@ from crmdedup.model import weight_of
 __all__ = ["explain", "explain_from_run", "show_explanation"]
 
 _HOUSEHOLD = "household cap"
-# The engine's label for that line (rust/crmdedup-core/src/pipeline.rs, Session::explain).
+# The engine's label for that line (rust/crmdedup-core/src/explain.rs, Session::explain).
 _CAP_LABEL = (
     "shared values (surname, address…): counted once, and only for a pair whose other "
-    "evidence is not against it"
+    "evidence is not against it; the fields of one group (an address) disagreeing together "
+    "weigh no less than the group's measured floor"
 )
 _COLUMNS = (
     ("comparison", "left"),

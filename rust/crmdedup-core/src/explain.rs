@@ -127,7 +127,8 @@ impl Session {
             rows.push(ExplainRow::summary(
                 "household cap",
                 "shared values (surname, address…): counted once, and only for a pair whose \
-                 other evidence is not against it"
+                 other evidence is not against it; the fields of one group (an address) \
+                 disagreeing together weigh no less than the group's measured floor"
                     .to_owned(),
                 household,
                 total,
