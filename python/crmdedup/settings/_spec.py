@@ -49,10 +49,16 @@ class Comparison:
     shared
         Values people living or working together share (surname, address, landline,
         company). Pairs found only through shared values are mostly households and
-        colleagues: the model does not learn the other comparisons from them.
+        colleagues: the model does not learn the other comparisons from them, their summed
+        agreement is capped at what "same household" says, and a set of blocking rules keyed
+        on them gets no lower bound on its prior from them (a key on a value that is not
+        shared, such as a given name or birth date, bounds the prior of its pairs from
+        below). Mark such columns ``shared`` in hand-written settings too.
     group
         Comparisons of one group (e.g. ``address`` for street, number, postcode and city)
-        describe one fact: when several disagree, only the strongest disagreement counts.
+        describe one fact: their summed disagreement never weighs more than what disagreeing
+        on all of them at once says, measured on the candidates when fitting (a move counts
+        once where moves are common).
 
     Examples
     --------
