@@ -179,33 +179,49 @@ fn determined_evidence(
 ) -> f64 {
     let mut logit = (base / (1.0 - base)).ln();
     let mut shared_gain = 0.0;
-    for (c, params) in model.comparisons.iter().enumerate() {
-        if skip & (1 << c) != 0 {
-            let top = params.m.len() - 1;
-            let w = (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln();
-            if household.is_some_and(|(shared, _)| shared & (1 << c) != 0) && w > 0.0 {
-                shared_gain += w;
-            } else {
-                logit += w;
-            }
+    for (c, w) in exact_log_ratios(model, random_u, skip) {
+        if household.is_some_and(|(shared, _)| shared & (1 << c) != 0) && w > 0.0 {
+            shared_gain += w;
+        } else {
+            logit += w;
         }
     }
     logit += household.map_or(shared_gain, |(_, cap)| shared_gain.min(cap));
-    (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
+    probability_of_logit(logit)
 }
 
 /// Match probability of a pair from agreeing on the comparisons in `skip` that are not shared
 /// alone (a given name, a birth date), from the chance `base` that two random records match
 /// and the random-pair u: the floor of a set's prior (see the module).
 fn personal_evidence(model: &Model, random_u: &[Vec<f64>], base: f64, skip: u64) -> f64 {
-    let mut logit = (base / (1.0 - base)).ln();
-    for (c, params) in model.comparisons.iter().enumerate() {
-        let shared = c < 64 && model.shared & (1 << c) != 0;
-        if skip & (1 << c) != 0 && !shared {
+    let personal = skip & !model.shared;
+    let logit = exact_log_ratios(model, random_u, personal)
+        .fold((base / (1.0 - base)).ln(), |logit, (_, w)| logit + w);
+    probability_of_logit(logit)
+}
+
+/// Each comparison `c` in `skip` with ln(m / random-pair u) of its exact level.
+fn exact_log_ratios<'a>(
+    model: &'a Model,
+    random_u: &'a [Vec<f64>],
+    skip: u64,
+) -> impl Iterator<Item = (usize, f64)> + 'a {
+    model
+        .comparisons
+        .iter()
+        .enumerate()
+        .filter(move |(c, _)| *c < 64 && skip & (1 << c) != 0)
+        .map(|(c, params)| {
             let top = params.m.len() - 1;
-            logit += (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln();
-        }
-    }
+            (
+                c,
+                (params.m[top].max(FLOOR) / random_u[c][top].max(FLOOR)).ln(),
+            )
+        })
+}
+
+/// Probability of a natural-log odds, kept strictly inside (0, 1).
+fn probability_of_logit(logit: f64) -> f64 {
     (1.0 / (1.0 + (-logit).exp())).clamp(FLOOR, 1.0 - FLOOR)
 }
 
