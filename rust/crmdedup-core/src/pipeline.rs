@@ -180,6 +180,7 @@ impl Fit<'_> {
         let sample = model::sample_pairs(dataset.n, dataset.split, &by_rank, &settings.em);
         let random = compare::pattern_histogram(self.comparisons, &sample, dataset.n)?;
         let blocked = block::training_masks(settings, self.exprs);
+        let reads = block::rule_reads(settings, self.exprs);
         let histograms = model::Histograms {
             candidates: patterns,
             random: &random,
@@ -187,7 +188,10 @@ impl Fit<'_> {
         let m = model::fit_from_histograms(
             settings,
             &blocked,
-            self.determines,
+            model::RuleFields {
+                determines: self.determines,
+                reads: &reads,
+            },
             histograms,
             dataset.n,
             dataset.split,

@@ -14,7 +14,7 @@ use crate::column::CodedColumn;
 use expand::Blocks;
 pub(crate) use keys::rule_keys;
 pub use keys::{KEY_PART_END, KeyExpr, KeyFn, key_hash};
-pub use rules::{parse_rules, rule_determines, training_masks};
+pub use rules::{parse_rules, rule_determines, rule_reads, training_masks};
 
 /// A block that was too large to expand into pairs.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

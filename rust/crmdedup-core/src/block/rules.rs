@@ -3,12 +3,33 @@
 
 use super::{KeyExpr, KeyFn};
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::settings::{ComparisonSpec, Settings};
 
 /// Per blocking rule, the comparisons (bit `c`) whose whole normalised value is one of the
 /// rule's keys: every pair the rule finds agrees exactly on them.
 #[must_use]
 pub fn rule_determines(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<u64> {
+    per_rule_bits(settings, exprs, |c, e| {
+        c.normalizer == settings.normalizer_of(&c.column)
+            && e.column == c.column
+            && e.func == KeyFn::Value
+            && e.slice.is_none()
+    })
+}
+
+/// Per blocking rule, the comparisons (bit `c`) whose column one of the rule's keys reads, as
+/// a whole value or through a key function (a phonetic code, a prefix, an email's local part).
+#[must_use]
+pub fn rule_reads(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<u64> {
+    per_rule_bits(settings, exprs, |c, e| e.column == c.column)
+}
+
+/// Per rule, bit `c` set when `hit(comparison c, key)` holds for one of the rule's keys.
+fn per_rule_bits(
+    settings: &Settings,
+    exprs: &[Vec<KeyExpr>],
+    hit: impl Fn(&ComparisonSpec, &KeyExpr) -> bool,
+) -> Vec<u64> {
     exprs
         .iter()
         .map(|rule| {
@@ -16,12 +37,7 @@ pub fn rule_determines(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<u64> 
                 .comparisons
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| {
-                    c.normalizer == settings.normalizer_of(&c.column)
-                        && rule.iter().any(|e| {
-                            e.column == c.column && e.func == KeyFn::Value && e.slice.is_none()
-                        })
-                })
+                .filter(|(_, c)| rule.iter().any(|e| hit(c, e)))
                 .fold(0u64, |acc, (i, _)| acc | (1 << i))
         })
         .collect()

@@ -16,7 +16,7 @@ use arrow_array::{
 use arrow_schema::DataType;
 
 use super::pairs::given_pairs;
-use crate::block::{parse_rules, rule_determines, training_masks};
+use crate::block::{parse_rules, rule_determines, rule_reads, training_masks};
 use crate::compare;
 use crate::error::{Error, Result};
 use crate::ids::Ids;
@@ -213,6 +213,7 @@ pub fn fit_from_histograms(
     let exprs = parse_rules(settings)?;
     let blocked = training_masks(settings, &exprs);
     let determines = rule_determines(settings, &exprs);
+    let reads = rule_reads(settings, &exprs);
     let histograms = Histograms {
         candidates: &candidates,
         random: &random,
@@ -220,7 +221,10 @@ pub fn fit_from_histograms(
     Ok(model::fit_from_histograms(
         settings,
         &blocked,
-        &determines,
+        model::RuleFields {
+            determines: &determines,
+            reads: &reads,
+        },
         histograms,
         n,
         split,

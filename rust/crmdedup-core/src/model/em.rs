@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use super::groups::{Group, grouped_sum, measure_groups};
-use super::prior::{Fixed, candidate_prior, set_priors};
+use super::prior::{Fixed, RuleFields, candidate_prior, set_priors};
 use super::{FLOOR, Model, PSEUDO_PAIRS};
 use crate::compare::NULL_LEVEL;
 use crate::settings::EmSettings;
@@ -125,8 +125,10 @@ impl Averages {
 /// Fit m (per blocking-rule session) and the prior by EM over `patterns`.
 ///
 /// `blocked[rule][c]` says whether comparison `c` reads a column rule `rule` blocks on;
-/// `determines[rule]` has bit `c` set when the rule's key is comparison `c`'s whole value, so
-/// that every pair the rule finds agrees exactly on it (see [`determined`](super::determined)).
+/// `rules.determines[rule]` has bit `c` set when the rule's key is comparison `c`'s whole
+/// value, so that every pair the rule finds agrees exactly on it (see
+/// [`determined`](super::determined)); `rules.reads[rule]` when one of its keys reads `c`'s
+/// column at all (which pairs each set's prior is fitted on: see [`RuleFields`]).
 /// `all_pairs` is the number of record pairs there are (not only candidates): when u is not
 /// re-estimated among the candidates, m and u describe random pairs, so the prior must be the
 /// chance that two random records match, not that a candidate pair does.
@@ -134,7 +136,7 @@ pub fn fit_em(
     model: &mut Model,
     patterns: &Patterns,
     blocked: &[Vec<bool>],
-    determines: &[u64],
+    rules: RuleFields<'_>,
     em: &EmSettings,
     all_pairs: f64,
 ) {
@@ -174,9 +176,7 @@ pub fn fit_em(
     };
     let prior = candidate_prior(&rows, &fixed, start.prior, em);
     measure_groups(&mut model.groups, &rows, &m, &u, prior, household);
-    set_priors(
-        model, &rows, &fixed, &start.u, prior, determines, em, all_pairs,
-    );
+    set_priors(model, &rows, &fixed, &start.u, prior, rules, em, all_pairs);
 }
 
 /// EM over the patterns of one blocking rule's session, on the `active` comparisons.
@@ -322,6 +322,14 @@ mod tests {
         }
     }
 
+    /// Rules whose keys are whole values: each reads exactly what it determines.
+    fn exact_keys(determines: &[u64]) -> RuleFields<'_> {
+        RuleFields {
+            determines,
+            reads: determines,
+        }
+    }
+
     /// Random-pair u: `exact` on the exact level, 0.01 on each fuzzy level, the rest on "else".
     fn random_u(model: &mut Model, exact: f64) {
         for p in &mut model.comparisons {
@@ -387,7 +395,7 @@ mod tests {
             &mut model,
             &patterns,
             &[vec![false, false, false]],
-            &[0],
+            exact_keys(&[0]),
             &em,
             200_000.0,
         );
@@ -432,7 +440,14 @@ mod tests {
         *patterns.entry((vec![3, 2, 0], 0b10)).or_default() += 3_000;
         let em = estimating_u();
         let blocked = [vec![false, false, true], vec![true, true, false]];
-        fit_em(&mut model, &patterns, &blocked, &[0b100, 0b011], &em, 1e8);
+        fit_em(
+            &mut model,
+            &patterns,
+            &blocked,
+            exact_keys(&[0b100, 0b011]),
+            &em,
+            1e8,
+        );
         let prior = |mask: u32| {
             let w = model.prior_weight_for(mask);
             1.0 / (1.0 + (-w).exp2())
@@ -470,7 +485,7 @@ mod tests {
             &mut model,
             &patterns,
             &blocked,
-            &[0b101, 0b010],
+            exact_keys(&[0b101, 0b010]),
             &em,
             all_pairs,
         );
@@ -488,6 +503,83 @@ mod tests {
             prior(0b01),
             model.rule_priors
         );
-        assert!(prior(0b10) < 0.2, "surname-only prior {}", prior(0b10));
+        // The surname set's prior is the share of duplicates among every pair sharing the
+        // surname (5,000 of 25,000), no more: the floor gives it nothing.
+        assert!(prior(0b10) < 0.21, "surname-only prior {}", prior(0b10));
+    }
+
+    /// A set of rules without the email rule cannot agree on the email: fitted on its own
+    /// pairs, every one of which disagrees there, EM read a large set (a base of millions) as
+    /// mostly non-matches, however strong the rest. Fitted among every pair found by at least
+    /// its rules, the email agrees as often as it does among matches.
+    #[test]
+    fn a_set_is_not_emptied_by_the_rules_it_lacks() {
+        let mut settings = sample();
+        // Comparison 0 stands for a household's phone (shared: no floor from it), comparison 1
+        // for a birth date, comparison 2 for the email.
+        settings.comparisons[0].shared = true;
+        let mut model = Model::defaults(&settings);
+        random_u(&mut model, 0.001);
+        let mut patterns = Patterns::default();
+        // Rule 0 (phone) alone: 8,000 duplicates who changed email (6,000 without a birth
+        // date) and 900 other people (600 without a birth date).
+        *patterns.entry((vec![3, -1, 0], 0b01)).or_default() += 6_600;
+        *patterns.entry((vec![3, 3, 0], 0b01)).or_default() += 2_000;
+        *patterns.entry((vec![3, 0, 0], 0b01)).or_default() += 300;
+        // Rules 0 and 1 (phone and email): 14,000 duplicates.
+        *patterns.entry((vec![3, 3, 3], 0b11)).or_default() += 14_000;
+        // Rule 1 (email) alone: 3,000 duplicates with another phone.
+        *patterns.entry((vec![0, 3, 3], 0b10)).or_default() += 3_000;
+        let em = estimating_u();
+        let blocked = [vec![true, false, false], vec![false, false, true]];
+        fit_em(
+            &mut model,
+            &patterns,
+            &blocked,
+            exact_keys(&[0b001, 0b100]),
+            &em,
+            1e9,
+        );
+        let weight = |mask: u32, gamma: &[i8]| {
+            let skip = super::super::determined(&[0b001, 0b100], mask, 3);
+            model.prior_weight_for(mask)
+                + gamma
+                    .iter()
+                    .enumerate()
+                    .filter(|(c, g)| skip & (1 << c) == 0 && **g >= 0)
+                    .map(|(c, g)| {
+                        let p = &model.comparisons[c];
+                        let l = usize::try_from(*g).unwrap();
+                        (p.m[l] / p.u[l]).log2()
+                    })
+                    .sum::<f64>()
+        };
+        // Nine in ten phone-only pairs without a birth date are duplicates: they score as
+        // matches.
+        let w = weight(0b01, &[3, -1, 0]);
+        assert!(
+            w > 0.0,
+            "phone-only pair weight {w} (rule priors {:?})",
+            model.rule_priors
+        );
+    }
+
+    #[test]
+    fn a_sets_population_leaves_out_exact_rules_on_what_it_reads_coarsely() {
+        // Rule 0: a phonetic code of comparison 0 (reads it, determines nothing); rule 1: the
+        // whole value of comparison 0; rule 2: the whole value of comparison 2.
+        let rules = RuleFields {
+            determines: &[0, 0b001, 0b100],
+            reads: &[0b001, 0b001, 0b100],
+        };
+        // The phonetic set reads comparison 0 coarsely: pairs also found by the exact rule on
+        // it are left out; pairs also found by the rule on comparison 2 are in.
+        assert!(rules.in_population(0b001, 0b001, 0b001));
+        assert!(!rules.in_population(0b001, 0b001, 0b011));
+        assert!(rules.in_population(0b001, 0b001, 0b101));
+        // The exact set determines comparison 0: every superset is in, no subset is.
+        assert!(rules.in_population(0b010, 0, 0b011));
+        assert!(rules.in_population(0b010, 0, 0b111));
+        assert!(!rules.in_population(0b010, 0, 0b100));
     }
 }

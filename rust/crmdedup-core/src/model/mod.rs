@@ -28,6 +28,7 @@ use crate::settings::Settings;
 
 pub use em::{Patterns, fit_em};
 pub use groups::{Group, grouped_sum, household_gain};
+pub use prior::RuleFields;
 pub use prior::determined;
 pub use u::{SplitMix, estimate_u, household_u, sample_pairs, u_sample_budget};
 
@@ -324,7 +325,7 @@ pub struct Histograms<'a> {
 }
 
 /// Fit a model from pattern histograms alone: u from the random pairs, then m and the priors
-/// by EM over the candidates (see [`fit_em`] for `blocked` and `determines`); the documented
+/// by EM over the candidates (see [`fit_em`] for `blocked` and `rules`); the documented
 /// defaults when fewer than [`MIN_PAIRS_TO_FIT`] random pairs were drawn (too few records).
 ///
 /// `n` records, `split = Some(n_left)` when linking two tables: the prior is that of two
@@ -334,7 +335,7 @@ pub struct Histograms<'a> {
 pub fn fit_from_histograms(
     settings: &Settings,
     blocked: &[Vec<bool>],
-    determines: &[u64],
+    rules: RuleFields<'_>,
     histograms: Histograms<'_>,
     n: usize,
     split: Option<usize>,
@@ -358,7 +359,7 @@ pub fn fit_from_histograms(
         &mut m,
         histograms.candidates,
         blocked,
-        determines,
+        rules,
         &settings.em,
         all_pairs,
     );

@@ -10,6 +10,18 @@
 //! date, a personal email) say by themselves, from the chance that two random records match
 //! and the random-pair u. Shared values (a surname, an address, a company) add nothing to that
 //! floor: colleagues and households share them.
+//!
+//! A set's EM runs over every pair whose rules *include* the set's, not only the pairs with
+//! exactly those rules. The pairs with exactly a set's rules are censored: a pair found by
+//! the full name and the phone but not by the email rule cannot agree on the email, so EM over
+//! them alone sees every pair disagree on it and, once the set has more pairs than the
+//! shrinkage holds (a base of a million records), drives its prior far down (the same full
+//! name, phone and address at 0.7). Among all pairs found by at least those rules, the email
+//! agrees as often as it does among matches, and its disagreement weighs what it should. A pair
+//! whose further rules read a field the set reads only through a coarse key (a phonetic code,
+//! a prefix, an email's local part) is left out of the set's EM: there, those rules select
+//! exact agreement on a field whose fuzzy levels the set's own key makes common among
+//! non-matches.
 
 use super::em::{Row, posterior};
 use super::{FLOOR, Group, Model, PSEUDO_PAIRS};
@@ -42,17 +54,47 @@ pub(crate) fn fit_prior(
 /// Weight, in pairs, of the global prior in each set of rules' own prior.
 const RULE_PRIOR_PAIRS: f64 = 1000.0;
 
+/// What each blocking rule tells about the comparisons (bit `c` of each `u64`), per rule.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleFields<'a> {
+    /// The comparisons whose whole value is one of the rule's keys (see
+    /// [`rule_determines`](crate::block::rule_determines)).
+    pub determines: &'a [u64],
+    /// The comparisons whose column one of the rule's keys reads, whole or through a key
+    /// function (see [`rule_reads`](crate::block::rule_reads)).
+    pub reads: &'a [u64],
+}
+
+impl RuleFields<'_> {
+    /// The union of what the rules in `mask` read.
+    fn read_by(&self, mask: u32) -> u64 {
+        union_of(self.reads, mask)
+    }
+
+    /// Whether a pair blocked by the rules in `pair_mask` belongs to the EM of the set `mask`:
+    /// it has all the set's rules, and its further rules read none of `coarse`, the fields the
+    /// set reads without determining them (see the module).
+    pub(crate) fn in_population(&self, mask: u32, coarse: u64, pair_mask: u32) -> bool {
+        pair_mask & mask == mask && self.read_by(pair_mask & !mask) & coarse == 0
+    }
+}
+
+/// The union of the bit sets of the rules (at most 32) in `mask`.
+fn union_of(per_rule: &[u64], mask: u32) -> u64 {
+    per_rule
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| *r < 32 && mask & (1 << r) != 0)
+        .fold(0, |acc, (_, d)| acc | d)
+}
+
 /// Comparisons (bit `c`) that a pair blocked by the rules in `mask` agrees on by construction:
 /// the union of what those rules determine. Their agreement is no evidence beyond the prior of
 /// `mask` (it is what put the pair there), so they are left out of that pair's weight. When the
 /// rules determine every comparison, none is left out: there would be nothing else to score.
 #[must_use]
 pub fn determined(determines: &[u64], mask: u32, n_comp: usize) -> u64 {
-    let bits = determines
-        .iter()
-        .enumerate()
-        .filter(|(r, _)| *r < 32 && mask & (1 << r) != 0)
-        .fold(0, |acc, (_, d)| acc | d);
+    let bits = union_of(determines, mask);
     let all = if n_comp >= 64 {
         u64::MAX
     } else {
@@ -62,7 +104,7 @@ pub fn determined(determines: &[u64], mask: u32, n_comp: usize) -> u64 {
 }
 
 /// The prior of each set of rules, by EM with m and u fixed over the comparisons the set does
-/// not determine, shrunk by [`RULE_PRIOR_PAIRS`] pairs towards `bounds.target(determined)`,
+/// not determine, among the pairs whose rules include the set's (see the module), shrunk by [`RULE_PRIOR_PAIRS`] pairs towards `bounds.target(determined)`,
 /// what the agreement on the determined comparisons says by itself (or towards `global` when
 /// the set determines none), and never below `bounds.floor(determined)`, what the determined
 /// personal comparisons say by themselves (see the module). A set whose pairs leave nothing
@@ -72,7 +114,7 @@ pub(crate) fn rule_priors(
     fixed: &Fixed<'_>,
     global: f64,
     bounds: &Bounds<'_>,
-    determines: &[u64],
+    rules: RuleFields<'_>,
     em: &EmSettings,
     groups: &[Group],
 ) -> Vec<(u32, f64)> {
@@ -83,8 +125,12 @@ pub(crate) fn rule_priors(
     masks
         .into_iter()
         .map(|mask| {
-            let group: Vec<&Row<'_>> = rows.iter().filter(|r| r.1 == mask).collect();
-            let skip = determined(determines, mask, m.len());
+            let skip = determined(rules.determines, mask, m.len());
+            let coarse = rules.read_by(mask) & !skip;
+            let group: Vec<&Row<'_>> = rows
+                .iter()
+                .filter(|r| rules.in_population(mask, coarse, r.1))
+                .collect();
             let all: Vec<bool> = (0..m.len()).map(|c| skip & (1 << c) == 0).collect();
             let total: f64 = group.iter().map(|r| r.2).sum();
             let start = if skip == 0 {
@@ -145,7 +191,7 @@ pub(crate) fn set_priors(
     fixed: &Fixed<'_>,
     random_u: &[Vec<f64>],
     prior: f64,
-    determines: &[u64],
+    rules: RuleFields<'_>,
     em: &EmSettings,
     all_pairs: f64,
 ) {
@@ -163,7 +209,7 @@ pub(crate) fn set_priors(
         target: &evidence,
         floor: &personal,
     };
-    let priors = rule_priors(rows, fixed, prior, &bounds, determines, em, &model.groups);
+    let priors = rule_priors(rows, fixed, prior, &bounds, rules, em, &model.groups);
     model.prior = prior;
     model.rule_priors = priors;
 }
