@@ -161,6 +161,36 @@ def test_split_addresses_also_block_on_house_number_and_postcode() -> None:
     assert ("r0", "r1") in pairs.rows()
 
 
+def test_a_mistyped_postcode_does_not_hide_a_street_and_number_that_agree() -> None:
+    """The street (an `address` without its number) and the house number find a pair whose
+    postcode was mistyped and whose names differ too much for the name rules."""
+    people = pl.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(8)],
+            "given_name": ["Casey", "Kacy", "Paul", "Anna", "Jean", "Marc", "Lea", "Tom"],
+            "surname": ["Flatman", "Flattan", "Roy", "Keller", "Morel", "Dupuis", "Blanc", "Weber"],
+            "street_number": ["3", "3", "12", "7", "88", "3", "41", "19"],
+            "address": [
+                "Wyselaskie Circuit",
+                "Wyselaskie Circuit",
+                "Elm Street",
+                "Oak Avenue",
+                "Pine Road",
+                "Main Street",
+                "Lake Drive",
+                "Hill Road",
+            ],
+            "postcode": ["7250", "7205", "1001", "2002", "3003", "4004", "5005", "6006"],
+        }
+    )
+    settings = crmdedup.infer_settings(people)
+    assert BlockingRule(("address", "street_number")) in settings.blocking_rules
+    pairs = crmdedup.dedupe(
+        people, settings.with_(threshold=1e-12), id_column="record_id"
+    ).pairs.select("record_id_l", "record_id_r")
+    assert ("r0", "r1") in pairs.rows()
+
+
 def test_a_mobile_kept_after_a_move_abroad_still_meets_its_duplicate() -> None:
     """`(0173) 8595318` read in a French row and in a German one: other E.164 numbers, the same
     subscriber digits. The rule on the last eight digits is kept because its blocks are counted

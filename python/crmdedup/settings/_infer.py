@@ -306,10 +306,12 @@ def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
         if "postcode" in r:
             rules.append((r["date_of_birth"], r["postcode"]))
     if "address" in r:
+        # The street with each place it is in: one typo in the postcode or the city.
         for p in (r.get("postcode"), r.get("city")):
             if p:
                 rules.append((r["address"], p))
-                break
+        if "street_number" in r:
+            rules.append((r["address"], r["street_number"]))
     if "street_name" in r and "street_number" in r:
         rules.append((r["street_name"], r["street_number"]))
     if "street_number" in r and "postcode" in r:
