@@ -24,7 +24,7 @@ _COMMENTS = {
     "threshold": "Match probability at or above which two records are the same person.",
     "max_block_size": "Blocks larger than this are skipped (listed in the run report).",
     "clustering": '"guarded" joins a record to a group, or two groups, only through one link of '
-    "guard_probability or two links; "
+    "guard_probability or two links (from different records when both are groups); "
     '"connected_components" joins every matched pair.',
     "guard_probability": "A single link this strong may join two groups when guarded.",
     "max_cluster_size": "Clusters larger than this are flagged as suspicious.",

@@ -176,8 +176,9 @@ class Settings:
     clustering
         ``guarded`` (default): two single records join through any link above the threshold,
         but a record joins a group, or two groups join, only through a link of at least
-        ``guard_probability`` or through two links between them. ``connected_components``
-        joins every pair above the threshold.
+        ``guard_probability`` or through two links between them (between two groups, two
+        links from different records on each side). ``connected_components`` joins every
+        pair above the threshold.
     guard_probability
         Link probability strong enough to join two groups on its own when guarded.
     max_cluster_size

@@ -1,6 +1,11 @@
 //! Guarded clustering: union-find in decreasing probability order that joins two groups of
 //! several records only through a link of probability at least the guard, or through a second
 //! link between them; a lone record may join a group through any link above the threshold.
+//!
+//! Between two groups of several records, the second link must share no record with the
+//! first: two near-identical records of one group (`Alexa-Rose White` and `Alexa Rose White`)
+//! weakly linked to the same record of another group say no more than one of them does. A
+//! lone record's two links to a group always share it, and they join it as before.
 
 use rustc_hash::FxHashMap;
 
@@ -24,7 +29,8 @@ pub(crate) fn guarded(groups: &mut Guard, edges: &[&Edge], rank: &[u32], guard: 
             low[root as usize] = least;
         }
     };
-    let mut pending: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    // Per pair of groups, the rows of the weak links seen between them.
+    let mut pending: FxHashMap<(u32, u32), Vec<(u32, u32)>> = FxHashMap::default();
     for e in edges {
         let (ra, rb) = (groups.find(e.a), groups.find(e.b));
         if ra == rb {
@@ -36,10 +42,13 @@ pub(crate) fn guarded(groups: &mut Guard, edges: &[&Edge], rank: &[u32], guard: 
             continue;
         }
         let (la, lb) = (low[ra as usize], low[rb as usize]);
+        let groups_of_several = groups.size_of(ra) > 1 && groups.size_of(rb) > 1;
         let links = pending.entry((la.min(lb), la.max(lb))).or_default();
-        *links += 1;
-        if *links >= 2 {
+        let apart = |&(x, y): &(u32, u32)| x != e.a && x != e.b && y != e.a && y != e.b;
+        if links.iter().any(|l| !groups_of_several || apart(l)) {
             join(groups, &mut low, ra, rb);
+        } else {
+            links.push((e.a, e.b));
         }
     }
 }

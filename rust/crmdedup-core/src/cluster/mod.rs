@@ -31,7 +31,7 @@ pub struct Edge {
 ///
 /// `guarded` joins two single records through any link, but a record to a group, or two
 /// groups, only through a link of probability at least `guard` or through a second link
-/// between them.
+/// between them (between two groups, one sharing no record with the first).
 #[must_use]
 pub fn cluster(
     n: usize,
@@ -233,6 +233,20 @@ mod tests {
             cluster(4, &edges, &rank, ClusterMethod::Guarded, 0.99),
             vec![0, 0, 0, 0]
         );
+    }
+
+    #[test]
+    fn two_weak_links_from_one_record_do_not_join_two_groups() {
+        // {0,1} (two spellings of one person) both weakly linked to 2, of the group {2,3}: one
+        // piece of evidence, not two (FEBRL3's `Alexa-Rose White` chain).
+        let rank: Vec<u32> = (0..4).collect();
+        let edges = [e(0, 1, 0.9999), e(2, 3, 0.9999), e(0, 2, 0.6), e(1, 2, 0.6)];
+        let guarded = cluster(4, &edges, &rank, ClusterMethod::Guarded, 0.999);
+        assert_eq!(guarded, vec![0, 0, 2, 2]);
+        // A lone record's two weak links to a group share that record, and join it.
+        let edges = [e(0, 1, 0.9999), e(0, 2, 0.6), e(1, 2, 0.6)];
+        let lone = cluster(3, &edges, &rank[..3], ClusterMethod::Guarded, 0.999);
+        assert_eq!(lone, vec![0, 0, 0]);
     }
 
     fn rows(pairs: &[(u32, u32)]) -> Vec<(u32, u32)> {
