@@ -11,8 +11,9 @@
    ``NEAR_CONSTANT`` of the rows or more) and mostly-null ones are not compared, and never
    used as blocking keys.
 3. **Blocking rules** come from a list of candidates (a name with a place, a date or an
-   initial; an email, phone or identifier; an address with its postcode; a house number
-   with its postcode, so that a street spelt two ways still meets, the last eight digits of
+   initial; an email, phone or identifier; an address with its postcode, with its city and
+   with its house number, so that one mistyped part still meets; a house number with its
+   postcode, so that a street spelt two ways still meets, the last eight digits of
    a phone written in another country's format…). Each candidate's pairs per record are
    estimated from its blocks on the sample, keyed by the engine's own blocking keys
    (``blocking_keys``); candidates over ``PAIRS_PER_RECORD`` are dropped, with the reason

@@ -3,6 +3,7 @@
 
 use super::{KeyExpr, KeyFn};
 use crate::error::{Error, Result};
+use crate::model::UNCOMPARED;
 use crate::settings::{ComparisonSpec, Settings};
 
 /// Per blocking rule, the comparisons (bit `c`) whose whole normalised value is one of the
@@ -18,10 +19,22 @@ pub fn rule_determines(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<u64> 
 }
 
 /// Per blocking rule, the comparisons (bit `c`) whose column one of the rule's keys reads, as
-/// a whole value or through a key function (a phonetic code, a prefix, an email's local part).
+/// a whole value or through a key function (a phonetic code, a prefix, an email's local part),
+/// and [`UNCOMPARED`] when one of its keys reads a column no comparison reads.
 #[must_use]
 pub fn rule_reads(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<u64> {
+    let compared = |column: &str| settings.comparisons.iter().any(|c| c.column == column);
     per_rule_bits(settings, exprs, |c, e| e.column == c.column)
+        .into_iter()
+        .zip(exprs)
+        .map(|(bits, rule)| {
+            if rule.iter().all(|e| compared(&e.column)) {
+                bits
+            } else {
+                bits | UNCOMPARED
+            }
+        })
+        .collect()
 }
 
 /// Per rule, bit `c` set when `hit(comparison c, key)` holds for one of the rule's keys.

@@ -565,7 +565,7 @@ mod tests {
     }
 
     #[test]
-    fn a_sets_population_leaves_out_exact_rules_on_what_it_reads_coarsely() {
+    fn a_sets_population_leaves_out_further_rules_on_what_it_reads_coarsely() {
         // Rule 0: a phonetic code of comparison 0 (reads it, determines nothing); rule 1: the
         // whole value of comparison 0; rule 2: the whole value of comparison 2.
         let rules = RuleFields {
@@ -581,5 +581,13 @@ mod tests {
         assert!(rules.in_population(0b010, 0, 0b011));
         assert!(rules.in_population(0b010, 0, 0b111));
         assert!(!rules.in_population(0b010, 0, 0b100));
+        // A further rule on a column no comparison reads, and pairs blocked by no rule.
+        let uncompared = RuleFields {
+            determines: &[0b001, 0],
+            reads: &[0b001, super::super::UNCOMPARED],
+        };
+        assert!(!uncompared.in_population(0b01, 0, 0b11));
+        assert!(uncompared.in_population(0b00, 0, 0b00));
+        assert!(!uncompared.in_population(0b00, 0, 0b01));
     }
 }

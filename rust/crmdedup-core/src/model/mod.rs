@@ -28,8 +28,8 @@ use crate::settings::Settings;
 
 pub use em::{Patterns, fit_em};
 pub use groups::{Group, grouped_sum, household_gain};
-pub use prior::RuleFields;
 pub use prior::determined;
+pub use prior::{RuleFields, UNCOMPARED};
 pub use u::{SplitMix, estimate_u, household_u, sample_pairs, u_sample_budget};
 
 /// Smallest probability a level may take, so that weights stay finite.

@@ -20,8 +20,10 @@
 //! agrees as often as it does among matches, and its disagreement weighs what it should. A pair
 //! whose further rules read a field the set reads only through a coarse key (a phonetic code,
 //! a prefix, an email's local part) is left out of the set's EM: there, those rules select
-//! exact agreement on a field whose fuzzy levels the set's own key makes common among
-//! non-matches.
+//! closer agreement on a field whose fuzzy levels the set's own key makes common among
+//! non-matches. So is a pair whose further rules read a column no comparison reads (nothing
+//! in a pair of the set itself would show it lacks that agreement). Pairs blocked by no rule
+//! (mask 0: pairs given to be scored) are fitted among themselves.
 
 use super::em::{Row, posterior};
 use super::{FLOOR, Group, Model, PSEUDO_PAIRS};
@@ -61,7 +63,8 @@ pub struct RuleFields<'a> {
     /// [`rule_determines`](crate::block::rule_determines)).
     pub determines: &'a [u64],
     /// The comparisons whose column one of the rule's keys reads, whole or through a key
-    /// function (see [`rule_reads`](crate::block::rule_reads)).
+    /// function, and [`UNCOMPARED`] when a key reads a column no comparison reads (see
+    /// [`rule_reads`](crate::block::rule_reads)).
     pub reads: &'a [u64],
 }
 
@@ -75,9 +78,15 @@ impl RuleFields<'_> {
     /// it has all the set's rules, and its further rules read none of `coarse`, the fields the
     /// set reads without determining them (see the module).
     pub(crate) fn in_population(&self, mask: u32, coarse: u64, pair_mask: u32) -> bool {
-        pair_mask & mask == mask && self.read_by(pair_mask & !mask) & coarse == 0
+        if mask == 0 {
+            return pair_mask == 0;
+        }
+        pair_mask & mask == mask && self.read_by(pair_mask & !mask) & (coarse | UNCOMPARED) == 0
     }
 }
+
+/// Bit of [`RuleFields::reads`] for a rule with a key on a column no comparison reads.
+pub const UNCOMPARED: u64 = 1 << 63;
 
 /// The union of the bit sets of the rules (at most 32) in `mask`.
 fn union_of(per_rule: &[u64], mask: u32) -> u64 {
@@ -104,8 +113,8 @@ pub fn determined(determines: &[u64], mask: u32, n_comp: usize) -> u64 {
 }
 
 /// The prior of each set of rules, by EM with m and u fixed over the comparisons the set does
-/// not determine, among the pairs whose rules include the set's (see the module), shrunk by [`RULE_PRIOR_PAIRS`] pairs towards `bounds.target(determined)`,
-/// what the agreement on the determined comparisons says by itself (or towards `global` when
+/// not determine, among the pairs whose rules include the set's (see the module), shrunk by
+/// [`RULE_PRIOR_PAIRS`] pairs towards `bounds.target(determined)`, what the agreement on the determined comparisons says by itself (or towards `global` when
 /// the set determines none), and never below `bounds.floor(determined)`, what the determined
 /// personal comparisons say by themselves (see the module). A set whose pairs leave nothing
 /// else to compare (all null) keeps the target instead of an average over unlike pairs.
