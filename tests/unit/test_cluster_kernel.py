@@ -80,6 +80,17 @@ def test_guarded_clustering_keeps_a_weak_link_from_chaining() -> None:
     }
 
 
+def test_a_weak_link_given_twice_is_one_link() -> None:
+    # b-c written both ways is one link under the guard: c stays apart from {a, b}; a second
+    # weak link from another record of the group (a-c) joins it.
+    twice = pairs_frame([("a", "b", 0.99), ("b", "c", 0.95), ("c", "b", 0.95)])
+    out = clusters(RECORDS, twice, method="guarded", guard=0.999)
+    assert frozenset({"c"}) in partition(out)
+    second = pairs_frame([("a", "b", 0.99), ("b", "c", 0.95), ("a", "c", 0.95)])
+    out = clusters(RECORDS, second, method="guarded", guard=0.999)
+    assert frozenset({"a", "b", "c"}) in partition(out)
+
+
 @pytest.mark.parametrize("method", ["guarded", "connected_components"])
 def test_a_must_link_joins_two_singletons(method: str) -> None:
     must = decisions([("e", "d")])

@@ -1,6 +1,7 @@
-//! Guarded clustering: union-find in decreasing probability order that joins two groups of
-//! several records only through a link of probability at least the guard, or through a second
-//! link between them; a lone record may join a group through any link above the threshold.
+//! Guarded clustering: union-find in decreasing probability order. Two lone records join
+//! through any link above the threshold; a record joins a group, or two groups join, only
+//! through a link of probability at least the guard, or through a second link between them
+//! (another pair of records: the same pair given twice is one link).
 //!
 //! Between two groups of several records, the second link must share no record with the
 //! first: two near-identical records of one group (`Alexa-Rose White` and `Alexa Rose White`)
@@ -44,8 +45,16 @@ pub(crate) fn guarded(groups: &mut Guard, edges: &[&Edge], rank: &[u32], guard: 
         let (la, lb) = (low[ra as usize], low[rb as usize]);
         let groups_of_several = groups.size_of(ra) > 1 && groups.size_of(rb) > 1;
         let links = pending.entry((la.min(lb), la.max(lb))).or_default();
-        let apart = |&(x, y): &(u32, u32)| x != e.a && x != e.b && y != e.a && y != e.b;
-        if links.iter().any(|l| !groups_of_several || apart(l)) {
+        // A second link: another pair of records (the same pair given twice is one link), and
+        // between two groups of several, no record in common with the first.
+        let second = |&(x, y): &(u32, u32)| {
+            if groups_of_several {
+                x != e.a && x != e.b && y != e.a && y != e.b
+            } else {
+                (x.min(y), x.max(y)) != (e.a.min(e.b), e.a.max(e.b))
+            }
+        };
+        if links.iter().any(second) {
             join(groups, &mut low, ra, rb);
         } else {
             links.push((e.a, e.b));

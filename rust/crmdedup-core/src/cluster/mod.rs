@@ -247,6 +247,10 @@ mod tests {
         let edges = [e(0, 1, 0.9999), e(0, 2, 0.6), e(1, 2, 0.6)];
         let lone = cluster(3, &edges, &rank[..3], ClusterMethod::Guarded, 0.999);
         assert_eq!(lone, vec![0, 0, 0]);
+        // The same weak link given twice (both ways) is one link.
+        let edges = [e(0, 1, 0.9999), e(0, 2, 0.6), e(2, 0, 0.6)];
+        let twice = cluster(3, &edges, &rank[..3], ClusterMethod::Guarded, 0.999);
+        assert_eq!(twice, vec![0, 0, 2]);
     }
 
     fn rows(pairs: &[(u32, u32)]) -> Vec<(u32, u32)> {
