@@ -185,6 +185,12 @@ def test_a_mistyped_postcode_does_not_hide_a_street_and_number_that_agree() -> N
     )
     settings = crmdedup.infer_settings(people)
     assert BlockingRule(("address", "street_number")) in settings.blocking_rules
+    # The street with its city too, when the city is compared (here, no postcode to tell it).
+    cities = ["Mentone", "Mentone", "Lyon", "Nantes", "Lille", "Metz", "Brest", "Nice"]
+    with_city = crmdedup.infer_settings(
+        people.drop("postcode").with_columns(city=pl.Series(cities))
+    )
+    assert BlockingRule(("address", "city")) in with_city.blocking_rules
     pairs = crmdedup.dedupe(
         people, settings.with_(threshold=1e-12), id_column="record_id"
     ).pairs.select("record_id_l", "record_id_r")

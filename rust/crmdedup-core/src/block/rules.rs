@@ -102,3 +102,39 @@ pub fn parse_rules(settings: &Settings) -> Result<Vec<Vec<KeyExpr>>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::parse_rules;
+    use crate::settings::BlockingRule;
+    use crate::settings::tests::sample;
+
+    fn rule(keys: &[&str]) -> BlockingRule {
+        BlockingRule {
+            keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_rule_determines_whole_values_and_reads_every_column_it_keys_on() {
+        // Comparisons: 0 first_name, 1 last_name, 2 email.
+        let mut settings = sample();
+        settings.blocking_rules = vec![
+            rule(&["last_name", "first_name[:1]"]),
+            rule(&["phonetic(last_name)", "email_local(email)"]),
+            rule(&["email"]),
+            rule(&["first_name", "city"]),
+        ];
+        let exprs = parse_rules(&settings).unwrap();
+        // A prefix or a key function reads its column without determining it.
+        assert_eq!(
+            rule_determines(&settings, &exprs),
+            vec![0b010, 0, 0b100, 0b001]
+        );
+        let reads = rule_reads(&settings, &exprs);
+        assert_eq!(&reads[..3], &[0b011, 0b110, 0b100]);
+        // `city` is no comparison's column.
+        assert_eq!(reads[3], 0b001 | UNCOMPARED);
+    }
+}
