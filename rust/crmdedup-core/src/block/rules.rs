@@ -76,14 +76,12 @@ pub fn training_masks(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<Vec<bo
         .map(|rule| rule.iter().all(|e| shared_column(&e.column)))
         .collect();
     let all_household = household.iter().all(|h| *h);
-    exprs
-        .iter()
+    rule_reads(settings, exprs)
+        .into_iter()
         .zip(&household)
-        .map(|(rule, &h)| {
-            settings
-                .comparisons
-                .iter()
-                .map(|c| (h && !all_household) || rule.iter().any(|e| e.column == c.column))
+        .map(|(reads, &h)| {
+            (0..settings.comparisons.len())
+                .map(|c| (h && !all_household) || reads & (1 << c) != 0)
                 .collect()
         })
         .collect()
