@@ -192,11 +192,27 @@ def _choose_comparisons(sample: pl.DataFrame, cols: list[Column], region: str) -
                 thresholds=thresholds,
                 term_frequency=tf,
                 shared=role in _SHARED or role in shared_here,
-                group="address" if role in _ADDRESS else "",
+                group=_group_of(role, by_role),
             )
         )
         col.compared = True
     return out
+
+
+def _group_of(role: str, by_role: dict[str, Column]) -> str:
+    """The fact a role's comparison describes with others (``Comparison.group``), or ``""``.
+
+    The address fields describe where a record lives (``address``). In a table of people at
+    work (a company beside a job title or a separate mobile column) they describe the office,
+    and the company, the job title and the landline join them (``workplace``): a person who
+    changes jobs changes them all at once. The landline counts as the office's line only
+    beside a mobile column, which is then the personal line.
+    """
+    at_work = "company" in by_role and ("job_title" in by_role or "mobile" in by_role)
+    work = {"company", "job_title"} | ({"phone"} if "mobile" in by_role else set())
+    if at_work and (role in _ADDRESS or role in work):
+        return "workplace"
+    return "address" if role in _ADDRESS else ""
 
 
 def _key_column(key: str) -> str:

@@ -3,7 +3,7 @@
 
 use super::similarity::{
     damerau_distance, digits_apart, initial_apart, jaccard_similarity, jaro_winkler_similarity,
-    levenshtein_distance, lines_apart,
+    levenshtein_distance, lines_apart, same_subscriber,
 };
 use super::{Comparison, NULL_LEVEL};
 use crate::column::NULL;
@@ -81,9 +81,15 @@ impl Comparison<'_> {
             // `catherine2@`: a namesake's mailbox.
             return 0;
         }
-        if self.spec.normalizer == crate::normalize::Normalizer::Phone && lines_apart(va, vb) {
-            // `+494050916743` and `+494050916735`: two direct lines of one switchboard.
-            return 0;
+        if self.spec.normalizer == crate::normalize::Normalizer::Phone {
+            if lines_apart(va, vb) {
+                // `+494050916743` and `+494050916735`: two direct lines of one switchboard.
+                return 0;
+            }
+            if same_subscriber(va, vb) {
+                // One number under two country codes: the same number.
+                return top as i8;
+            }
         }
         let d = if self.spec.method == Method::Levenshtein {
             levenshtein_distance(va, vb, max)

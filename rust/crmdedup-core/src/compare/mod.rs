@@ -459,6 +459,32 @@ mod tests {
     }
 
     #[test]
+    fn one_number_under_two_country_codes_is_the_same_number() {
+        let col = CodedColumn::encode(
+            &StringViewArray::from(vec![
+                Some("+39 335 448 4418"),
+                Some("+44 335 448 4418"),
+                Some("+33 6 20 31 01 44"),
+                Some("+34 06 20 31 01 44"),
+                Some("+33 6 20 31 01 45"),
+                Some("+1 335 448 4418"),
+            ]),
+            |s| crate::normalize::normalize(Normalizer::Phone, s),
+        );
+        let mut s = spec(Method::Levenshtein, vec![1.0, 2.0]);
+        s.normalizer = Normalizer::Phone;
+        let c = Comparison::new(&s, &col);
+        // A national number read under the record's country, or with its trunk zero kept.
+        assert_eq!(c.level(0, 1), 3);
+        assert_eq!(c.level(2, 3), 3);
+        // A digit apart in the subscriber's number is still a typo, not the same number.
+        assert_eq!(c.level(2, 4), 2);
+        assert_eq!(c.level(3, 4), 0);
+        // Under a one-digit code the same nine last digits are the same subscriber's.
+        assert_eq!(c.level(0, 5), 3);
+    }
+
+    #[test]
     fn huge_values_are_compared_on_their_start() {
         let long_a = "x".repeat(1_000_000);
         let long_b = format!("{}y", "x".repeat(999_999));

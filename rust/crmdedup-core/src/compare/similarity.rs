@@ -137,3 +137,23 @@ pub(crate) fn lines_apart(a: &str, b: &str) -> bool {
         && a[differ[1]] == b[differ[0]];
     differ.len() >= 2 && !swapped
 }
+
+/// Digits two numbers must end with in common to be one subscriber's number written under two
+/// country codes or trunk prefixes (a national significant number has 9 digits or more in most
+/// numbering plans).
+const SUBSCRIBER_DIGITS: usize = 9;
+
+/// Whether two different numbers end with the same [`SUBSCRIBER_DIGITS`] digits: one number
+/// written nationally in a record of another country (`3354484418` read as `+44…` beside
+/// `+393354484418`) or with its trunk zero kept (`+340620310144` beside `+33620310144`).
+pub(crate) fn same_subscriber(a: &str, b: &str) -> bool {
+    let digits = |s: &str| {
+        s.bytes()
+            .rev()
+            .filter(u8::is_ascii_digit)
+            .take(SUBSCRIBER_DIGITS)
+            .collect::<Vec<_>>()
+    };
+    let (da, db) = (digits(a), digits(b));
+    a != b && da.len() == SUBSCRIBER_DIGITS && da == db
+}
