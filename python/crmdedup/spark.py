@@ -134,12 +134,21 @@ def _id_checks(records: DataFrame, id_column: str, table: str = "") -> None:
 def _used_columns(
     records: DataFrame, settings: Settings, id_column: str, table: str = ""
 ) -> DataFrame:
-    """The id and the columns the settings read (comparisons and rule keys), nothing else."""
+    """The id and the columns the settings read (comparisons and rule keys, and the region
+    column phone numbers are read in), nothing else."""
     wanted = {c.column for c in settings.comparisons}
     missing = sorted(c for c in wanted if c not in records.columns)
+    where = f" from the {table} table" if table else ""
     if missing:
-        where = f" from the {table} table" if table else ""
         raise SchemaError(f"missing column `{missing[0]}`{where} (the settings compare it)")
+    region = settings.region_column
+    if region is not None and any(c.normalizer == "phone" for c in settings.comparisons):
+        if region not in records.columns:
+            raise SchemaError(
+                f"missing column `{region}`{where} (the settings read phone numbers in the "
+                "region it gives, `region_column`)"
+            )
+        wanted.add(region)
     return records.select(id_column, *sorted(wanted - {id_column}))
 
 

@@ -343,3 +343,21 @@ def test_bad_linkage_input_is_named(spark: Any) -> None:
     ints = pl.DataFrame({"id": [1, 2], "email": ["x@y.fr", "q@y.fr"]})
     with pytest.raises(crmdedup.SchemaError, match="same kind"):
         cs.link(to_spark(spark, left, 1), to_spark(spark, ints, 1), settings, id_column="id")
+
+
+def test_the_region_column_is_read_when_it_is_not_compared(spark: Any) -> None:
+    """Phones are read in each record's region; a region column too uniform to be compared is
+    still that column, and Spark must keep it with the compared ones."""
+    df = crmdedup.datasets.generate_contacts(3_000, seed=1).drop("entity_id")
+    # Mostly French, with Belgian records whose national numbers read differently.
+    df = df.with_columns(
+        country_code=pl.when(pl.int_range(pl.len()) % 100 == 0)
+        .then(pl.lit("BE"))
+        .otherwise(pl.lit("FR"))
+    )
+    settings = crmdedup.infer_settings(df)
+    assert settings.region_column == "country_code"
+    assert "country_code" not in {c.column for c in settings.comparisons}
+    local = crmdedup.dedupe(df, settings, id_column="record_id")
+    res = cs.dedupe(to_spark(spark, df, 2), settings, model=local.model, id_column="record_id")
+    assert_same_answer(local, res, "record_id")
