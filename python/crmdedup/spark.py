@@ -134,8 +134,11 @@ def _id_checks(records: DataFrame, id_column: str, table: str = "") -> None:
 def _used_columns(
     records: DataFrame, settings: Settings, id_column: str, table: str = ""
 ) -> DataFrame:
-    """The id and the columns the settings read (comparisons and rule keys, and the region
-    column phone numbers are read in), nothing else."""
+    """The id and the columns the settings read, nothing else.
+
+    Those are the compared columns (rule keys read only them) and the region column phone
+    numbers are read in.
+    """
     wanted = {c.column for c in settings.comparisons}
     missing = sorted(c for c in wanted if c not in records.columns)
     where = f" from the {table} table" if table else ""
