@@ -285,3 +285,48 @@ def test_import_does_not_import_numpy() -> None:
     code = "import sys, crmdedup; crmdedup.datasets.load_sample(); print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_number_under_two_country_codes_weighs_the_same_in_both_orders() -> None:
+    """One mobile written `+39…` in one record and under `+44` in twenty others grades as the
+    same number; the term-frequency adjustment of that level is the commoner value's, so the
+    pair weighs the same whichever record comes first (it read the first row's value)."""
+    from crmdedup import BlockingRule, Comparison, Settings
+
+    people = crmdedup.datasets.generate_contacts(2_000, seed=0).drop("entity_id")
+    extra = pl.DataFrame(
+        {
+            "record_id": ["A"] + [f"B{i}" for i in range(20)],
+            "first_name": ["Ugo"] * 21,
+            "last_name": ["Rossi"] * 21,
+            "phone": ["+39 335 448 4418"] + ["+44 335 448 4418"] * 20,
+        }
+    )
+    data = pl.concat([people, extra], how="diagonal_relaxed")
+    settings = Settings(
+        comparisons=[
+            Comparison("first_name", method="name", normalizer="name", thresholds=(0.92,)),
+            Comparison("last_name", method="name", normalizer="name", thresholds=(0.94,)),
+            Comparison(
+                "phone",
+                method="levenshtein",
+                normalizer="phone",
+                thresholds=(1.0, 2.0),
+                term_frequency=True,
+            ),
+        ],
+        blocking_rules=[BlockingRule(("last_name",)), BlockingRule(("phone",))],
+    )
+    result = crmdedup.dedupe(data, settings, id_column="record_id")
+    there = result.explain("A", "B0")
+    back = result.explain("B0", "A")
+    phone = there.filter(pl.col("comparison") == "phone")
+    assert phone["level"].item() == 3  # graded as the same number
+    assert there["cumulative_weight"][-1] == pytest.approx(back["cumulative_weight"][-1])
+    moved = pl.concat(
+        [data.filter(pl.col("record_id") != "A"), data.filter(pl.col("record_id") == "A")]
+    )
+    again = crmdedup.dedupe(moved, settings, id_column="record_id", model=result.model)
+    pair = (pl.col("record_id_l") == "A") & (pl.col("record_id_r") == "B0")
+    weights = [r.pairs.filter(pair)["match_weight"].item() for r in (result, again)]
+    assert weights[0] == pytest.approx(weights[1])

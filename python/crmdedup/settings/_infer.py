@@ -24,6 +24,7 @@ Every decision is kept in ``Settings.column_roles`` (and printed by the CLI).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 
@@ -192,24 +193,25 @@ def _choose_comparisons(sample: pl.DataFrame, cols: list[Column], region: str) -
                 thresholds=thresholds,
                 term_frequency=tf,
                 shared=role in _SHARED or role in shared_here,
-                group=_group_of(role, by_role),
             )
         )
         col.compared = True
-    return out
+    compared = {c.name for c in out}
+    return [dataclasses.replace(c, group=_group_of(c.name, compared)) for c in out]
 
 
-def _group_of(role: str, by_role: dict[str, Column]) -> str:
+def _group_of(role: str, compared: set[str]) -> str:
     """The fact a role's comparison describes with others (``Comparison.group``), or ``""``.
 
-    The address fields describe where a record lives (``address``). In a table of people at
-    work (a company beside a job title or a separate mobile column) they describe the office,
-    and the company, the job title and the landline join them (``workplace``): a person who
-    changes jobs changes them all at once. The landline counts as the office's line only
-    beside a mobile column, which is then the personal line.
+    The address fields describe where a record lives (``address``). When the company and the
+    job title are both compared, records describe people at work: the address is the office's,
+    and the company and job title join it (``workplace``), as does the landline when a mobile
+    is compared too (the mobile is then the personal line): a person who changes jobs changes
+    them all at once. Only compared roles count: an empty or constant job title column does
+    not make a table one of people at work.
     """
-    at_work = "company" in by_role and ("job_title" in by_role or "mobile" in by_role)
-    work = {"company", "job_title"} | ({"phone"} if "mobile" in by_role else set())
+    at_work = {"company", "job_title"} <= compared
+    work = {"company", "job_title"} | ({"phone"} if "mobile" in compared else set())
     if at_work and (role in _ADDRESS or role in work):
         return "workplace"
     return "address" if role in _ADDRESS else ""

@@ -59,9 +59,9 @@ class Comparison:
         describe one fact: their summed disagreement never weighs more than what disagreeing
         on all of them at once says, measured on the candidates when fitting (a move counts
         once where moves are common). Inference groups the address fields as ``address``;
-        in a table of people at work (a company beside a job title or a mobile column) it
-        groups them with the company, the job title and the landline as ``workplace``, so a
-        change of job counts once.
+        when the company and the job title are both compared (people at work) it groups them
+        with the company, the job title and, when a mobile is compared too, the landline as
+        ``workplace``, so a change of job counts once.
 
     Examples
     --------

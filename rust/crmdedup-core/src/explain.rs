@@ -103,12 +103,12 @@ impl Session {
         );
         let mask = rule_mask(self.row_keys.iter().map(|k| (k[a], k[b])));
         let gammas = crate::compare::levels(&comparisons, a, b);
-        let (_, household) = scorer.pair_weight(&comparisons, &gammas, mask, a);
+        let (_, household) = scorer.pair_weight(&comparisons, &gammas, mask, (a, b));
         let (mut total, skip) = scorer.prior(mask);
         let mut rows = vec![ExplainRow::summary("prior", String::new(), total, total)];
         for (c, comp) in comparisons.iter().enumerate() {
             let level = gammas[c];
-            let (weight, adj) = scorer.weight(&comparisons, c, level, a, skip);
+            let (weight, adj) = scorer.weight(&comparisons, c, level, (a, b), skip);
             total += weight + adj;
             rows.push(ExplainRow {
                 comparison: comp.spec.name.clone(),

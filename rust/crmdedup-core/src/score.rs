@@ -74,7 +74,7 @@ impl<'m> Scorer<'m> {
         comparisons: &[Comparison<'_>],
         gammas: &[i8],
         mask: u32,
-        a: usize,
+        (a, b): (usize, usize),
     ) -> (f64, f64) {
         let (prior, skip) = self.prior(mask);
         let mut raw = prior;
@@ -87,7 +87,7 @@ impl<'m> Scorer<'m> {
             if level == NULL_LEVEL {
                 continue;
             }
-            let (base, adj) = self.weight(comparisons, c, level, a, skip);
+            let (base, adj) = self.weight(comparisons, c, level, (a, b), skip);
             raw += base + adj;
             let full = self.weights[c][level as usize] + adj;
             let shared = c < 64 && self.model.shared & (1 << c) != 0;
@@ -123,15 +123,17 @@ impl<'m> Scorer<'m> {
             .unwrap_or_else(|| (self.model.prior_weight_for(mask), 0))
     }
 
-    /// Weight of comparison `c` at `level` for row `a` (whose value decides the TF adjustment);
-    /// only the TF adjustment when `c` is among the `skipped` comparisons.
+    /// Weight of comparison `c` at `level` for rows `a` and `b`; only the TF adjustment when `c`
+    /// is among the `skipped` comparisons. At the exact level the TF adjustment is that of the
+    /// shared value, or of the commoner of two values graded exact (one phone number under two
+    /// country codes), so that the weight never depends on which row comes first.
     #[must_use]
     pub fn weight(
         &self,
         comparisons: &[Comparison<'_>],
         c: usize,
         level: i8,
-        a: usize,
+        (a, b): (usize, usize),
         skipped: u64,
     ) -> (f64, f64) {
         if level == NULL_LEVEL {
@@ -146,7 +148,8 @@ impl<'m> Scorer<'m> {
         };
         let adj = match &self.tf[c] {
             Some(tf) if level as usize == comparisons[c].n_levels - 1 => {
-                tf[comparisons[c].column.codes[a] as usize]
+                let codes = &comparisons[c].column.codes;
+                tf[codes[a] as usize].min(tf[codes[b] as usize])
             }
             _ => 0.0,
         };
@@ -234,9 +237,10 @@ pub fn matched_pairs(
         .enumerate()
         .with_min_len(4096)
         .filter_map(|(i, &p)| {
-            let a = unpack(p).0;
+            let (a, b) = unpack(p);
             let g = &graded.gammas[i * n_comp..(i + 1) * n_comp];
-            let (w, _) = scorer.pair_weight(comparisons, g, graded.masks[i], a as usize);
+            let rows = (a as usize, b as usize);
+            let (w, _) = scorer.pair_weight(comparisons, g, graded.masks[i], rows);
             (w >= min_weight).then_some((i, w))
         })
         .collect();

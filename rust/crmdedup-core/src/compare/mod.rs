@@ -467,21 +467,30 @@ mod tests {
                 Some("+33 6 20 31 01 44"),
                 Some("+34 06 20 31 01 44"),
                 Some("+33 6 20 31 01 45"),
-                Some("+1 335 448 4418"),
+                Some("+1 613 555 1234"),
+                Some("+1 415 555 1234"),
+                Some("+47 22 33 44 55"),
+                Some("+45 22 33 44 55"),
+                Some("+49 30 12345678"),
+                Some("+49 89 12345678"),
             ]),
             |s| crate::normalize::normalize(Normalizer::Phone, s),
         );
         let mut s = spec(Method::Levenshtein, vec![1.0, 2.0]);
         s.normalizer = Normalizer::Phone;
         let c = Comparison::new(&s, &col);
-        // A national number read under the record's country, or with its trunk zero kept.
+        // A national number read under the record's country, or with its trunk zero kept:
+        // the same number, whatever the edit distance, in both orders.
         assert_eq!(c.level(0, 1), 3);
+        assert_eq!(c.level(1, 0), 3);
         assert_eq!(c.level(2, 3), 3);
-        // A digit apart in the subscriber's number is still a typo, not the same number.
+        assert_eq!(c.level(7, 8), 3);
+        // A digit apart in the subscriber's number is a typo graded by distance as before.
         assert_eq!(c.level(2, 4), 2);
         assert_eq!(c.level(3, 4), 0);
-        // Under a one-digit code the same nine last digits are the same subscriber's.
-        assert_eq!(c.level(0, 5), 3);
+        // Another area code of one country is another number (two digits apart here).
+        assert_eq!(c.level(5, 6), 1);
+        assert_eq!(c.level(9, 10), 1);
     }
 
     #[test]

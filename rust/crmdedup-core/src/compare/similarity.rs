@@ -138,22 +138,31 @@ pub(crate) fn lines_apart(a: &str, b: &str) -> bool {
     differ.len() >= 2 && !swapped
 }
 
-/// Digits two numbers must end with in common to be one subscriber's number written under two
-/// country codes or trunk prefixes (a national significant number has 9 digits or more in most
-/// numbering plans).
-const SUBSCRIBER_DIGITS: usize = 9;
+/// Digits of a national number below which two numbers are not told to be one subscriber's.
+const SUBSCRIBER_DIGITS: u64 = 10_000_000;
 
-/// Whether two different numbers end with the same [`SUBSCRIBER_DIGITS`] digits: one number
-/// written nationally in a record of another country (`3354484418` read as `+44…` beside
-/// `+393354484418`) or with its trunk zero kept (`+340620310144` beside `+33620310144`).
+/// Whether two different numbers (E.164) are one subscriber's national number under two
+/// country codes: a number written nationally in a record of another country (`3354484418`
+/// read as `+443354484418` beside `+393354484418`), or with its trunk zero kept
+/// (`+340620310144` beside `+33620310144`). Same-country numbers that differ in an area code
+/// are not (`+16135551234`, `+14135551234`), nor national numbers under eight digits.
 pub(crate) fn same_subscriber(a: &str, b: &str) -> bool {
-    let digits = |s: &str| {
+    let tail = |s: &str| {
         s.bytes()
             .rev()
             .filter(u8::is_ascii_digit)
-            .take(SUBSCRIBER_DIGITS)
+            .take(8)
             .collect::<Vec<_>>()
     };
-    let (da, db) = (digits(a), digits(b));
-    a != b && da.len() == SUBSCRIBER_DIGITS && da == db
+    if a == b || tail(a).len() < 8 || tail(a) != tail(b) {
+        return false;
+    }
+    match (phonenumber::parse(None, a), phonenumber::parse(None, b)) {
+        (Ok(x), Ok(y)) => {
+            x.code().value() != y.code().value()
+                && x.national().value() == y.national().value()
+                && x.national().value() >= SUBSCRIBER_DIGITS
+        }
+        _ => false,
+    }
 }

@@ -67,8 +67,9 @@ pub fn score_pairs(
         .with_min_len(4096)
         .map(|(i, &p)| {
             let g = &graded.gammas[i * n_comp..(i + 1) * n_comp];
-            let a = unpack(p).0 as usize;
-            scorer.pair_weight(&comparisons, g, graded.masks[i], a).0
+            let (a, b) = unpack(p);
+            let rows = (a as usize, b as usize);
+            scorer.pair_weight(&comparisons, g, graded.masks[i], rows).0
         })
         .collect();
     let total = weights.len() as u64;
