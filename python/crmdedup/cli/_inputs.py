@@ -10,7 +10,7 @@ import polars as pl
 from crmdedup._ids import check_ids
 from crmdedup.errors import ConfigError, SchemaError
 
-__all__ = ["id_column", "id_value", "settings_for"]
+__all__ = ["id_column", "id_value", "read_columns", "settings_for"]
 
 _FIX = "fix the export or choose another --id-column"
 
@@ -35,6 +35,18 @@ def settings_for(frame: pl.DataFrame, config: Path | None, input_path: Path) -> 
                 "`crmdedup init-config`"
             )
     return settings
+
+
+def read_columns(settings: Any, available: list[str]) -> list[str]:
+    """The columns a run with ``settings`` reads, in table order.
+
+    Those are the id, the compared columns and the region column phone numbers are read in
+    (when the table has it).
+    """
+    wanted = {settings.id_column, *(c.column for c in settings.comparisons)}
+    if settings.region_column is not None:
+        wanted.add(settings.region_column)
+    return [c for c in available if c in wanted]
 
 
 def id_column(frame: pl.DataFrame, given: str | None, settings: Any, input_path: Path) -> str:

@@ -30,7 +30,7 @@ from crmdedup.cli._common import (
 )
 from crmdedup.cli._decisions import decision_counts, load_decisions
 from crmdedup.cli._inputs import id_column as resolve_id_column
-from crmdedup.cli._inputs import settings_for
+from crmdedup.cli._inputs import read_columns, settings_for
 from crmdedup.cli._progress import StageProgress
 from crmdedup.cli._rundir import (
     DECISIONS_FILE,
@@ -106,6 +106,8 @@ def run_dedupe(
             settings = settings.with_(threshold=threshold)
         id_col = resolve_id_column(frame, id_column, settings, input_path)
         settings = settings.with_(id_column=id_col)
+        # The run reads no other column: the rest is freed before the engine's work.
+        frame = frame.select(read_columns(settings, frame.columns))
         decisions = load_decisions(decisions_path or outdir / DECISIONS_FILE)
         result = crmdedup.dedupe(
             frame,
