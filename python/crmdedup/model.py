@@ -62,6 +62,9 @@ class Model:
         """Fitted parameters, one row per comparison level.
 
         Columns: ``comparison``, ``level``, ``label``, ``m``, ``u``, ``weight`` (log2 of m/u).
+        ``u`` is over all candidate pairs; each set of blocking rules a pair satisfies also has
+        its own u (``set_u`` in the JSON), which its pairs are scored with: ``explain()`` shows
+        the weights a pair actually got.
         """
         rows = [
             {

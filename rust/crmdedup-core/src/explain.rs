@@ -108,7 +108,7 @@ impl Session {
         let mut rows = vec![ExplainRow::summary("prior", String::new(), total, total)];
         for (c, comp) in comparisons.iter().enumerate() {
             let level = gammas[c];
-            let (weight, adj) = scorer.weight(&comparisons, c, level, (a, b), skip);
+            let (weight, adj) = scorer.weight(&comparisons, c, level, (a, b), mask);
             total += weight + adj;
             rows.push(ExplainRow {
                 comparison: comp.spec.name.clone(),

@@ -266,9 +266,9 @@ pub(crate) fn pairs_in_order(
         ));
         columns.push(Arc::new(Float64Array::from_iter_values(order.iter().map(
             |o| {
-                let skip = scorer.prior(graded.masks[kept[o.2]]).1;
+                let mask = graded.masks[kept[o.2]];
                 let rows = (o.0 as usize, o.1 as usize);
-                let (base, adj) = scorer.weight(comparisons, c, level(o), rows, skip);
+                let (base, adj) = scorer.weight(comparisons, c, level(o), rows, mask);
                 base + adj
             },
         ))));

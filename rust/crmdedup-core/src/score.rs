@@ -23,6 +23,8 @@ pub struct Scorer<'m> {
     /// Per set of blocking rules with a fitted prior: its prior weight and the comparisons
     /// left out of its pairs' weight (see [`Scorer::prior`]).
     by_mask: FxHashMap<u32, (f64, u64)>,
+    /// Level weights per set of rules with its own u.
+    set_weights: FxHashMap<u32, Vec<Vec<f64>>>,
     /// Cap on the summed positive weight of the shared comparisons (see
     /// [`Model::household_cap`]).
     household_cap: Option<f64>,
@@ -61,8 +63,31 @@ impl<'m> Scorer<'m> {
                     (mask, (model.prior_weight_for(mask), skip))
                 })
                 .collect(),
+            set_weights: model
+                .set_u
+                .iter()
+                .map(|(mask, us)| {
+                    let w = model
+                        .comparisons
+                        .iter()
+                        .zip(us)
+                        .map(|(p, u)| {
+                            p.m.iter()
+                                .zip(u)
+                                .map(|(m, u)| (m.max(model::FLOOR) / u.max(model::FLOOR)).log2())
+                                .collect()
+                        })
+                        .collect();
+                    (*mask, w)
+                })
+                .collect(),
             household_cap: model.household_cap(),
         }
+    }
+
+    /// Level weights of a pair blocked by the rules in `mask`.
+    fn weights_for(&self, mask: u32) -> &[Vec<f64>] {
+        self.set_weights.get(&mask).map_or(&self.weights, |w| w)
     }
 
     /// Match weight of a pair graded `gammas`, blocked by the rules in `mask`, and (apart, also
@@ -76,7 +101,8 @@ impl<'m> Scorer<'m> {
         mask: u32,
         (a, b): (usize, usize),
     ) -> (f64, f64) {
-        let (prior, skip) = self.prior(mask);
+        let (prior, _) = self.prior(mask);
+        let weights = self.weights_for(mask);
         let mut raw = prior;
         // Each comparison's weight, and its weight as evidence about the person (a determined
         // comparison's agreement is in the prior, but it is evidence of the same kind).
@@ -87,9 +113,9 @@ impl<'m> Scorer<'m> {
             if level == NULL_LEVEL {
                 continue;
             }
-            let (base, adj) = self.weight(comparisons, c, level, (a, b), skip);
+            let (base, adj) = self.weight(comparisons, c, level, (a, b), mask);
             raw += base + adj;
-            let full = self.weights[c][level as usize] + adj;
+            let full = weights[c][level as usize] + adj;
             let shared = c < 64 && self.model.shared & (1 << c) != 0;
             if self.household_cap.is_some() && shared && full > 0.0 {
                 gain += (base + adj).max(0.0);
@@ -98,7 +124,7 @@ impl<'m> Scorer<'m> {
                 counted[c] = base + adj;
                 // Without its term-frequency adjustment: agreeing on a common given name is
                 // weak evidence for a person, never evidence against one.
-                evidence[c] = self.weights[c][level as usize];
+                evidence[c] = weights[c][level as usize];
             }
         }
         let groups = &self.model.groups;
@@ -134,15 +160,16 @@ impl<'m> Scorer<'m> {
         c: usize,
         level: i8,
         (a, b): (usize, usize),
-        skipped: u64,
+        mask: u32,
     ) -> (f64, f64) {
+        let skipped = self.prior(mask).1;
         if level == NULL_LEVEL {
             return (0.0, 0.0);
         }
         // A determined comparison's average agreement is in the prior; how much rarer this
         // value is than the column's average (the TF adjustment) still counts.
         let base = if skipped & (1 << c) == 0 {
-            self.weights[c][level as usize]
+            self.weights_for(mask)[c][level as usize]
         } else {
             0.0
         };

@@ -94,6 +94,13 @@ pub struct Model {
     /// a common surname. Sets not listed use `prior`.
     #[serde(default)]
     pub rule_priors: Vec<(u32, f64)>,
+    /// u per set of blocking rules, as `[rules, [u of each comparison]]`: the non-matches two
+    /// rules find differ (people sharing a phone share an email; people sharing a name and a
+    /// birth date are rare), so each set's pairs are weighed with the u of its own
+    /// non-matches, shrunk towards `comparisons[c].u`. Sets not listed (and models saved
+    /// before these existed) use `comparisons[c].u`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_u: Vec<(u32, Vec<Vec<f64>>)>,
     /// Comparisons (bit `c`) whose values people living or working together share (see
     /// [`crate::settings::ComparisonSpec::shared`]).
     #[serde(default)]
@@ -147,6 +154,7 @@ impl Model {
             prior: 0.1,
             comparisons,
             rule_priors: Vec::new(),
+            set_u: Vec::new(),
             shared: settings
                 .comparisons
                 .iter()
@@ -242,8 +250,6 @@ impl Model {
     /// # Errors
     /// [`Error::Model`] naming the JSON path of the first bad value, e.g. `comparisons[2].m[1]`.
     pub fn check_parameters(&self) -> Result<()> {
-        /// Rounding allowed in a sum of probabilities (fitted values are floored at 1e-7).
-        const SUM_TOLERANCE: f64 = 1e-3;
         let bad = |path: String, what: String| Err(Error::Model(format!("`{path}` {what}")));
         let strict = |p: f64| p.is_finite() && p > 0.0 && p < 1.0;
         if !strict(self.prior) {
@@ -263,6 +269,23 @@ impl Model {
                 );
             }
         }
+        for (i, (set, us)) in self.set_u.iter().enumerate() {
+            if us.len() != self.comparisons.len() {
+                return bad(
+                    format!("set_u[{i}][1]"),
+                    format!(
+                        "(rules {set}) has {} comparisons, the model {}",
+                        us.len(),
+                        self.comparisons.len()
+                    ),
+                );
+            }
+            for (c, (values, params)) in us.iter().zip(&self.comparisons).enumerate() {
+                let path = format!("set_u[{i}][1][{c}]");
+                probabilities(&path, values, params.levels.len())
+                    .map_err(|e| Error::Model(format!("{e} (rules {set})")))?;
+            }
+        }
         for (i, c) in self.comparisons.iter().enumerate() {
             let levels = c.levels.len();
             if levels < 2 {
@@ -273,26 +296,7 @@ impl Model {
             }
             for (key, values) in [("m", &c.m), ("u", &c.u)] {
                 let path = format!("comparisons[{i}].{key}");
-                if values.len() != levels {
-                    return bad(
-                        path,
-                        format!("has {} values for {levels} levels", values.len()),
-                    );
-                }
-                if let Some((j, v)) = values
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| !(v.is_finite() && (0.0..=1.0).contains(*v)))
-                {
-                    return bad(
-                        format!("{path}[{j}]"),
-                        format!("is {v}, expected a probability in [0, 1]"),
-                    );
-                }
-                let sum: f64 = values.iter().sum();
-                if (sum - 1.0).abs() > SUM_TOLERANCE {
-                    return bad(path, format!("sums to {sum}, expected 1"));
-                }
+                probabilities(&path, values, levels).map_err(Error::Model)?;
             }
         }
         Ok(())
@@ -313,6 +317,34 @@ impl Model {
             .map_or(self.prior, |i| self.rule_priors[i].1);
         (p / (1.0 - p)).log2()
     }
+}
+
+/// Rounding allowed in a sum of probabilities (fitted values are floored at 1e-7).
+const SUM_TOLERANCE: f64 = 1e-3;
+
+/// Whether `values` (at JSON path `path`) are the probabilities of `levels` levels: as many,
+/// each finite in [0, 1], summing to 1; else what is wrong, naming the path.
+fn probabilities(path: &str, values: &[f64], levels: usize) -> std::result::Result<(), String> {
+    if values.len() != levels {
+        return Err(format!(
+            "`{path}` has {} values for {levels} levels",
+            values.len()
+        ));
+    }
+    if let Some((j, v)) = values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && (0.0..=1.0).contains(*v)))
+    {
+        return Err(format!(
+            "`{path}[{j}]` is {v}, expected a probability in [0, 1]"
+        ));
+    }
+    let sum: f64 = values.iter().sum();
+    if (sum - 1.0).abs() > SUM_TOLERANCE {
+        return Err(format!("`{path}` sums to {sum}, expected 1"));
+    }
+    Ok(())
 }
 
 /// Pattern histograms a model is fitted from: the candidate pairs' and random pairs'.
@@ -411,6 +443,25 @@ mod tests {
         assert!(with(&|m| m.comparisons[0].m[0] = 0.5).contains("`comparisons[0].m` sums to"));
         assert!(with(&|m| m.comparisons[1].u.push(0.0)).contains("`comparisons[1].u` has"));
         assert!(with(&|m| m.rule_priors.push((1, 1.0))).contains("`rule_priors[0][1]`"));
+        let own_u = |m: &Model| {
+            m.comparisons
+                .iter()
+                .map(|c| c.u.clone())
+                .collect::<Vec<_>>()
+        };
+        let bad_u = with(&|m| {
+            let mut u = own_u(m);
+            u[2][0] = 2.0;
+            m.set_u.push((5, u));
+        });
+        assert!(
+            bad_u.contains("`set_u[0][1][2][0]`") && bad_u.contains("rules 5"),
+            "{bad_u}"
+        );
+        assert!(with(&|m| m.set_u.push((5, Vec::new()))).contains("`set_u[0][1]`"));
+        let mut fine = model.clone();
+        fine.set_u.push((5, own_u(&model)));
+        assert_eq!(Model::from_json(&fine.to_json()).unwrap(), fine);
         let text = model.to_json().replacen("0.05", "1e400", 1);
         assert!(Model::from_json(&text).is_err());
     }
