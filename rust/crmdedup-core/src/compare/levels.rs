@@ -3,7 +3,7 @@
 
 use super::similarity::{
     damerau_distance, digits_apart, initial_apart, jaccard_similarity, jaro_winkler_similarity,
-    levenshtein_distance, lines_apart, same_subscriber,
+    levenshtein_distance, lines_apart, same_mailbox_name, same_subscriber,
 };
 use super::{Comparison, NULL_LEVEL};
 use crate::column::NULL;
@@ -96,7 +96,18 @@ impl Comparison<'_> {
         } else {
             damerau_distance(va, vb, max)
         };
-        threshold_level(d.and_then(|d| t.iter().position(|&x| d as f64 <= x)), top)
+        let level = threshold_level(d.and_then(|d| t.iter().position(|&x| d as f64 <= x)), top);
+        if level == 0
+            && !t.is_empty()
+            && self.spec.normalizer == crate::normalize::Normalizer::Email
+            && same_mailbox_name(va, vb)
+        {
+            // One person's mailbox name at a new employer or provider (`jan.novak@` at two
+            // domains): at least the loosest fuzzy level, whose weight each set of blocking
+            // rules learns among its own non-matches (namesakes share such names too).
+            return 1;
+        }
+        level
     }
 }
 

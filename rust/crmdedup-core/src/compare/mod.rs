@@ -459,6 +459,33 @@ mod tests {
     }
 
     #[test]
+    fn a_mailbox_name_at_another_domain_is_the_loosest_fuzzy_level() {
+        let col = CodedColumn::encode(
+            &StringViewArray::from(vec![
+                Some("jan.novak@free.fr"),
+                Some("jan.novak@acme-industries.com"),
+                Some("info@free.fr"),
+                Some("info@acme-industries.com"),
+                Some("jan.novak@fre.fr"),
+                Some("jan_novak2@free.fr"),
+                Some("jan_novak2@acme-industries.com"),
+            ]),
+            |s| crate::normalize::normalize(Normalizer::Email, s),
+        );
+        let mut s = spec(Method::Levenshtein, vec![1.0, 3.0]);
+        s.normalizer = Normalizer::Email;
+        let c = Comparison::new(&s, &col);
+        // The same personal mailbox name elsewhere: the loosest fuzzy level, both ways.
+        assert_eq!(c.level(0, 1), 1);
+        assert_eq!(c.level(1, 0), 1);
+        assert_eq!(c.level(5, 6), 1);
+        // A role mailbox at two companies is two mailboxes.
+        assert_eq!(c.level(2, 3), 0);
+        // A closer spelling keeps its stricter level.
+        assert_eq!(c.level(0, 4), 2);
+    }
+
+    #[test]
     fn one_number_under_two_country_codes_is_the_same_number() {
         let col = CodedColumn::encode(
             &StringViewArray::from(vec![

@@ -166,3 +166,16 @@ pub(crate) fn same_subscriber(a: &str, b: &str) -> bool {
         _ => false,
     }
 }
+
+/// Whether two addresses share a personal mailbox name at two domains (`jan.novak@` at an old
+/// and a new employer, or at two providers): the local parts are equal, at least five
+/// characters long and made of several words (`.`, `_` or `-`), which role mailboxes such as
+/// `info@` or `contact@` are not.
+pub(crate) fn same_mailbox_name(a: &str, b: &str) -> bool {
+    match (a.split_once('@'), b.split_once('@')) {
+        (Some((la, da)), Some((lb, db))) => {
+            la == lb && da != db && la.len() >= 5 && la.contains(['.', '_', '-'])
+        }
+        _ => false,
+    }
+}
