@@ -104,11 +104,12 @@ impl Session {
         let mask = rule_mask(self.row_keys.iter().map(|k| (k[a], k[b])));
         let gammas = crate::compare::levels(&comparisons, a, b);
         let (_, household) = scorer.pair_weight(&comparisons, &gammas, mask, (a, b));
-        let (mut total, skip) = scorer.prior(mask);
+        let set = scorer.rule_set(mask);
+        let (mut total, skip) = (set.prior, set.skipped);
         let mut rows = vec![ExplainRow::summary("prior", String::new(), total, total)];
         for (c, comp) in comparisons.iter().enumerate() {
             let level = gammas[c];
-            let (weight, adj) = scorer.weight(&comparisons, c, level, (a, b), mask);
+            let (weight, adj) = scorer.weight(&comparisons, c, level, (a, b), &set);
             total += weight + adj;
             rows.push(ExplainRow {
                 comparison: comp.spec.name.clone(),
@@ -122,7 +123,8 @@ impl Session {
                 probability: probability(total),
             });
         }
-        if household != 0.0 {
+        // `w - raw` of equal sums in another order: rounding is not an adjustment.
+        if household.abs() > 1e-9 {
             total += household;
             rows.push(ExplainRow::summary(
                 "household cap",

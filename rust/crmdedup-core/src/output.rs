@@ -268,7 +268,8 @@ pub(crate) fn pairs_in_order(
             |o| {
                 let mask = graded.masks[kept[o.2]];
                 let rows = (o.0 as usize, o.1 as usize);
-                let (base, adj) = scorer.weight(comparisons, c, level(o), rows, mask);
+                let set = scorer.rule_set(mask);
+                let (base, adj) = scorer.weight(comparisons, c, level(o), rows, &set);
                 base + adj
             },
         ))));

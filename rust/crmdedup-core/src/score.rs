@@ -30,6 +30,17 @@ pub struct Scorer<'m> {
     household_cap: Option<f64>,
 }
 
+/// A set of blocking rules as the scorer sees it ([`Scorer::rule_set`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RuleSet<'s> {
+    /// Prior weight (log2 odds) of the set's pairs.
+    pub prior: f64,
+    /// Comparisons (bit `c`) whose agreement the prior already holds.
+    pub skipped: u64,
+    /// Level weights `[comparison][level]`, from the set's own u when it has one.
+    weights: &'s [Vec<f64>],
+}
+
 impl<'m> Scorer<'m> {
     /// The term-frequency adjustments come from `tf_tables` when given (a comparison without a
     /// table there counts its own column), else from the comparisons' own columns.
@@ -85,9 +96,23 @@ impl<'m> Scorer<'m> {
         }
     }
 
-    /// Level weights of a pair blocked by the rules in `mask`.
-    fn weights_for(&self, mask: u32) -> &[Vec<f64>] {
-        self.set_weights.get(&mask).map_or(&self.weights, |w| w)
+    /// What the set of blocking rules in `mask` brings to its pairs' weights: its prior weight,
+    /// the comparisons left out (those the rules determine, when the model has a prior fitted
+    /// for that set: it holds their agreement), and the level weights of its own u. A set
+    /// unseen when fitting (or a model without per-set fits) has the global prior and weights,
+    /// and every comparison counts.
+    #[must_use]
+    pub fn rule_set(&self, mask: u32) -> RuleSet<'_> {
+        let (prior, skipped) = self
+            .by_mask
+            .get(&mask)
+            .copied()
+            .unwrap_or_else(|| (self.model.prior_weight_for(mask), 0));
+        RuleSet {
+            prior,
+            skipped,
+            weights: self.set_weights.get(&mask).map_or(&self.weights, |w| w),
+        }
     }
 
     /// Match weight of a pair graded `gammas`, blocked by the rules in `mask`, and (apart, also
@@ -101,8 +126,8 @@ impl<'m> Scorer<'m> {
         mask: u32,
         (a, b): (usize, usize),
     ) -> (f64, f64) {
-        let (prior, _) = self.prior(mask);
-        let weights = self.weights_for(mask);
+        let set = self.rule_set(mask);
+        let (prior, weights) = (set.prior, set.weights);
         let mut raw = prior;
         // Each comparison's weight, and its weight as evidence about the person (a determined
         // comparison's agreement is in the prior, but it is evidence of the same kind).
@@ -113,7 +138,7 @@ impl<'m> Scorer<'m> {
             if level == NULL_LEVEL {
                 continue;
             }
-            let (base, adj) = self.weight(comparisons, c, level, (a, b), mask);
+            let (base, adj) = self.weight(comparisons, c, level, (a, b), &set);
             raw += base + adj;
             let full = weights[c][level as usize] + adj;
             let shared = c < 64 && self.model.shared & (1 << c) != 0;
@@ -137,20 +162,9 @@ impl<'m> Scorer<'m> {
         (w, w - raw)
     }
 
-    /// Prior weight of a pair blocked by the rules in `mask`, and the comparisons (bit `c`) left
-    /// out of its weight: those the rules determine, when the model has a prior fitted for that
-    /// set of rules (it holds their agreement). Without one (defaults, or a set unseen when
-    /// fitting), the global prior is used and every comparison counts.
-    #[must_use]
-    pub fn prior(&self, mask: u32) -> (f64, u64) {
-        self.by_mask
-            .get(&mask)
-            .copied()
-            .unwrap_or_else(|| (self.model.prior_weight_for(mask), 0))
-    }
-
-    /// Weight of comparison `c` at `level` for rows `a` and `b`; only the TF adjustment when `c`
-    /// is among the `skipped` comparisons. At the exact level the TF adjustment is that of the
+    /// Weight of comparison `c` at `level` for rows `a` and `b` blocked by the rules of `set`
+    /// ([`Scorer::rule_set`]); only the TF adjustment when `c` is among the set's skipped
+    /// comparisons. At the exact level the TF adjustment is that of the
     /// shared value, or of the commoner of two values graded exact (one phone number under two
     /// country codes), so that the weight never depends on which row comes first.
     #[must_use]
@@ -160,16 +174,15 @@ impl<'m> Scorer<'m> {
         c: usize,
         level: i8,
         (a, b): (usize, usize),
-        mask: u32,
+        set: &RuleSet<'_>,
     ) -> (f64, f64) {
-        let skipped = self.prior(mask).1;
         if level == NULL_LEVEL {
             return (0.0, 0.0);
         }
         // A determined comparison's average agreement is in the prior; how much rarer this
         // value is than the column's average (the TF adjustment) still counts.
-        let base = if skipped & (1 << c) == 0 {
-            self.weights_for(mask)[c][level as usize]
+        let base = if set.skipped & (1 << c) == 0 {
+            set.weights[c][level as usize]
         } else {
             0.0
         };

@@ -469,6 +469,14 @@ mod tests {
                 Some("jan.novak@fre.fr"),
                 Some("jan_novak2@free.fr"),
                 Some("jan_novak2@acme-industries.com"),
+                Some("no-reply@free.fr"),
+                Some("no-reply@acme-industries.com"),
+                Some("service.client@free.fr"),
+                Some("service.client@acme-industries.com"),
+                Some("jan.novak@"),
+                Some("jan.novak+news@free.fr"),
+                Some("jannovak@gmail.com"),
+                Some("jannovak@free.fr"),
             ]),
             |s| crate::normalize::normalize(Normalizer::Email, s),
         );
@@ -481,6 +489,14 @@ mod tests {
         assert_eq!(c.level(5, 6), 1);
         // A role mailbox at two companies is two mailboxes.
         assert_eq!(c.level(2, 3), 0);
+        assert_eq!(c.level(7, 8), 0);
+        assert_eq!(c.level(9, 10), 0);
+        // An address without a domain is no mailbox.
+        assert_eq!(c.level(11, 1), 0);
+        // A `+tag` does not hide the name.
+        assert_eq!(c.level(12, 1), 1);
+        // A single word is not known to be a person's name.
+        assert_eq!(c.level(14, 13), 0);
         // A closer spelling keeps its stricter level.
         assert_eq!(c.level(0, 4), 2);
     }

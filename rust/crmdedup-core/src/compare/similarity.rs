@@ -167,15 +167,105 @@ pub(crate) fn same_subscriber(a: &str, b: &str) -> bool {
     }
 }
 
+/// Words that make a mailbox a role rather than a person (`service.client@`, `no-reply@`,
+/// `ne-pas-repondre@`, `sales_team@`), in English, French, German, Spanish and Italian.
+const ROLE_MAILBOX_WORDS: &[&str] = &[
+    "accounting",
+    "accounts",
+    "accueil",
+    "admin",
+    "administration",
+    "billing",
+    "bonjour",
+    "booking",
+    "careers",
+    "client",
+    "clients",
+    "comercial",
+    "commande",
+    "commandes",
+    "commercial",
+    "compta",
+    "comptabilite",
+    "contact",
+    "contacto",
+    "contatti",
+    "customer",
+    "direction",
+    "do",
+    "donotreply",
+    "equipe",
+    "facturation",
+    "factures",
+    "hello",
+    "help",
+    "helpdesk",
+    "hr",
+    "info",
+    "infos",
+    "invoice",
+    "invoices",
+    "jobs",
+    "kontakt",
+    "mail",
+    "marketing",
+    "ne",
+    "news",
+    "newsletter",
+    "no",
+    "noreply",
+    "not",
+    "office",
+    "orders",
+    "pas",
+    "postmaster",
+    "presse",
+    "press",
+    "rh",
+    "recrutement",
+    "repondre",
+    "reply",
+    "reservation",
+    "sales",
+    "secretariat",
+    "service",
+    "services",
+    "support",
+    "team",
+    "vente",
+    "ventes",
+    "webmaster",
+];
+
+/// The mailbox name of a valid address, without a `+tag` (`jan.novak+news@free.fr` →
+/// `jan.novak`), when it names a person: at least five characters, none of its words (`.`,
+/// `_` or `-` apart) a role word, and several words.
+///
+/// Separators are kept: equating `jannovak@gmail.com` (Gmail ignores dots) with `jan.novak@`
+/// elsewhere was measured to cost French 10k and b2b F1 about 0.002 (more namesakes at the
+/// level, so a lower weight for it).
+fn personal_mailbox_name(address: &str) -> Option<(&str, &str)> {
+    let (local, domain) = address.rsplit_once('@')?;
+    let local = local.split_once('+').map_or(local, |(name, _)| name);
+    let valid_domain = domain.len() >= 3
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.');
+    let mut words = local.split(['.', '_', '-']).filter(|w| !w.is_empty());
+    let several = words.clone().nth(1).is_some();
+    if !valid_domain || !several || words.any(|w| ROLE_MAILBOX_WORDS.contains(&w)) {
+        return None;
+    }
+    (local.chars().count() >= 5).then_some((local, domain))
+}
+
 /// Whether two addresses share a personal mailbox name at two domains (`jan.novak@` at an old
-/// and a new employer, or at two providers): the local parts are equal, at least five
-/// characters long and made of several words (`.`, `_` or `-`), which role mailboxes such as
-/// `info@` or `contact@` are not.
+/// and a new employer, or at two providers, with or without a `+tag`): see
+/// [`personal_mailbox_name`]. Role mailboxes such as `info@`, `service.client@` or `no-reply@`
+/// never qualify, nor does an address without a valid domain.
 pub(crate) fn same_mailbox_name(a: &str, b: &str) -> bool {
-    match (a.split_once('@'), b.split_once('@')) {
-        (Some((la, da)), Some((lb, db))) => {
-            la == lb && da != db && la.len() >= 5 && la.contains(['.', '_', '-'])
-        }
+    match (personal_mailbox_name(a), personal_mailbox_name(b)) {
+        (Some((na, da)), Some((nb, db))) => na == nb && da != db,
         _ => false,
     }
 }

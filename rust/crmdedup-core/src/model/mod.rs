@@ -261,6 +261,27 @@ impl Model {
                 ),
             );
         }
+        // Looked up by mask (binary search, hash map): each set once, in increasing order.
+        let masks = [
+            (
+                "rule_priors",
+                self.rule_priors.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+            ),
+            ("set_u", self.set_u.iter().map(|(m, _)| *m).collect()),
+        ];
+        for (key, masks) in masks {
+            if let Some(i) = masks.windows(2).position(|w| w[0] >= w[1]) {
+                return bad(
+                    format!("{key}[{}][0]", i + 1),
+                    format!(
+                        "(rules {}) follows rules {}: expected each set of rules once, in \
+                         increasing order",
+                        masks[i + 1],
+                        masks[i]
+                    ),
+                );
+            }
+        }
         for (i, (set, p)) in self.rule_priors.iter().enumerate() {
             if !strict(*p) {
                 return bad(
@@ -459,6 +480,16 @@ mod tests {
             "{bad_u}"
         );
         assert!(with(&|m| m.set_u.push((5, Vec::new()))).contains("`set_u[0][1]`"));
+        let twice = with(&|m| {
+            m.set_u.push((5, own_u(m)));
+            m.set_u.push((5, own_u(m)));
+        });
+        assert!(
+            twice.contains("`set_u[1][0]`") && twice.contains("once"),
+            "{twice}"
+        );
+        let unsorted = with(&|m| m.rule_priors.extend([(6, 0.5), (3, 0.5)]));
+        assert!(unsorted.contains("`rule_priors[1][0]`"), "{unsorted}");
         let mut fine = model.clone();
         fine.set_u.push((5, own_u(&model)));
         assert_eq!(Model::from_json(&fine.to_json()).unwrap(), fine);
