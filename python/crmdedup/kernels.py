@@ -87,6 +87,8 @@ def blocking_keys(
     for it, as it is in no block of that rule. Rows come rule by rule, records in input order.
     Two records share a block of rule ``r`` exactly when their keys under ``r`` are equal, so
     grouping by (``rule``, ``key``) gives a run's blocks, before the ``max_block_size`` cap.
+    Sorted by (``order``, id), a block within the cap pairs each record with the next
+    ``pairs_per_record`` (see :class:`Settings`).
 
     The hash is specified (see :data:`KEY_HASH`) and stable across processes, machines and
     releases that keep its name: xxh3-64, seed 0, over ``part1 0xFF part2 0xFF ...`` (UTF-8
@@ -106,8 +108,10 @@ def blocking_keys(
     Returns
     -------
     polars.DataFrame
-        ``<id_column>``, ``rule`` (UInt32: the rule's index in ``settings.blocking_rules``) and
-        ``key`` (UInt64).
+        ``<id_column>``, ``rule`` (UInt32: the rule's index in ``settings.blocking_rules``),
+        ``key`` (UInt64) and ``order`` (UInt64: the first eight bytes, big-endian, of the
+        normalised value of the first compared column the rule does not read; ``2**64 - 1``
+        without one).
 
     Raises
     ------
@@ -133,7 +137,7 @@ def blocking_keys(
     ... )
     >>> keys = crmdedup.blocking_keys(df, s, id_column="id")
     >>> keys.columns, keys.height
-    (['id', 'rule', 'key'], 5)
+    (['id', 'rule', 'key', 'order'], 5)
     >>> by_rule = keys.filter(pl.col("rule") == 0)["key"].to_list()
     >>> by_rule[0] == by_rule[1] != by_rule[2]
     True
@@ -257,18 +261,20 @@ def candidate_changes(
     later one) or ``removed`` (only in the earlier one); a changed record is a removal of its
     old version and an insertion of the new one, under two ids. A run's candidate pairs are
     those :func:`crmdedup.dedupe` would block: pairs sharing a key under some rule whose block
-    has at most ``max_block_size`` records in that run. So a block crossing the cap upwards
-    takes away the pairs of its unchanged records too, unless another rule still expands
-    them, and one crossing it downwards brings them. Only the blocks holding an inserted or
-    removed record are expanded.
+    has at most ``max_block_size`` records in that run, at most ``pairs_per_record`` apart in
+    the block's order (``order``, then id). So a block crossing the cap upwards takes away the
+    pairs of its unchanged records too, unless another rule still pairs them, and one crossing
+    it downwards brings them; a record arriving in a block larger than the window moves its
+    neighbours apart. Only the blocks holding an inserted or removed record are expanded.
 
     Parameters
     ----------
     keys
-        ``<id_column>``, ``rule``, ``key`` (as :func:`blocking_keys` returns them) and
-        ``status``.
+        ``<id_column>``, ``rule``, ``key``, ``order`` (as :func:`blocking_keys` returns them)
+        and ``status``.
     settings
-        :class:`Settings` or a TOML path: ``max_block_size`` and the number of rules.
+        :class:`Settings` or a TOML path: ``max_block_size``, ``pairs_per_record`` and the
+        number of rules.
     id_column
         The id column of ``keys``.
     status
@@ -279,7 +285,7 @@ def candidate_changes(
     polars.DataFrame
         One row per changed pair, smaller id first, in id order: ``<id>_l``, ``<id>_r``,
         ``change`` (``added`` or ``removed``) and ``rule`` (UInt32), the rule owning the pair
-        in the run that has it: the first rule whose expanded block holds both records.
+        in the run that has it: the first rule that pairs them.
 
     Raises
     ------

@@ -4,10 +4,11 @@ Nothing here re-implements matching. Each stage calls the library's public kerne
 Spark's Arrow-native UDFs, one partition or one group at a time:
 
 1. **keys** (``mapInArrow``): :func:`crmdedup.blocking_keys`, one stable 64-bit hash per record
-   and rule;
+   and rule, with the record's order key in the rule's blocks;
 2. **blocks** (Spark SQL): block sizes per ``(rule, key)``; blocks over ``max_block_size`` are
-   reported, never expanded (the cap is the skew bound); a pair belongs to the first rule
-   that expands a block holding both records, as on one machine;
+   reported, never expanded (the cap is the skew bound); the others are ordered and each
+   record paired with the next ``pairs_per_record``; a pair belongs to the first rule that
+   pairs it, as on one machine;
 3. **term frequencies** (``mapInArrow`` + sum): :func:`crmdedup.tf_tables` per partition, added
    up (they are additive), shipped to every scoring task;
 4. **score** (``cogroup().applyInArrow``): :func:`crmdedup.score_pairs` over buckets of pairs
@@ -80,8 +81,8 @@ class SparkDedupeResult:
     report
         ``rows``, ``candidate_pairs``, ``pairs_per_rule`` (pairs each rule makes on its own),
         ``skipped_blocks`` (the largest 20 over the cap: ``rule``, ``key`` hash, ``size`` and
-        an ``example_id``), ``skipped_blocks_total``, ``matched_pairs``, ``clustering``
-        (``driver`` or ``spark``, with ``rounds``) and ``timings_s`` per stage.
+        an ``example_id``), ``skipped_blocks_total``, ``windowed_blocks``, ``matched_pairs``,
+        ``clustering`` (``driver`` or ``spark``, with ``rounds``) and ``timings_s`` per stage.
     model
         The model the pairs were scored with: the one given, or the one fitted over all the
         records (``fit`` in ``timings_s``).
@@ -239,12 +240,20 @@ def _keys(records: DataFrame, settings: Settings, id_column: str) -> DataFrame:
     from pyspark.sql import types as T
 
     id_type = records.schema[id_column].dataType
-    out = pa.schema([(id_column, _arrow_type(id_type)), ("rule", pa.int32()), ("key", pa.int64())])
+    out = pa.schema(
+        [
+            (id_column, _arrow_type(id_type)),
+            ("rule", pa.int32()),
+            ("key", pa.int64()),
+            ("order", pa.int64()),
+        ]
+    )
     spark_schema = T.StructType(
         [
             T.StructField(id_column, id_type, False),
             T.StructField("rule", T.IntegerType(), False),
             T.StructField("key", T.LongType(), False),
+            T.StructField("order", T.LongType(), False),
         ]
     )
 
@@ -253,7 +262,9 @@ def _keys(records: DataFrame, settings: Settings, id_column: str) -> DataFrame:
             if batch.num_rows:
                 frame = pl.DataFrame(pl.from_arrow(batch))
                 part = crmdedup.blocking_keys(frame, settings, id_column=id_column, threads=1)
-                yield from _to_batches(part, out)
+                # Spark's longs are signed: flipping the top bit keeps the unsigned order.
+                signed = pl.col("order").xor(pl.lit(1 << 63, pl.UInt64)).reinterpret(signed=True)
+                yield from _to_batches(part.with_columns(signed), out)
 
     return records.mapInArrow(keys, spark_schema)
 
@@ -597,6 +608,7 @@ class _Blocks:
     per_rule: dict[int, int]
     skipped: list[dict[str, Any]]
     skipped_total: int
+    windowed: int
 
     def unpersist(self) -> None:
         for df in (self.keys, self.sizes, self.pairs):
@@ -606,12 +618,14 @@ class _Blocks:
 def _candidates(
     records: DataFrame, settings: Settings, id_column: str, right: DataFrame | None = None
 ) -> _Blocks:
-    """Every candidate pair once, owned by the first rule that expands a block holding it.
+    """Every candidate pair once, owned by the first rule that pairs it in a block.
 
-    With ``right`` (linkage), blocks count the records of both tables (as one machine caps
-    them) and pairs join a left record to a right one.
+    With ``right`` (linkage), blocks count and order the records of both tables (as one
+    machine caps and orders them) and pairs join a left record to a right one.
     """
     F = _pyspark()
+    from pyspark.sql import Window as W
+
     left, right_id = f"{id_column}_l", f"{id_column}_r"
     keys_l = _keys(records, settings, id_column).withColumn("side", F.lit(0))
     keys = (
@@ -639,30 +653,49 @@ def _candidates(
         if right is not None:
             block["example_source"] = ("left", "right")[r["first"]["side"]]
         skipped.append(block)
+    windowed = sizes.filter(
+        (F.col("size") > settings.pairs_per_record + 1) & (F.col("size") <= cap)
+    ).count()
+    # Each expanded block in its order (order key, then left before right, then id): a record
+    # is paired with the next `pairs_per_record`, as one machine pairs them.
+    in_order = W.partitionBy("rule", "key").orderBy("order", "side", id_column)
     expanded = keys.join(
         sizes.filter((F.col("size") >= 2) & (F.col("size") <= cap)).select("rule", "key"),
         ["rule", "key"],
+    ).withColumn("pos", F.row_number().over(in_order))
+    a = expanded.select("rule", "key", "pos", "side", F.col(id_column).alias("id_a"))
+    b = expanded.select(
+        "rule",
+        "key",
+        F.col("pos").alias("pos_b"),
+        F.col("side").alias("side_b"),
+        F.col(id_column).alias("id_b"),
     )
-    side_l, side_r = (0, 0) if right is None else (0, 1)
-    raw = (
-        expanded.filter(F.col("side") == side_l)
-        .select("rule", "key", F.col(id_column).alias(left))
-        .join(
-            expanded.filter(F.col("side") == side_r).select(
-                "rule", "key", F.col(id_column).alias(right_id)
-            ),
-            ["rule", "key"],
-        )
+    window = settings.pairs_per_record
+    near = a.join(b, ["rule", "key"]).filter(
+        (F.col("pos_b") > F.col("pos")) & (F.col("pos_b") - F.col("pos") <= window)
     )
     if right is None:
-        raw = raw.filter(F.col(left) < F.col(right_id))
+        raw = near.select(
+            "rule",
+            "key",
+            F.least("id_a", "id_b").alias(left),
+            F.greatest("id_a", "id_b").alias(right_id),
+        )
+    else:
+        raw = near.filter(F.col("side") != F.col("side_b")).select(
+            "rule",
+            "key",
+            F.when(F.col("side") == 0, F.col("id_a")).otherwise(F.col("id_b")).alias(left),
+            F.when(F.col("side") == 0, F.col("id_b")).otherwise(F.col("id_a")).alias(right_id),
+        )
     raw = raw.persist()
     # Per rule before the union (as one machine reports them), then the union: read twice.
     per_rule: dict[int, int] = dict(raw.groupBy("rule").count().collect())
     pairs = raw.groupBy(left, right_id).agg(F.min("rule").alias("rule")).persist()
     n_pairs = pairs.count()
     raw.unpersist()
-    return _Blocks(keys, sizes, pairs, n_pairs, per_rule, skipped, skipped_total)
+    return _Blocks(keys, sizes, pairs, n_pairs, per_rule, skipped, skipped_total, windowed)
 
 
 def fit(
@@ -841,6 +874,7 @@ def _report(
         "pairs_per_rule": [blocks.per_rule.get(r, 0) for r in range(len(settings.blocking_rules))],
         "skipped_blocks": blocks.skipped,
         "skipped_blocks_total": blocks.skipped_total,
+        "windowed_blocks": blocks.windowed,
         "matched_pairs": n_links,
         **rest,
     }

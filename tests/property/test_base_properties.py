@@ -103,19 +103,28 @@ def delta(
     return upserts, deletes, decisions
 
 
+def with_limits(config: crmdedup.Settings, limits: tuple[int, int] | None) -> crmdedup.Settings:
+    """``config`` with (``max_block_size``, ``pairs_per_record``) when given."""
+    if limits is None:
+        return config
+    return config.with_(max_block_size=limits[0], pairs_per_record=limits[1])
+
+
 @settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(history=histories())
-@pytest.mark.parametrize("cap", [None, 3])
+@pytest.mark.parametrize("limits", [None, (3, 10), (8, 2)])
 def test_updates_equal_batch_and_keep_the_invariants(
-    pool: dict[str, Any], history: dict[str, Any], cap: int | None
+    pool: dict[str, Any], history: dict[str, Any], limits: tuple[int, int] | None
 ) -> None:
-    """With the default cap, and with a tiny one that blocks cross up and down all the time."""
+    """With the default cap, with a tiny one that blocks cross up and down all the time, and
+    with a window of two pairs per record that arrivals and departures move records in and
+    out of."""
     contacts = pool["contacts"]
-    config = pool["settings"] if cap is None else pool["settings"].with_(max_block_size=cap)
+    config = with_limits(pool["settings"], limits)
     with tempfile.TemporaryDirectory() as tmp:
         kw = {"id_column": "record_id", "model": pool["model"], "namespace": "p"}
         whole = Base.create(Path(tmp) / "a", contacts[history["base"]], config, **kw)
@@ -168,14 +177,14 @@ def test_updates_equal_batch_and_keep_the_invariants(
     band=st.sampled_from([0.0, 3.0, 60.0]),
     revived=st.integers(0, 4),
 )
-@pytest.mark.parametrize("cap", [None, 3])
+@pytest.mark.parametrize("limits", [None, (3, 10), (8, 2)])
 def test_match_equals_a_batch_rerun(
     pool: dict[str, Any],
     history: dict[str, Any],
     top_k: int,
     band: float,
     revived: int,
-    cap: int | None,
+    limits: tuple[int, int] | None,
 ) -> None:
     """Match, computed around the new records, is what a batch run of base + new records says.
 
@@ -183,7 +192,7 @@ def test_match_equals_a_batch_rerun(
     the step's upserts are matched, with a few deleted records given again.
     """
     contacts = pool["contacts"]
-    config = pool["settings"] if cap is None else pool["settings"].with_(max_block_size=cap)
+    config = with_limits(pool["settings"], limits)
     with tempfile.TemporaryDirectory() as tmp:
         kw = {"id_column": "record_id", "model": pool["model"], "namespace": "m"}
         base = Base.create(Path(tmp) / "a", contacts[history["base"]], config, **kw)

@@ -38,13 +38,15 @@ def candidates(
     weights=st.tuples(st.integers(1, 10), st.integers(0, 5), st.integers(0, 5)),
     seed=st.integers(0, 2**32 - 1),
     cap=st.integers(2, 12),
+    window=st.integers(1, 4),
 )
 def test_changes_are_the_difference_of_two_batch_runs(
-    weights: tuple[int, int, int], seed: int, cap: int
+    weights: tuple[int, int, int], seed: int, cap: int, window: int
 ) -> None:
     df, inferred, model, keys = contacts()
-    # Every candidate is reported; the cap is small enough for blocks to cross it.
-    s = dataclasses.replace(inferred, threshold=1e-300, max_block_size=cap)
+    # Every candidate is reported; the cap is small enough for blocks to cross it, the window
+    # for records to move their neighbours in and out of it.
+    s = dataclasses.replace(inferred, threshold=1e-300, max_block_size=cap, pairs_per_record=window)
     draws = pl.Series(range(df.height)).shuffle(seed=seed) % sum(weights)
     status = pl.Series(
         [STATUSES[0 if d < weights[0] else 1 if d < weights[0] + weights[1] else 2] for d in draws]

@@ -62,6 +62,7 @@ def assert_same_answer(
         "candidate_pairs",
         "pairs_per_rule",
         "skipped_blocks_total",
+        "windowed_blocks",
         "matched_pairs",
     ):
         assert res.report[key] == local.report[key], key
@@ -83,6 +84,17 @@ def test_10k_equals_one_machine_whatever_the_partitions(
         to_spark(spark, df, partitions), local.settings, model=local.model, id_column="record_id"
     )
     assert res.report["clustering"] == "driver"
+    assert_same_answer(local, res, "record_id")
+
+
+def test_a_narrow_window_pairs_records_as_one_machine(
+    spark: Any, contacts_10k: tuple[pl.DataFrame, crmdedup.DedupeResult]
+) -> None:
+    df, first = contacts_10k
+    settings = first.settings.with_(pairs_per_record=2)
+    local = crmdedup.dedupe(df, settings, model=first.model, id_column="record_id")
+    assert local.report["windowed_blocks"] > 0
+    res = cs.dedupe(to_spark(spark, df, 3), settings, model=first.model, id_column="record_id")
     assert_same_answer(local, res, "record_id")
 
 
@@ -249,7 +261,14 @@ def assert_same_linkage(local: crmdedup.LinkResult, res: cs.SparkDedupeResult) -
     theirs = local.pairs.sort(pair).cast(dict(mine.schema))
     assert mine.height == local.report["matched_pairs"] > 0
     assert mine.equals(theirs)  # bit for bit, every column
-    for k in ("rows", "rows_left", "candidate_pairs", "pairs_per_rule", "skipped_blocks_total"):
+    for k in (
+        "rows",
+        "rows_left",
+        "candidate_pairs",
+        "pairs_per_rule",
+        "skipped_blocks_total",
+        "windowed_blocks",
+    ):
         assert res.report[k] == local.report[k], k
 
 
@@ -295,6 +314,23 @@ def test_link_with_a_model_clusters_in_spark_sql(
         to_spark(spark, left, 2), local.settings, id_column=ID, right=to_spark(spark, right, 3)
     )
     assert model.to_json() == local.model.to_json()
+
+
+def test_a_narrow_window_links_records_as_one_machine(
+    spark: Any, sources: tuple[pl.DataFrame, pl.DataFrame, crmdedup.LinkResult]
+) -> None:
+    left, right, first = sources
+    settings = first.settings.with_(pairs_per_record=2)
+    local = crmdedup.link(left, right, settings, model=first.model, id_column=ID)
+    assert local.report["windowed_blocks"] > 0
+    res = cs.link(
+        to_spark(spark, left, 2),
+        to_spark(spark, right, 3),
+        settings,
+        model=first.model,
+        id_column=ID,
+    )
+    assert_same_linkage(local, res)
 
 
 def test_a_block_over_the_cap_counts_both_tables(spark: Any) -> None:

@@ -196,6 +196,45 @@ def test_giant_block_is_bounded_and_reported() -> None:
     assert result.clusters["cluster_size"].max() == 1
 
 
+def test_a_large_block_pairs_each_record_with_its_neighbours_in_order() -> None:
+    # 40 Martins: 30 people, 10 of them twice (same given name, email typed two ways).
+    names = [f"{chr(97 + i % 26)}{chr(97 + i // 26)}lice" for i in range(30)]
+    rows = [(f"r{i:02d}", names[i], f"{names[i]}@example.org") for i in range(30)]
+    rows += [(f"d{i:02d}", names[3 * i], f"{names[3 * i]}@example.com") for i in range(10)]
+    df = pl.DataFrame(rows, schema=["id", "first_name", "email"], orient="row").with_columns(
+        last_name=pl.lit("Martin")
+    )
+    window = 3
+    settings = crmdedup.Settings(
+        comparisons=(
+            crmdedup.Comparison("first_name", method="name", normalizer="name"),
+            crmdedup.Comparison("last_name", method="name", normalizer="name"),
+            crmdedup.Comparison("email", method="levenshtein", normalizer="email"),
+        ),
+        blocking_rules=(crmdedup.BlockingRule(("last_name",)),),
+        threshold=1e-300,  # every candidate pair is reported
+        pairs_per_record=window,
+    )
+    result = crmdedup.dedupe(df, settings, id_column="id")
+    k = df.height
+    assert result.report["windowed_blocks"] == 1
+    # Each record with the next three in given-name order (then id): 3 (k - 3) + 3 pairs.
+    assert result.report["candidate_pairs"] == window * (k - window) + 3
+    order = (
+        df.sort("first_name", "id").with_row_index("pos").select("id", pl.col("pos").cast(pl.Int64))
+    )
+    pairs = result.pairs.join(order, left_on="id_l", right_on="id").join(
+        order, left_on="id_r", right_on="id", suffix="_r"
+    )
+    assert ((pairs["pos"] - pairs["pos_r"]).abs() <= window).all()
+    # The duplicates sit side by side in that order: all ten are candidates.
+    found = set(result.pairs.select("id_l", "id_r").iter_rows())
+    assert all((f"d{i:02d}", f"r{3 * i:02d}") in found for i in range(10))
+    # The same records in another order give the same pairs.
+    shuffled = crmdedup.dedupe(df.reverse(), settings, id_column="id")
+    assert shuffled.pairs.sort("id_l", "id_r").equals(result.pairs.sort("id_l", "id_r"))
+
+
 def test_explain_sums_to_match_weight(contacts: pl.DataFrame) -> None:
     result = crmdedup.dedupe(contacts, id_column="id")
     pair = result.pairs.row(0, named=True)

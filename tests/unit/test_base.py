@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -529,3 +530,30 @@ def test_a_block_crossing_the_cap_both_ways(tmp_path: Path, world: dict[str, Any
     assert entity_of(base, "a1") == entity_of(base, "a2") == a
     assert "merged_into" in shrunk.entity_changes.get_column("change").to_list()
     assert base.verify(batch=True) == []
+
+
+def test_a_base_made_before_windows_keeps_every_pair_of_its_blocks(
+    tmp_path: Path, world: dict[str, Any]
+) -> None:
+    # A base written before `pairs_per_record` and the keys' `order` existed.
+    frame = records(world, [(f"r{i}", i % 3, {}) for i in range(6)])
+    base = create(tmp_path, world, frame)
+    manifest = base._state.manifest
+    settings_file = base.path / manifest.frozen["settings"]["path"]
+    old = json.loads(settings_file.read_text(encoding="utf-8"))
+    del old["pairs_per_record"]
+    settings_file.write_text(json.dumps(old), encoding="utf-8")
+    keys_file = base.path / manifest.files["keys"]["path"]
+    pl.read_parquet(keys_file).drop("order").write_parquet(keys_file)
+    reopened = Base.open(base.path)
+    assert reopened.settings.pairs_per_record == reopened.settings.max_block_size
+    new = records(world, [("n1", 0, {}), ("n2", 1, {})])
+    want = rerun_match(reopened, new, 1, 0.0)
+    got = reopened.match(new, top_k=1, review_band=0.0)
+    assert got.assignments.equals(want.assignments)
+    reopened.update(new)
+    assert groups(reopened) == {
+        frozenset({"r0", "r3", "n1"}),
+        frozenset({"r1", "r4", "n2"}),
+        frozenset({"r2", "r5"}),
+    }

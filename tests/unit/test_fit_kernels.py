@@ -9,26 +9,16 @@ import pytest
 
 import crmdedup
 from crmdedup import ConfigError, SchemaError, Settings
+from tests._helpers import block_pairs
 
 ID = "record_id"
 PAIR = [f"{ID}_l", f"{ID}_r"]
 
 
 def candidate_pairs(frame: pl.DataFrame, settings: Settings, id_column: str) -> pl.DataFrame:
-    """Every candidate pair of a batch run, once: the blocks within the cap, expanded."""
+    """Every candidate pair of a batch run, once."""
     keys = crmdedup.blocking_keys(frame, settings, id_column=id_column)
-    sizes = keys.group_by("rule", "key").agg(pl.len().alias("n"))
-    small = keys.join(sizes, on=["rule", "key"]).filter(
-        pl.col("n").is_between(2, settings.max_block_size)
-    )
-    left, right = f"{id_column}_l", f"{id_column}_r"
-    return (
-        small.select("rule", "key", pl.col(id_column).alias(left))
-        .join(small.select("rule", "key", pl.col(id_column).alias(right)), on=["rule", "key"])
-        .filter(pl.col(left) < pl.col(right))
-        .select(left, right)
-        .unique()
-    )
+    return block_pairs(keys, settings, id_column).drop("rule").unique()
 
 
 def random_id_pairs(frame: pl.DataFrame, settings: Settings, id_column: str) -> pl.DataFrame:
@@ -181,23 +171,12 @@ def _link_tables(sample: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def link_candidates(
     left: pl.DataFrame, right: pl.DataFrame, settings: Settings, id_column: str
 ) -> pl.DataFrame:
-    """Every candidate pair of a link run once: left-by-right within the blocks under the cap."""
-    keys = [crmdedup.blocking_keys(t, settings, id_column=id_column) for t in (left, right)]
-    sizes = pl.concat(keys).group_by("rule", "key").agg(pl.len().alias("n"))
-    small = [
-        k.join(sizes, on=["rule", "key"]).filter(pl.col("n") <= settings.max_block_size)
-        for k in keys
+    """Every candidate pair of a link run once, left id first."""
+    keys = [
+        crmdedup.blocking_keys(t, settings, id_column=id_column).with_columns(side=pl.lit(s))
+        for s, t in enumerate((left, right))
     ]
-    return (
-        small[0]
-        .select("rule", "key", pl.col(id_column).alias(f"{id_column}_l"))
-        .join(
-            small[1].select("rule", "key", pl.col(id_column).alias(f"{id_column}_r")),
-            on=["rule", "key"],
-        )
-        .select(f"{id_column}_l", f"{id_column}_r")
-        .unique()
-    )
+    return block_pairs(pl.concat(keys), settings, id_column).drop("rule").unique()
 
 
 def test_linkage_kernels_give_the_link_runs_weights_and_model(

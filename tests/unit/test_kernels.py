@@ -11,6 +11,7 @@ import pytest
 
 import crmdedup
 from crmdedup import BlockingRule, Comparison, ConfigError, SchemaError, Settings
+from tests._helpers import block_pairs
 
 ID = "record_id"
 PAIR = [f"{ID}_l", f"{ID}_r"]
@@ -54,24 +55,22 @@ def test_keys_group_records_as_the_batch_blocks(
     sample: pl.DataFrame, settings: Settings, run: crmdedup.DedupeResult
 ) -> None:
     keys = crmdedup.blocking_keys(sample, settings, id_column=ID)
-    assert keys.schema == pl.Schema({ID: pl.String, "rule": pl.UInt32, "key": pl.UInt64})
+    assert keys.schema == pl.Schema(
+        {ID: pl.String, "rule": pl.UInt32, "key": pl.UInt64, "order": pl.UInt64}
+    )
     assert (keys["key"] % 2 == 1).all()
     assert keys.select(ID, "rule").is_unique().all()
-    # The blocks within the cap, expanded, are the run's candidate pairs per rule.
-    sizes = keys.group_by("rule", "key").agg(pl.len().alias("n"))
-    small = keys.join(sizes, on=["rule", "key"]).filter(
-        pl.col("n").is_between(2, settings.max_block_size)
-    )
-    per_rule = (
-        small.join(small, on=["rule", "key"], suffix="_r")
-        .filter(pl.col(ID) < pl.col(f"{ID}_r"))
-        .group_by("rule")
-        .len()
-        .sort("rule")
-    )
+    # The blocks within the cap, ordered by (order, id), each record paired with the next
+    # `pairs_per_record`: the run's candidate pairs per rule.
+    window = 3
+    settings = settings.with_(pairs_per_record=window)
+    run = crmdedup.dedupe(sample, settings, id_column=ID)
+    assert run.report["windowed_blocks"] > 0
+    per_rule = block_pairs(keys, settings, ID).group_by("rule").len().sort("rule")
     want = run.report["pairs_per_rule"]
     got = dict(per_rule.iter_rows())
     assert [got.get(r, 0) for r in range(len(settings.blocking_rules))] == want
+    sizes = keys.group_by("rule", "key").agg(pl.len().alias("n"))
     skipped = sizes.filter(pl.col("n") > settings.max_block_size)
     assert skipped.height == run.report["skipped_blocks_total"]
 

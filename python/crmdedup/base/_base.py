@@ -167,10 +167,15 @@ class Base:
     def _load(self, generation: int) -> None:
         manifest = self._store.manifest(generation)
         tables = {t: self._store.read(manifest, t) for t in TABLES if t in manifest.files}
+        frozen = json.loads(self._store.frozen_text(manifest, "settings"))
+        if "pairs_per_record" not in frozen:
+            # A base created before blocks were windowed: each block within the cap gave all
+            # its pairs, which a window of the cap keeps (and makes the order immaterial).
+            frozen["pairs_per_record"] = frozen.get("max_block_size", 50)
+            if tables.get("keys") is not None and "order" not in tables["keys"].columns:
+                tables["keys"] = tables["keys"].with_columns(order=pl.lit(0, pl.UInt64))
         self._state = State(manifest=manifest, **tables)
-        self._settings = Settings.from_dict(
-            json.loads(self._store.frozen_text(manifest, "settings"))
-        )
+        self._settings = Settings.from_dict(frozen)
         self._model = Model(self._store.frozen_text(manifest, "model"))
         self._tf = self._store.frozen_frame(manifest, "tf")
 

@@ -23,6 +23,10 @@ __all__ = ["init_config"]
 _COMMENTS = {
     "threshold": "Match probability at or above which two records are the same person.",
     "max_block_size": "Blocks larger than this are skipped (listed in the run report).",
+    "pairs_per_record": (
+        "Per rule, each record is paired with the next this many of its block, ordered by the "
+        "first compared column the rule does not read (all pairs in smaller blocks)."
+    ),
     "clustering": '"guarded" joins a record to a group, or two groups, only through one link of '
     "guard_probability or two links (from different records when both are groups); "
     '"connected_components" joins every matched pair.',

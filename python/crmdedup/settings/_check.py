@@ -38,6 +38,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "guard_probability": (float, int),
     "tolerance": (float, int),
     "max_block_size": (int,),
+    "pairs_per_record": (int,),
     "max_cluster_size": (int,),
     "max_iterations": (int,),
     "u_sample_size": (int,),

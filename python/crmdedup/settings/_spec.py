@@ -176,6 +176,13 @@ class Settings:
         ``result.report["skipped_blocks"]``. Default 50: a block that big holds common
         values (a frequent name in a department), whose agreement is weak evidence, and its
         pairs grow with the square of the base.
+    pairs_per_record
+        The budget of pairs per record and rule. A block is ordered by the first compared
+        column its rule does not read (the given name for a surname rule), then by id; each
+        record is paired with the next ``pairs_per_record`` records, so a block of at most
+        ``pairs_per_record + 1`` records gives all its pairs and a larger one at most
+        ``pairs_per_record`` per record (a sorted neighbourhood). Default 10. The blocks this
+        bounded are counted in ``result.report["windowed_blocks"]``.
     clustering
         ``guarded`` (default): two single records join through any link above the threshold,
         but a record joins a group, or two groups join, only through a link of at least
@@ -216,6 +223,7 @@ class Settings:
     blocking_rules: tuple[BlockingRule, ...]
     threshold: float = 0.5
     max_block_size: int = 50
+    pairs_per_record: int = 10
     clustering: ClusterMethod = "guarded"
     guard_probability: float = 0.999
     max_cluster_size: int = 50

@@ -46,6 +46,7 @@ def settings_to_toml(settings: Settings) -> str:
         "",
         f"threshold = {settings.threshold!r}",
         f"max_block_size = {settings.max_block_size}",
+        f"pairs_per_record = {settings.pairs_per_record}",
         f'clustering = "{settings.clustering}"',
         f"guard_probability = {settings.guard_probability!r}",
         f"max_cluster_size = {settings.max_cluster_size}",

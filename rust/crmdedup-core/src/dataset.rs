@@ -28,19 +28,28 @@ pub struct Dataset {
     normalize: NormalizeOptions,
 }
 
-/// The (column, normaliser) pairs the settings read (the blocking keys' only, unless
-/// `compared`), each once, in order of first use.
+/// The (column, normaliser) pairs the settings read (the blocking keys' and the columns that
+/// order the blocks only, unless `compared`), each once, in order of first use.
 fn wanted_columns(settings: &Settings, compared: bool) -> Result<Vec<(String, Normalizer)>> {
     let mut wanted: Vec<(String, Normalizer)> = Vec::new();
     for c in settings.comparisons.iter().filter(|_| compared) {
         wanted.push((c.column.clone(), c.normalizer));
     }
+    let mut exprs = Vec::with_capacity(settings.blocking_rules.len());
     for rule in &settings.blocking_rules {
+        let mut rule_exprs = Vec::with_capacity(rule.keys.len());
         for key in &rule.keys {
             let expr = KeyExpr::parse(key).map_err(|m| Error::settings("blocking_rules", m))?;
             wanted.push((expr.column.clone(), settings.normalizer_of(&expr.column)));
+            rule_exprs.push(expr);
         }
+        exprs.push(rule_exprs);
     }
+    wanted.extend(
+        crate::block::rule_orders(settings, &exprs)
+            .into_iter()
+            .flatten(),
+    );
     let mut seen = std::collections::HashSet::new();
     wanted.retain(|w| seen.insert(w.clone()));
     Ok(wanted)
@@ -202,6 +211,19 @@ impl Dataset {
             .iter()
             .zip(&parts)
             .map(|(e, p)| crate::block::rule_keys(e, p, self.n))
+            .collect()
+    }
+
+    /// Per blocking rule (`exprs`, parsed from `settings`), every row's order key in its blocks
+    /// (see [`crate::block::rule_orders`]).
+    #[must_use]
+    pub fn row_orders(&self, settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<Vec<u64>> {
+        crate::block::rule_orders(settings, exprs)
+            .iter()
+            .map(|o| {
+                let col = o.as_ref().map(|(name, kind)| self.column(name, *kind));
+                crate::block::row_orders(col, self.n)
+            })
             .collect()
     }
 

@@ -34,6 +34,9 @@ pub struct Report {
     pub skipped_blocks_total: usize,
     /// Rows in skipped blocks (a row may count once per rule).
     pub skipped_rows_total: usize,
+    /// Expanded blocks larger than `pairs_per_record + 1`, paired along their order (each
+    /// record with the next `pairs_per_record`) rather than in full.
+    pub windowed_blocks: u64,
     /// Pairs at or above the threshold.
     pub matched_pairs: u64,
     /// Clusters (singletons included).

@@ -151,15 +151,22 @@ fn candidates(
     progress: &dyn Progress,
 ) -> Result<Candidates> {
     let parts = dataset.key_parts(settings, exprs);
+    let orders = dataset.row_orders(settings, exprs);
     let n_rules = exprs.len() as u64;
-    block::candidates(
+    let input = block::BlockingInput {
         exprs,
-        &parts,
-        dataset.n,
-        settings.max_block_size,
-        dataset.split,
-        |r| progress.update("block", r as u64 + 1, n_rules),
-    )
+        parts: &parts,
+        orders: &orders,
+        rank: &dataset.rank,
+        split: dataset.split,
+    };
+    let limits = block::Limits {
+        max_block_size: settings.max_block_size,
+        pairs_per_record: settings.pairs_per_record,
+    };
+    block::candidates(&input, limits, |r| {
+        progress.update("block", r as u64 + 1, n_rules)
+    })
 }
 
 /// What fitting a model reads.
@@ -255,6 +262,7 @@ fn report(dataset: &Dataset, cands: &Candidates, matched: &Matched) -> Report {
         skipped_blocks_total: cands.skipped.len(),
         skipped_rows_total: cands.skipped.iter().map(|b| b.size).sum(),
         skipped_blocks: cands.skipped.iter().take(20).cloned().collect(),
+        windowed_blocks: cands.windowed_blocks,
         matched_pairs: matched.kept.len() as u64,
         ..Report::default()
     }

@@ -112,6 +112,13 @@ pub enum ClusterMethod {
     Guarded,
 }
 
+/// Default of [`Settings::pairs_per_record`].
+pub const DEFAULT_PAIRS_PER_RECORD: usize = 10;
+
+fn default_pairs_per_record() -> usize {
+    DEFAULT_PAIRS_PER_RECORD
+}
+
 /// The whole configuration of a run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -124,6 +131,11 @@ pub struct Settings {
     pub threshold: f64,
     /// Blocks larger than this are not expanded into pairs, and are reported.
     pub max_block_size: usize,
+    /// Per blocking rule, the pairs a record starts in its block: ordered (see
+    /// [`crate::block::rule_orders`]), each record is paired with the next this many, so a
+    /// block of at most `pairs_per_record + 1` records gives all its pairs.
+    #[serde(default = "default_pairs_per_record")]
+    pub pairs_per_record: usize,
     /// Model fitting.
     pub em: EmSettings,
     /// Clustering method.
@@ -227,6 +239,9 @@ impl Settings {
         }
         if self.max_block_size < 2 {
             return Err(Error::settings("max_block_size", "must be at least 2"));
+        }
+        if self.pairs_per_record < 1 {
+            return Err(Error::settings("pairs_per_record", "must be at least 1"));
         }
         if self.em.max_iterations == 0 {
             return Err(Error::settings("em.max_iterations", "must be at least 1"));
@@ -349,6 +364,7 @@ pub(crate) mod tests {
             ],
             threshold: 0.9,
             max_block_size: 1000,
+            pairs_per_record: DEFAULT_PAIRS_PER_RECORD,
             em: EmSettings {
                 max_iterations: 50,
                 tolerance: 1e-6,

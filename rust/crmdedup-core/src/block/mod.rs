@@ -6,14 +6,18 @@
 
 mod expand;
 mod keys;
+mod order;
 mod rules;
 
 use serde::Serialize;
 
 use crate::column::CodedColumn;
 use expand::Blocks;
+pub(crate) use expand::{NOT_EXPANDED, within};
 pub(crate) use keys::rule_keys;
 pub use keys::{KEY_PART_END, KeyExpr, KeyFn, key_hash};
+pub(crate) use order::row_orders;
+pub use order::{order_key, rule_orders};
 pub use rules::{parse_rules, rule_determines, rule_reads, training_masks};
 
 /// A block that was too large to expand into pairs.
@@ -38,6 +42,8 @@ pub struct Candidates {
     pub pairs_per_rule: Vec<u64>,
     /// Blocks over the size cap, largest first.
     pub skipped: Vec<SkippedBlock>,
+    /// Expanded blocks larger than the window, paired along their order rather than in full.
+    pub windowed_blocks: u64,
     /// `row_keys[rule][row]`: the row's key hash under the rule, 0 when it has none.
     pub row_keys: Vec<Vec<u64>>,
 }
@@ -62,32 +68,64 @@ pub fn rule_mask<T: PartialEq + Default>(keys: impl Iterator<Item = (T, T)>) -> 
         .fold(0, |mask, (r, _)| mask | (1 << r))
 }
 
+/// What blocking reads: per rule the key expressions and their coded columns, and per row its
+/// place in a block's order.
+pub struct BlockingInput<'a> {
+    /// Key expressions of each rule.
+    pub exprs: &'a [Vec<KeyExpr>],
+    /// `parts[rule][k]`: the coded column of key `k` of `rule`.
+    pub parts: &'a [Vec<&'a CodedColumn>],
+    /// `orders[rule][row]`: the row's [`order_key`] under the rule.
+    pub orders: &'a [Vec<u64>],
+    /// `rank[row]`: the row's id rank (left ids before right ones), which breaks ties of order.
+    pub rank: &'a [u32],
+    /// With `Some(n_left)`, only pairs with one row below `n_left` and one at or above it are
+    /// produced (record linkage).
+    pub split: Option<usize>,
+}
+
+/// How many pairs a block may give.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Blocks with more rows are not expanded (and are reported).
+    pub max_block_size: usize,
+    /// Each row of a block is paired with this many rows after it in the block's order.
+    pub pairs_per_record: usize,
+}
+
 /// Build candidate pairs for all rules.
 ///
-/// `parts[rule][k]` is the coded column of key `k` of `rule`. With `split = Some(n_left)`, only
-/// pairs with one row below `n_left` and one at or above it are produced (record linkage).
-/// `on_rule` is called after each rule with its index (progress).
+/// A block is the rows sharing a rule's key. One of at most `max_block_size` rows is expanded:
+/// ordered by order key then id rank, each row is paired with the next `pairs_per_record`
+/// (so a block of at most `pairs_per_record + 1` rows gives all its pairs). `on_rule` is called
+/// after each rule with its index (progress).
 pub fn candidates(
-    exprs: &[Vec<KeyExpr>],
-    parts: &[Vec<&CodedColumn>],
-    n: usize,
-    max_block_size: usize,
-    split: Option<usize>,
+    input: &BlockingInput<'_>,
+    limits: Limits,
     mut on_rule: impl FnMut(usize) -> crate::error::Result<()>,
 ) -> crate::error::Result<Candidates> {
+    let n = input.rank.len();
     let mut out = Candidates::default();
-    // Per earlier rule, whether each row sits in a block that rule expanded into pairs.
-    let mut expanded: Vec<Vec<bool>> = Vec::new();
-    for (rule, (rule_exprs, rule_parts)) in exprs.iter().zip(parts).enumerate() {
+    // Per earlier rule, each row's position in its expanded block (or NOT_EXPANDED).
+    let mut positions: Vec<Vec<u32>> = Vec::new();
+    let rules = input.exprs.iter().zip(input.parts).zip(input.orders);
+    for (rule, ((rule_exprs, rule_parts), orders)) in rules.enumerate() {
         let keys = rule_keys(rule_exprs, rule_parts, n);
-        let blocks = Blocks::of(&keys, max_block_size);
+        let blocks = Blocks::of(
+            &keys,
+            orders,
+            input.rank,
+            limits.max_block_size,
+            limits.pairs_per_record,
+        );
         out.skipped
             .extend(blocks.skipped(rule, rule_exprs, rule_parts));
-        out.pairs_per_rule.push(blocks.pair_count(split));
-        let pairs = blocks.new_pairs(split, &out.row_keys, &expanded);
+        out.windowed_blocks += blocks.windowed();
+        out.pairs_per_rule.push(blocks.pair_count(input.split));
+        let pairs = blocks.new_pairs(input.split, &out.row_keys, &positions);
         out.pairs.extend(pairs);
         out.row_keys.push(keys);
-        expanded.push(blocks.rows_in_pairs(n));
+        positions.push(blocks.positions(n));
         on_rule(rule)?;
     }
     out.skipped.sort_by(|a, b| {
@@ -127,7 +165,20 @@ mod tests {
             vec![KeyExpr::parse("mail").unwrap()],
         ];
         let parts = vec![vec![&last], vec![&mail]];
-        let c = candidates(&exprs, &parts, 7, 2, None, |_| Ok(())).unwrap();
+        let orders = vec![vec![0; 7]; 2];
+        let rank: Vec<u32> = (0..7).collect();
+        let input = |split| BlockingInput {
+            exprs: &exprs,
+            parts: &parts,
+            orders: &orders,
+            rank: &rank,
+            split,
+        };
+        let limits = |max_block_size| Limits {
+            max_block_size,
+            pairs_per_record: 5,
+        };
+        let c = candidates(&input(None), limits(2), |_| Ok(())).unwrap();
         assert_eq!(
             c.pairs.iter().map(|p| unpack(*p)).collect::<Vec<_>>(),
             vec![(0, 1), (0, 2)]
@@ -141,18 +192,22 @@ mod tests {
             }]
         );
         assert_eq!(c.pairs_per_rule, vec![1, 1]);
-        let linked = candidates(&exprs, &parts, 7, 10, Some(1), |_| Ok(())).unwrap();
+        let linked = candidates(&input(Some(1)), limits(10), |_| Ok(())).unwrap();
         assert!(linked.pairs.iter().all(|p| unpack(*p).0 < 1));
     }
 
     proptest::proptest! {
         /// Each pair appears once, and the pairs are exactly the union over rules of the pairs
-        /// of blocks within the size cap (the order is the only thing the union leaves free).
+        /// of blocks within the size cap, each row paired with the next `window` rows of its
+        /// block in (order key, rank) order (the order of the output is the only thing the
+        /// union leaves free).
         #[test]
         fn pairs_are_the_union_of_the_rules_without_repeats(
             first in proptest::collection::vec(proptest::option::of(0u8..4), 1..40),
             second in proptest::collection::vec(proptest::option::of(0u8..3), 40),
+            order in proptest::collection::vec(0u64..5, 40),
             cap in 2usize..12,
+            window in 1usize..6,
             split in proptest::option::of(0usize..40),
         ) {
             let n = first.len();
@@ -169,7 +224,18 @@ mod tests {
                 vec![KeyExpr::parse("a").unwrap(), KeyExpr::parse("b").unwrap()],
             ];
             let parts = vec![vec![&a_col], vec![&b_col], vec![&a_col, &b_col]];
-            let c = candidates(&exprs, &parts, n, cap, split, |_| Ok(())).unwrap();
+            // Ranks: the rows in reverse, so that row order and id order differ.
+            let rank: Vec<u32> = (0..n as u32).rev().collect();
+            let orders = vec![order[..n].to_vec(), order[..n].iter().map(|o| 4 - o).collect(), order[..n].to_vec()];
+            let input = BlockingInput {
+                exprs: &exprs,
+                parts: &parts,
+                orders: &orders,
+                rank: &rank,
+                split,
+            };
+            let limits = Limits { max_block_size: cap, pairs_per_record: window };
+            let c = candidates(&input, limits, |_| Ok(())).unwrap();
             let mut got: Vec<u64> = c.pairs.clone();
             got.sort_unstable();
             let len = got.len();
@@ -184,25 +250,28 @@ mod tests {
                 }
             };
             let mut want = std::collections::BTreeSet::new();
-            for rule in 0..3 {
+            for (rule, order) in orders.iter().enumerate() {
                 let mut blocks = std::collections::BTreeMap::<String, Vec<usize>>::new();
                 for row in 0..n {
                     if let Some(k) = key_of(rule, row) {
                         blocks.entry(k).or_default().push(row);
                     }
                 }
-                for rows in blocks.values().filter(|r| r.len() <= cap) {
+                for rows in blocks.values_mut().filter(|r| r.len() <= cap) {
+                    rows.sort_by_key(|&row| (order[row], rank[row]));
                     for (i, &x) in rows.iter().enumerate() {
-                        for &y in &rows[i + 1..] {
+                        for &y in rows.iter().skip(i + 1).take(window) {
                             let crosses = split.is_none_or(|s| (x < s) != (y < s));
                             if crosses {
-                                want.insert(pack(x as u32, y as u32));
+                                want.insert(pack(x.min(y) as u32, x.max(y) as u32));
                             }
                         }
                     }
                 }
             }
             proptest::prop_assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+            let expected: u64 = c.pairs_per_rule.iter().sum();
+            proptest::prop_assert!(expected >= c.pairs.len() as u64);
         }
     }
 }

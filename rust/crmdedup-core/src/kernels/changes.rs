@@ -10,7 +10,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow_schema::{DataType, Field, Schema};
 use rustc_hash::FxHashMap;
 
-use crate::block::pack;
+use crate::block::{NOT_EXPANDED, pack, within};
 use crate::column::{as_strings, column};
 use crate::error::{Error, Result};
 use crate::ids::Ids;
@@ -48,10 +48,12 @@ impl Status {
     }
 }
 
-/// The keys table, per record.
+/// The keys table, per record (records numbered in increasing id order).
 struct Records {
     /// `keys[rule][record]`, 0 for none.
     keys: Vec<Vec<u64>>,
+    /// `orders[rule][record]`: the record's order key in its block of the rule.
+    orders: Vec<Vec<u64>>,
     status: Vec<Status>,
     /// First row of each record in the keys table.
     first_row: Vec<u32>,
@@ -116,10 +118,12 @@ impl Records {
         let (record, first_row) = Ids::records_of(id_column, ids)?;
         let rules = integers(keys, "rule")?;
         let hashes = integers(keys, "key")?;
+        let order_keys = integers(keys, "order")?;
         let status_text = as_strings(status_column, column(keys, status_column)?)?;
         let n = first_row.len();
         let mut status: Vec<Option<Status>> = vec![None; n];
         let mut by_rule = vec![vec![0u64; n]; n_rules];
+        let mut orders = vec![vec![u64::MAX; n]; n_rules];
         for row in 0..keys.num_rows() {
             let rec = record[row] as usize;
             let id = || arrow_cast::display::array_value_to_string(ids, row).unwrap_or_default();
@@ -168,9 +172,11 @@ impl Records {
                 ));
             }
             *slot = hashes[row];
+            orders[rule as usize][rec] = order_keys[row];
         }
         Ok(Self {
             keys: by_rule,
+            orders,
             status: status
                 .into_iter()
                 .map(|s| s.unwrap_or(Status::Unchanged))
@@ -195,14 +201,50 @@ impl Records {
     }
 }
 
-/// The blocks and cap of one comparison of two runs.
+/// The blocks, cap and window of one comparison of two runs.
 struct Runs<'a> {
     records: &'a Records,
     blocks: FxHashMap<(u32, u64), Block>,
     cap: u32,
+    window: usize,
+    /// `(rule, record)` → the record's position in its block's order in the earlier and the
+    /// later run ([`NOT_EXPANDED`] where the block is not expanded or the record absent).
+    positions: FxHashMap<(u32, u32), [u32; 2]>,
 }
 
-impl Runs<'_> {
+impl<'a> Runs<'a> {
+    fn new(records: &'a Records, cap: u32, window: usize) -> Self {
+        let mut runs = Self {
+            blocks: records.blocks(),
+            records,
+            cap,
+            window,
+            positions: FxHashMap::default(),
+        };
+        let mut members: FxHashMap<(u32, u64), Vec<u32>> = FxHashMap::default();
+        for (rule, keys) in records.keys.iter().enumerate() {
+            for (rec, &key) in keys.iter().enumerate().filter(|(_, k)| **k != 0) {
+                members
+                    .entry((rule as u32, key))
+                    .or_default()
+                    .push(rec as u32);
+            }
+        }
+        for ((rule, key), recs) in members {
+            for after in [false, true] {
+                let ordered = runs.ordered(rule, key, &recs, after);
+                for (i, rec) in ordered.into_iter().enumerate() {
+                    let slot = runs
+                        .positions
+                        .entry((rule, rec))
+                        .or_insert([NOT_EXPANDED; 2]);
+                    slot[usize::from(after)] = i as u32;
+                }
+            }
+        }
+        runs
+    }
+
     /// Whether the block of `key` under `rule` is expanded into pairs in the run.
     fn expanded(&self, rule: usize, key: u64, after: bool) -> bool {
         self.blocks.get(&(rule as u32, key)).is_some_and(|b| {
@@ -211,22 +253,45 @@ impl Runs<'_> {
         })
     }
 
-    /// The rule owning the pair `(a, b)` in the run: the first whose expanded block holds both.
+    /// The members `recs` of block (`rule`, `key`) present in the run, in the block's order
+    /// (order key, then id); none when the block is not expanded in that run.
+    fn ordered(&self, rule: u32, key: u64, recs: &[u32], after: bool) -> Vec<u32> {
+        if !self.expanded(rule as usize, key, after) {
+            return Vec::new();
+        }
+        let r = self.records;
+        let mut here: Vec<u32> = recs
+            .iter()
+            .copied()
+            .filter(|&x| r.status[x as usize].present(after))
+            .collect();
+        here.sort_unstable_by_key(|&x| (r.orders[rule as usize][x as usize], x));
+        here
+    }
+
+    /// The rule owning the pair `(a, b)` in the run: the first whose expanded block holds both
+    /// within the window of its order.
     fn owner(&self, a: usize, b: usize, after: bool) -> Option<u32> {
         let r = self.records;
         if !(r.status[a].present(after) && r.status[b].present(after)) {
             return None;
         }
+        let position = |rule: usize, rec: usize| {
+            self.positions
+                .get(&(rule as u32, rec as u32))
+                .map_or(NOT_EXPANDED, |p| p[usize::from(after)])
+        };
         (0..r.keys.len())
             .find(|&rule| {
                 let (ka, kb) = (r.keys[rule][a], r.keys[rule][b]);
-                ka != 0 && ka == kb && self.expanded(rule, ka, after)
+                ka != 0 && ka == kb && within(position(rule, a), position(rule, b), self.window)
             })
             .map(|rule| rule as u32)
     }
 
-    /// Every pair of a block with a changed member, in a run where that block is expanded:
-    /// the only pairs whose presence can differ between the runs.
+    /// Every pair of a block with a changed member, in a run where that block is expanded
+    /// (within the window of that run's order): the only pairs whose presence can differ
+    /// between the runs.
     fn suspects(&self) -> Vec<u64> {
         let r = self.records;
         let mut members: FxHashMap<(u32, u64), Vec<u32>> = FxHashMap::default();
@@ -243,16 +308,10 @@ impl Runs<'_> {
         let mut pairs = Vec::new();
         for ((rule, key), recs) in &members {
             for after in [false, true] {
-                if !self.expanded(*rule as usize, *key, after) {
-                    continue;
-                }
-                let here: Vec<u32> = recs
-                    .iter()
-                    .copied()
-                    .filter(|&x| r.status[x as usize].present(after))
-                    .collect();
+                let here = self.ordered(*rule, *key, recs, after);
                 for (i, &a) in here.iter().enumerate() {
-                    pairs.extend(here[i + 1..].iter().map(|&b| pack(a.min(b), a.max(b))));
+                    let end = here.len().min(i + 1 + self.window);
+                    pairs.extend(here[i + 1..end].iter().map(|&b| pack(a.min(b), a.max(b))));
                 }
             }
         }
@@ -264,13 +323,15 @@ impl Runs<'_> {
 
 /// The candidate pairs that appear (`added`) and disappear (`removed`) between two runs over
 /// the records of `keys`, a [`blocking_keys`](super::blocking_keys) table (columns
-/// `id_column`, `rule`, `key`) with a `status_column` saying per record whether it is in both
+/// `id_column`, `rule`, `key`, `order`) with a `status_column` saying per record whether it is in both
 /// runs (`unchanged`), only the later (`inserted`) or only the earlier (`removed`).
 ///
 /// A run's candidates are those of [`crate::block::candidates`] under `settings`: pairs sharing
-/// a key under some rule whose block has at most `max_block_size` records in that run. So a
-/// block that crosses the cap (up or down) adds or removes the pairs of its unchanged records
-/// too, unless another rule still expands them. One row per changed pair, smaller id first, in
+/// a key under some rule whose block has at most `max_block_size` records in that run, within
+/// `pairs_per_record` of each other in the block's order (order key, then id). So a block that
+/// crosses the cap (up or down) adds or removes the pairs of its unchanged records too, and a
+/// record arriving in (or leaving) a block larger than the window moves its neighbours apart
+/// (or together), unless another rule still pairs them. One row per changed pair, smaller id first, in
 /// id order: `<id>_l`, `<id>_r`, `change`, and `rule`, the rule owning the pair in the run
 /// that has it (the first rule whose expanded block holds both records).
 ///
@@ -290,11 +351,11 @@ pub fn candidate_changes(
         status_column,
         settings.blocking_rules.len(),
     )?;
-    let runs = Runs {
-        blocks: records.blocks(),
-        records: &records,
-        cap: settings.max_block_size.min(u32::MAX as usize) as u32,
-    };
+    let runs = Runs::new(
+        &records,
+        settings.max_block_size.min(u32::MAX as usize) as u32,
+        settings.pairs_per_record,
+    );
     let mut left = Vec::new();
     let mut right = Vec::new();
     let mut change = Vec::new();
@@ -351,24 +412,48 @@ mod tests {
         vec![vec![e("a")], vec![e("b")], vec![e("a"), e("b")]]
     }
 
-    /// Batch candidates of the records `present` (their `a` and `b` values), as record pairs
-    /// with the rule owning each: the first rule in whose prefix of rules the pair appears.
+    /// Order key of record `rec` under `rule`, from its `order` value.
+    fn order_of(order: &[u64], rule: usize, rec: usize) -> u64 {
+        // Each rule orders differently; rule 1 in reverse.
+        if rule == 1 {
+            10 - order[rec]
+        } else {
+            order[rec]
+        }
+    }
+
+    /// Batch candidates of the records `present` (their `a`, `b` and `order` values), as
+    /// record pairs with the rule owning each: the first rule in whose prefix of rules the pair
+    /// appears.
     fn batch(
-        a: &[Option<String>],
-        b: &[Option<String>],
+        (a, b, order): (&[Option<String>], &[Option<String>], &[u64]),
         present: &[usize],
         cap: usize,
+        window: usize,
     ) -> BTreeMap<(usize, usize), u32> {
         let pick = |v: &[Option<String>]| present.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
         let (ca, cb) = (coded(&pick(a)), coded(&pick(b)));
         let all = exprs();
         let parts = [vec![&ca], vec![&cb], vec![&ca, &cb]];
+        let orders: Vec<Vec<u64>> = (0..all.len())
+            .map(|rule| present.iter().map(|&i| order_of(order, rule, i)).collect())
+            .collect();
+        // Present records in increasing id order: their rank is their index.
+        let rank: Vec<u32> = (0..present.len() as u32).collect();
+        let limits = crate::block::Limits {
+            max_block_size: cap,
+            pairs_per_record: window,
+        };
         let mut owned = BTreeMap::new();
         for r in 0..all.len() {
-            let c = candidates(&all[..=r], &parts[..=r], present.len(), cap, None, |_| {
-                Ok(())
-            })
-            .unwrap();
+            let input = crate::block::BlockingInput {
+                exprs: &all[..=r],
+                parts: &parts[..=r],
+                orders: &orders[..=r],
+                rank: &rank,
+                split: None,
+            };
+            let c = candidates(&input, limits, |_| Ok(())).unwrap();
             for p in c.pairs {
                 let (x, y) = unpack(p);
                 let (x, y) = (present[x as usize], present[y as usize]);
@@ -378,18 +463,26 @@ mod tests {
         owned
     }
 
-    /// The keys table of all records, with statuses.
+    /// The keys table of all records, with statuses (order keys from `order`, or all equal).
     fn keys_table(a: &[Option<String>], b: &[Option<String>], status: &[Status]) -> RecordBatch {
+        ordered_keys_table((a, b, &vec![0; a.len()]), status)
+    }
+
+    fn ordered_keys_table(
+        (a, b, order): (&[Option<String>], &[Option<String>], &[u64]),
+        status: &[Status],
+    ) -> RecordBatch {
         let (ca, cb) = (coded(a), coded(b));
         let all = exprs();
         let parts = [vec![&ca], vec![&cb], vec![&ca, &cb]];
-        let (mut id, mut rule, mut key, mut st) = (vec![], vec![], vec![], vec![]);
+        let (mut id, mut rule, mut key, mut ord, mut st) = (vec![], vec![], vec![], vec![], vec![]);
         for (r, (e, p)) in all.iter().zip(&parts).enumerate() {
             for (rec, k) in rule_keys(e, p, a.len()).into_iter().enumerate() {
                 if k != 0 {
                     id.push(rec as u64 * 10);
                     rule.push(r as u32);
                     key.push(k);
+                    ord.push(order_of(order, r, rec));
                     st.push(Status::NAMES.iter().find(|x| x.1 == status[rec]).unwrap().0);
                 }
             }
@@ -398,6 +491,7 @@ mod tests {
             ("id", Arc::new(UInt64Array::from(id)) as ArrayRef),
             ("rule", Arc::new(UInt32Array::from(rule)) as ArrayRef),
             ("key", Arc::new(UInt64Array::from(key)) as ArrayRef),
+            ("order", Arc::new(UInt64Array::from(ord)) as ArrayRef),
             ("status", Arc::new(StringArray::from(st)) as ArrayRef),
         ])
         .unwrap()
@@ -416,20 +510,24 @@ mod tests {
 
     proptest::proptest! {
         /// The change set is the symmetric difference of the two batch runs' candidates, each
-        /// pair with the rule that owns it in the run holding it.
+        /// pair with the rule that owns it in the run holding it, whatever the window.
         #[test]
         fn changes_are_the_difference_of_two_batch_runs(
             values in proptest::collection::vec(
-                (proptest::option::of(0u8..4), proptest::option::of(0u8..3), 0u8..3), 1..30),
-            cap in 2usize..8,
+                (proptest::option::of(0u8..4), proptest::option::of(0u8..3), 0u8..3, 0u64..4),
+                1..30),
+            cap in 2usize..10,
+            window in 1usize..5,
         ) {
             let text = |x: Option<u8>| x.map(|x| format!("v{x}"));
             let a: Vec<_> = values.iter().map(|v| text(v.0)).collect();
             let b: Vec<_> = values.iter().map(|v| text(v.1)).collect();
+            let order: Vec<u64> = values.iter().map(|v| v.3).collect();
             let status: Vec<Status> = values.iter().map(|v| Status::NAMES[v.2 as usize].1).collect();
             let before: Vec<usize> = (0..a.len()).filter(|&i| status[i].present(false)).collect();
             let after: Vec<usize> = (0..a.len()).filter(|&i| status[i].present(true)).collect();
-            let (old, new) = (batch(&a, &b, &before, cap), batch(&a, &b, &after, cap));
+            let records = (a.as_slice(), b.as_slice(), order.as_slice());
+            let (old, new) = (batch(records, &before, cap, window), batch(records, &after, cap, window));
             let mut want = Vec::new();
             for (p, r) in &old {
                 if !new.contains_key(p) { want.push((p.0 as u64 * 10, p.1 as u64 * 10, "removed".to_owned(), *r)); }
@@ -438,7 +536,9 @@ mod tests {
                 if !old.contains_key(p) { want.push((p.0 as u64 * 10, p.1 as u64 * 10, "added".to_owned(), *r)); }
             }
             want.sort();
-            let out = candidate_changes(&keys_table(&a, &b, &status), "id", "status", &settings(cap)).unwrap();
+            let mut s = settings(cap);
+            s.pairs_per_record = window;
+            let out = candidate_changes(&ordered_keys_table(records, &status), "id", "status", &s).unwrap();
             let l = out.column(0).as_primitive::<UInt64Type>();
             let r = out.column(1).as_primitive::<UInt64Type>();
             let c = out.column(2).as_string::<i32>();

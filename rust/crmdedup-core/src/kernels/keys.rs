@@ -14,13 +14,15 @@ use crate::settings::Settings;
 
 /// The blocking keys of `batch` (records named by `ids`): one row per record and rule under
 /// which it has a key, rule by rule, records in input order, with columns `<id>`, `rule`
-/// (`UInt32`, the rule's index in the settings) and `key` (`UInt64`, the
-/// [`key_hash`](crate::block::key_hash) of its key parts). A record with a null or empty key
-/// part under a rule has no row for it.
+/// (`UInt32`, the rule's index in the settings), `key` (`UInt64`, the
+/// [`key_hash`](crate::block::key_hash) of its key parts) and `order` (`UInt64`, its
+/// [`order_key`](crate::block::order_key) in the rule's blocks). A record with a null or empty
+/// key part under a rule has no row for it.
 ///
 /// Two records share a block of rule `r` exactly when they have equal keys under `r`: the
 /// blocks of a run (before the `max_block_size` cap) are the groups of this table by
-/// (`rule`, `key`).
+/// (`rule`, `key`), each ordered by (`order`, id); a record is paired with the next
+/// `pairs_per_record` records of its block in that order.
 ///
 /// # Errors
 /// Invalid settings, missing or mistyped columns, cancellation.
@@ -34,14 +36,17 @@ pub fn blocking_keys(
     let exprs = parse_rules(settings)?;
     let dataset = Dataset::prepare_blocking(&[(batch, ids.clone())], settings, progress)?;
     let keys = dataset.row_keys(settings, &exprs);
+    let orders = dataset.row_orders(settings, &exprs);
     let mut rows = Vec::new();
     let mut rules = Vec::new();
     let mut hashes = Vec::new();
+    let mut order = Vec::new();
     for (rule, keys) in keys.iter().enumerate() {
         for (row, &key) in keys.iter().enumerate().filter(|(_, k)| **k != 0) {
             rows.push(row as u32);
             rules.push(rule as u32);
             hashes.push(key);
+            order.push(orders[rule][row]);
         }
     }
     let id = arrow_select::take::take(ids.array.as_ref(), &UInt32Array::from(rows), None)?;
@@ -49,11 +54,13 @@ pub fn blocking_keys(
         Field::new(&ids.name, ids.array.data_type().clone(), false),
         Field::new("rule", DataType::UInt32, false),
         Field::new("key", DataType::UInt64, false),
+        Field::new("order", DataType::UInt64, false),
     ]);
     let columns: Vec<ArrayRef> = vec![
         id,
         Arc::new(UInt32Array::from(rules)),
         Arc::new(UInt64Array::from(hashes)),
+        Arc::new(UInt64Array::from(order)),
     ];
     Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }
@@ -91,6 +98,13 @@ mod tests {
         let id = out.column(0).as_string::<i32>();
         let rule = out.column(1).as_primitive::<UInt32Type>();
         let key = out.column(2).as_primitive::<UInt64Type>();
+        let order = out.column(3).as_primitive::<UInt64Type>();
+        // Rule 0 (`last_name, first_name[:1]`) is ordered by the email, rule 1 (`email`) by the
+        // given name (the first compared columns they do not read).
+        let first_order = (0..out.num_rows())
+            .find(|&i| rule.value(i) == 0)
+            .map(|i| order.value(i));
+        assert_eq!(first_order, Some(crate::block::order_key(Some("j@x.fr"))));
         let rows: Vec<(String, u32, u64)> = (0..out.num_rows())
             .map(|i| (id.value(i).to_owned(), rule.value(i), key.value(i)))
             .collect();
