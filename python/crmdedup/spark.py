@@ -654,7 +654,7 @@ def _candidates(
             block["example_source"] = ("left", "right")[r["first"]["side"]]
         skipped.append(block)
     windowed = sizes.filter(
-        (F.col("size") > settings.pairs_per_record + 1) & (F.col("size") <= cap)
+        (F.col("size") > min(settings.pairs_per_record, cap) + 1) & (F.col("size") <= cap)
     ).count()
     # Each expanded block in its order (order key, then left before right, then id): a record
     # is paired with the next `pairs_per_record`, as one machine pairs them.
@@ -671,7 +671,8 @@ def _candidates(
         F.col("side").alias("side_b"),
         F.col(id_column).alias("id_b"),
     )
-    window = settings.pairs_per_record
+    # No block is larger than the cap: a wider window pairs it in full (and stays a long).
+    window = min(settings.pairs_per_record, cap)
     near = a.join(b, ["rule", "key"]).filter(
         (F.col("pos_b") > F.col("pos")) & (F.col("pos_b") - F.col("pos") <= window)
     )

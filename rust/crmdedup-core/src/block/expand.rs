@@ -33,7 +33,7 @@ pub(crate) fn within(a: u32, b: u32, window: usize) -> bool {
 
 /// Pairs that a block of `k` rows gives with a window of `window`.
 pub(crate) fn window_pairs(k: u64, window: u64) -> u64 {
-    if k <= window + 1 {
+    if k <= window.saturating_add(1) {
         k * k.saturating_sub(1) / 2
     } else {
         window * (k - window) + window * (window - 1) / 2
@@ -108,7 +108,7 @@ impl Blocks {
     pub(crate) fn windowed(&self) -> u64 {
         self.small
             .iter()
-            .filter(|(s, e)| e - s > self.window + 1)
+            .filter(|(s, e)| e - s > self.window.saturating_add(1))
             .count() as u64
     }
 
@@ -127,7 +127,7 @@ impl Blocks {
     fn block_pairs(&self, s: usize, e: usize) -> impl Iterator<Item = (u32, u32)> + '_ {
         let rows = &self.keyed[s..e];
         rows.iter().enumerate().flat_map(move |(i, &(_, _, _, a))| {
-            let end = rows.len().min(i + 1 + self.window);
+            let end = rows.len().min((i + 1).saturating_add(self.window));
             rows[i + 1..end].iter().map(move |&(_, _, _, b)| (a, b))
         })
     }

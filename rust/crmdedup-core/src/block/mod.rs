@@ -194,6 +194,15 @@ mod tests {
         assert_eq!(c.pairs_per_rule, vec![1, 1]);
         let linked = candidates(&input(Some(1)), limits(10), |_| Ok(())).unwrap();
         assert!(linked.pairs.iter().all(|p| unpack(*p).0 < 1));
+        // The widest window pairs every block in full, and counts none as windowed.
+        let wide = Limits {
+            max_block_size: 10,
+            pairs_per_record: usize::MAX,
+        };
+        let all = candidates(&input(None), wide, |_| Ok(())).unwrap();
+        assert_eq!(all.pairs.len(), 1 + 1 + 3);
+        assert_eq!(all.pairs_per_rule, vec![4, 1]);
+        assert_eq!(all.windowed_blocks, 0);
     }
 
     proptest::proptest! {

@@ -310,7 +310,7 @@ impl<'a> Runs<'a> {
             for after in [false, true] {
                 let here = self.ordered(*rule, *key, recs, after);
                 for (i, &a) in here.iter().enumerate() {
-                    let end = here.len().min(i + 1 + self.window);
+                    let end = here.len().min((i + 1).saturating_add(self.window));
                     pairs.extend(here[i + 1..end].iter().map(|&b| pack(a.min(b), a.max(b))));
                 }
             }
