@@ -110,8 +110,8 @@ def blocking_keys(
     polars.DataFrame
         ``<id_column>``, ``rule`` (UInt32: the rule's index in ``settings.blocking_rules``),
         ``key`` (UInt64) and ``order`` (UInt64: the first eight bytes, big-endian, of the
-        normalised value of the first compared column the rule does not read; ``2**64 - 1``
-        without one).
+        normalised value of the first compared column the rule does not read, dates apart;
+        ``2**64 - 1`` without one).
 
     Raises
     ------
@@ -265,7 +265,8 @@ def candidate_changes(
     the block's order (``order``, then id). So a block crossing the cap upwards takes away the
     pairs of its unchanged records too, unless another rule still pairs them, and one crossing
     it downwards brings them; a record arriving in a block larger than the window moves its
-    neighbours apart. Only the blocks holding an inserted or removed record are expanded.
+    neighbours apart. Only the blocks holding an inserted or removed record are expanded into
+    pairs (every block given is ordered).
 
     Parameters
     ----------
@@ -452,7 +453,7 @@ def fit_from_histograms(
     """Fit a model from pattern histograms: what :func:`crmdedup.dedupe` fits, from counts.
 
     ``candidates`` is the :func:`pattern_histogram` of every candidate pair of the run (each
-    once: the pairs of the expanded blocks of every rule), ``random`` that of the
+    once: the pairs every rule makes in its blocks within the cap), ``random`` that of the
     :func:`random_pairs` of ``n_records`` records mapped to ids. Rows of one pattern are
     added up, so per-partition histograms may be concatenated as they are. u comes from the
     random pairs, then m and the priors by EM over the candidates, and the prior of two

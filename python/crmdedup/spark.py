@@ -653,42 +653,48 @@ def _candidates(
         if right is not None:
             block["example_source"] = ("left", "right")[r["first"]["side"]]
         skipped.append(block)
-    windowed = sizes.filter(
-        (F.col("size") > min(settings.pairs_per_record, cap) + 1) & (F.col("size") <= cap)
-    ).count()
+    # No block is larger than the cap: a wider window pairs it in full. Clamped so that the
+    # literals stay longs whatever the settings.
+    window = min(settings.pairs_per_record, cap, 2**62)
+    windowed = sizes.filter((F.col("size") > window + 1) & (F.col("size") <= cap)).count()
     # Each expanded block in its order (order key, then left before right, then id): a record
     # is paired with the next `pairs_per_record`, as one machine pairs them.
     in_order = W.partitionBy("rule", "key").orderBy("order", "side", id_column)
+    # Names of their own, so that no id column (`pos`…) collides with them.
+    pos_a, pos_b, side_a, side_b, id_a, id_b = (
+        f"__crmdedup_{n}" for n in ("pos_a", "pos_b", "side_a", "side_b", "id_a", "id_b")
+    )
     expanded = keys.join(
         sizes.filter((F.col("size") >= 2) & (F.col("size") <= cap)).select("rule", "key"),
         ["rule", "key"],
-    ).withColumn("pos", F.row_number().over(in_order))
-    a = expanded.select("rule", "key", "pos", "side", F.col(id_column).alias("id_a"))
+    ).withColumn(pos_a, F.row_number().over(in_order))
+    a = expanded.select(
+        "rule", "key", pos_a, F.col("side").alias(side_a), F.col(id_column).alias(id_a)
+    )
     b = expanded.select(
         "rule",
         "key",
-        F.col("pos").alias("pos_b"),
-        F.col("side").alias("side_b"),
-        F.col(id_column).alias("id_b"),
+        F.col(pos_a).alias(pos_b),
+        F.col("side").alias(side_b),
+        F.col(id_column).alias(id_b),
     )
-    # No block is larger than the cap: a wider window pairs it in full (and stays a long).
-    window = min(settings.pairs_per_record, cap)
     near = a.join(b, ["rule", "key"]).filter(
-        (F.col("pos_b") > F.col("pos")) & (F.col("pos_b") - F.col("pos") <= window)
+        (F.col(pos_b) > F.col(pos_a)) & (F.col(pos_b) - F.col(pos_a) <= window)
     )
     if right is None:
         raw = near.select(
             "rule",
             "key",
-            F.least("id_a", "id_b").alias(left),
-            F.greatest("id_a", "id_b").alias(right_id),
+            F.least(id_a, id_b).alias(left),
+            F.greatest(id_a, id_b).alias(right_id),
         )
     else:
-        raw = near.filter(F.col("side") != F.col("side_b")).select(
+        first = F.col(side_a) == 0
+        raw = near.filter(F.col(side_a) != F.col(side_b)).select(
             "rule",
             "key",
-            F.when(F.col("side") == 0, F.col("id_a")).otherwise(F.col("id_b")).alias(left),
-            F.when(F.col("side") == 0, F.col("id_b")).otherwise(F.col("id_a")).alias(right_id),
+            F.when(first, F.col(id_a)).otherwise(F.col(id_b)).alias(left),
+            F.when(first, F.col(id_b)).otherwise(F.col(id_a)).alias(right_id),
         )
     raw = raw.persist()
     # Per rule before the union (as one machine reports them), then the union: read twice.

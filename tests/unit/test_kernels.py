@@ -213,3 +213,9 @@ def test_candidate_changes_refuses_bad_keys(sample: pl.DataFrame, settings: Sett
         crmdedup.candidate_changes(pl.concat([keys, keys.head(1)]), settings, id_column=ID)
     with pytest.raises(SchemaError, match="`status` is missing"):
         crmdedup.candidate_changes(keys.drop("status"), settings, id_column=ID)
+
+
+def test_an_id_column_named_like_a_keys_column_is_refused() -> None:
+    frame = pl.DataFrame({"order": ["a", "b"], "p1": ["x", "x"]})
+    with pytest.raises(ConfigError, match="`order`"):
+        crmdedup.blocking_keys(frame, raw_settings(1), id_column="order")

@@ -38,8 +38,9 @@ _COMMENTS = {
     "[[comparisons]]": "One per compared column. method: exact, jaro_winkler, token_jaccard "
     "(thresholds are similarities), levenshtein, damerau_levenshtein (thresholds are "
     "distances); strictest threshold first.",
-    "[[blocking_rules]]": "Records equal on all keys become candidate pairs. Keys: a column, "
-    "a slice (last_name[:2]) or a function (email_local(email), initials(company)...).",
+    "[[blocking_rules]]": "Records equal on all keys share a block, whose records become "
+    "candidate pairs (see pairs_per_record). Keys: a column, a slice (last_name[:2]) or a "
+    "function (email_local(email), initials(company)...).",
 }
 
 

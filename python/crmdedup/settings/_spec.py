@@ -180,8 +180,9 @@ class Settings:
         The budget of pairs per record and rule. A block is ordered by the first compared
         column its rule does not read (the given name for a surname rule), then by id; each
         record is paired with the next ``pairs_per_record`` records, so a block of at most
-        ``pairs_per_record + 1`` records gives all its pairs and a larger one at most
-        ``pairs_per_record`` per record (a sorted neighbourhood). Default 10. The blocks this
+        ``pairs_per_record + 1`` records gives all its pairs and a larger one
+        ``pairs_per_record`` per record on average, each record in at most twice that many
+        (a sorted neighbourhood). Default 10. The blocks this
         bounded are counted in ``result.report["windowed_blocks"]``.
     clustering
         ``guarded`` (default): two single records join through any link above the threshold,

@@ -35,7 +35,8 @@ pub struct SkippedBlock {
 #[derive(Debug, Default)]
 pub struct Candidates {
     /// Unique pairs `(a << 32) | b` of row indices with `a < b`, rule by rule and block by
-    /// block: a pair goes to the first rule that expands a block holding both rows. Grading
+    /// block: a pair goes to the first rule that pairs both rows (in the same block, within
+    /// the window of its order). Grading
     /// in this order reads the few rows of one block many times, which keeps them in cache.
     pub pairs: Vec<u64>,
     /// Pairs each rule produced on its own (before the union).

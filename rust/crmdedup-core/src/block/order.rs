@@ -2,8 +2,9 @@
 //! the window: rows side by side in it are paired.
 //!
 //! Each rule orders its blocks by the normalised value of the first compared column that none
-//! of its keys reads (for a rule on the surname, the given name; for one on the email, the
-//! given name too), so that the records of one person, which agree on it, sit side by side.
+//! of its keys reads, dates apart (see [`rule_orders`]): for a rule on the surname, the given
+//! name; for one on the email, the given name too. The records of one person, which agree on
+//! it, sit side by side.
 //! Ties (and rows without a value, last) are in id order.
 
 use super::KeyExpr;
@@ -12,8 +13,10 @@ use crate::normalize::Normalizer;
 use crate::settings::Settings;
 
 /// Per blocking rule, the (column, normaliser) whose values order its blocks: the first
-/// comparison whose column none of the rule's keys reads; `None` when every compared column is
-/// read (then the rows are in id order).
+/// comparison whose column none of the rule's keys reads, dates apart; `None` when there is
+/// none (then the rows are in id order). Dates are left out because their day/month order is
+/// inferred from the values of one call: an update's or a partition's few records could read
+/// them otherwise than the whole table, and order the blocks otherwise.
 #[must_use]
 pub fn rule_orders(
     settings: &Settings,
@@ -26,7 +29,7 @@ pub fn rule_orders(
                 .comparisons
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| reads & (1 << i) == 0);
+                .filter(|(i, c)| reads & (1 << i) == 0 && c.normalizer != Normalizer::Date);
             free.next().map(|(_, c)| (c.column.clone(), c.normalizer))
         })
         .collect()
@@ -65,6 +68,34 @@ pub(crate) fn row_orders(col: Option<&CodedColumn>, n: usize) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_is_ordered_by_the_first_compared_column_it_does_not_read_never_a_date() {
+        let mut settings = crate::settings::tests::sample();
+        // Comparisons: date_of_birth (a date), first_name, last_name, email.
+        let mut dob = settings.comparisons[0].clone();
+        dob.name = "date_of_birth".into();
+        dob.column = "date_of_birth".into();
+        dob.normalizer = Normalizer::Date;
+        settings.comparisons.insert(0, dob);
+        let rule = |keys: &[&str]| crate::settings::BlockingRule {
+            keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        };
+        settings.blocking_rules = vec![
+            rule(&["last_name"]),
+            rule(&["phonetic(first_name)", "email_domain(email)"]),
+            rule(&["first_name", "last_name", "email"]),
+        ];
+        let exprs = super::super::parse_rules(&settings).unwrap();
+        let names: Vec<Option<String>> = rule_orders(&settings, &exprs)
+            .into_iter()
+            .map(|o| o.map(|(column, _)| column))
+            .collect();
+        assert_eq!(
+            names,
+            vec![Some("first_name".into()), Some("last_name".into()), None]
+        );
+    }
 
     #[test]
     fn order_keys_sort_as_the_values_bytes_and_missing_values_last() {

@@ -19,7 +19,7 @@ use crate::settings::Settings;
 /// What happens to a record between two runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// In both runs, with the same keys.
+    /// In both runs, with the same keys and order keys.
     Unchanged,
     /// Only in the later run.
     Inserted,
@@ -331,9 +331,9 @@ impl<'a> Runs<'a> {
 /// `pairs_per_record` of each other in the block's order (order key, then id). So a block that
 /// crosses the cap (up or down) adds or removes the pairs of its unchanged records too, and a
 /// record arriving in (or leaving) a block larger than the window moves its neighbours apart
-/// (or together), unless another rule still pairs them. One row per changed pair, smaller id first, in
-/// id order: `<id>_l`, `<id>_r`, `change`, and `rule`, the rule owning the pair in the run
-/// that has it (the first rule whose expanded block holds both records).
+/// (or together), unless another rule still pairs them. One row per changed pair, smaller id
+/// first, in id order: `<id>_l`, `<id>_r`, `change`, and `rule`, the rule owning the pair in
+/// the run that has it (the first rule that pairs both records).
 ///
 /// # Errors
 /// Invalid settings, missing or mistyped columns, a null id, a rule out of range, a key of 0, a

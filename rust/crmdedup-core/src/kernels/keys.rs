@@ -7,10 +7,13 @@ use arrow_schema::{DataType, Field, Schema};
 
 use crate::block::parse_rules;
 use crate::dataset::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::Ids;
 use crate::progress::Progress;
 use crate::settings::Settings;
+
+/// The columns of a keys table beside the id column.
+const KEY_COLUMNS: [&str; 3] = ["rule", "key", "order"];
 
 /// The blocking keys of `batch` (records named by `ids`): one row per record and rule under
 /// which it has a key, rule by rule, records in input order, with columns `<id>`, `rule`
@@ -33,6 +36,16 @@ pub fn blocking_keys(
     progress: &dyn Progress,
 ) -> Result<RecordBatch> {
     settings.validate()?;
+    if KEY_COLUMNS.contains(&ids.name.as_str()) {
+        return Err(Error::settings(
+            "id_column",
+            format!(
+                "`{}` is a column of the keys table ({}): rename the id column",
+                ids.name,
+                KEY_COLUMNS.join(", ")
+            ),
+        ));
+    }
     let exprs = parse_rules(settings)?;
     let dataset = Dataset::prepare_blocking(&[(batch, ids.clone())], settings, progress)?;
     let keys = dataset.row_keys(settings, &exprs);
@@ -129,5 +142,9 @@ mod tests {
         assert_eq!(rows.len(), 4);
         assert_eq!(out.schema().field(0).name(), "id");
         assert!(out.column(0).null_count() == 0);
+        // An id column named like a keys column is refused, naming it.
+        let named = |name: &str| Ids::from_array(name, batch.column(0).clone()).unwrap();
+        let e = blocking_keys(&batch, &named("order"), &settings, &NoProgress).unwrap_err();
+        assert!(e.to_string().contains("`order`"), "{e}");
     }
 }
