@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Literal, final
 
 __all__ = [
+    "REVISION",
     "ArrowArray",
     "ArrowTable",
     "Run",
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 __version__: str
+REVISION: int
 
 @final
 class ArrowArray:

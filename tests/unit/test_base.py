@@ -532,6 +532,36 @@ def test_a_block_crossing_the_cap_both_ways(tmp_path: Path, world: dict[str, Any
     assert base.verify(batch=True) == []
 
 
+def test_keys_stored_by_another_engine_revision_are_recomputed(
+    tmp_path: Path, world: dict[str, Any]
+) -> None:
+    # Keys stored by another revision of the normalisers (here: keys that match nothing, as
+    # keys of another normalisation would) are not read: match and update derive them anew.
+    frame = records(world, [(f"r{i}", i % 3, {}) for i in range(6)])
+    base = create(tmp_path, world, frame)
+    manifest_file = base.path / "manifests" / f"{base.generation:08d}.json"
+    data = json.loads(manifest_file.read_text(encoding="utf-8"))
+    assert data["revision"] == crmdedup._core.REVISION
+    keys_file = base.path / base._state.manifest.files["keys"]["path"]
+    stale = pl.read_parquet(keys_file)
+    stale.with_columns(pl.col("key") + 1).write_parquet(keys_file)
+    data["revision"] = crmdedup._core.REVISION - 1
+    manifest_file.write_text(json.dumps(data), encoding="utf-8")
+    reopened = Base.open(base.path)
+    new = records(world, [("n1", 0, {}), ("n2", 1, {})])
+    want = rerun_match(reopened, new, 1, 0.0)
+    got = reopened.match(new, top_k=1, review_band=0.0)
+    assert got.assignments.equals(want.assignments)
+    assert got.assignments.get_column("status").to_list() == ["matched", "matched"]
+    reopened.update(new)
+    assert groups(reopened) == {
+        frozenset({"r0", "r3", "n1"}),
+        frozenset({"r1", "r4", "n2"}),
+        frozenset({"r2", "r5"}),
+    }
+    assert Base.open(base.path)._state.manifest.revision == crmdedup._core.REVISION
+
+
 def test_a_base_made_before_windows_keeps_every_pair_of_its_blocks(
     tmp_path: Path, world: dict[str, Any]
 ) -> None:

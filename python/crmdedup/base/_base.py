@@ -19,7 +19,7 @@ from typing import Any, Literal
 import polars as pl
 
 from crmdedup._arrow import TableLike, to_polars
-from crmdedup._core import __version__
+from crmdedup._core import REVISION, __version__
 from crmdedup._files import write_table
 from crmdedup._ids import cast_ids, check_ids, id_values
 from crmdedup.api import ProgressCallback, _settings_for, dedupe
@@ -135,6 +135,7 @@ class Base:
                 changelog=None,
                 counts={},
                 crmdedup=__version__,
+                revision=REVISION,
             )
             base = cls.__new__(cls)
             base._store = store
@@ -174,6 +175,10 @@ class Base:
             frozen["pairs_per_record"] = frozen.get("max_block_size", 50)
             if tables.get("keys") is not None and "order" not in tables["keys"].columns:
                 tables["keys"] = tables["keys"].with_columns(order=pl.lit(0, pl.UInt64))
+        if manifest.revision != REVISION:
+            # Keys made by another engine revision would miss or invent candidates: they are
+            # recomputed, and the next update re-partitions every record (see `REVISION`).
+            tables.pop("keys", None)
         self._state = State(manifest=manifest, **tables)
         self._settings = Settings.from_dict(frozen)
         self._model = Model(self._store.frozen_text(manifest, "model"))
@@ -851,6 +856,7 @@ class Base:
             },
             run=staged.run,
             crmdedup=__version__,
+            revision=REVISION,
         )
         store.commit(manifest, expected_parent=None if parent == 0 else parent)
         self._state = State(manifest=manifest, **staged.tables)

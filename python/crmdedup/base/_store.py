@@ -86,6 +86,8 @@ class Manifest:
     run: dict[str, Any] = field(default_factory=dict)
     crmdedup: str = ""
     format: int = FORMAT
+    # The engine's `REVISION` that made the keys and links (0: before revisions were kept).
+    revision: int = 0
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=1, sort_keys=True)

@@ -62,18 +62,20 @@ MAX_RULES = 32
 
 
 # Role → (comparison name, method, normaliser, thresholds, term frequency), in priority order:
-# past 16 comparisons the last ones are dropped.
+# past 16 comparisons the last ones are dropped. Term frequencies weigh names, and also the
+# landline and the company: a switchboard or an employer shared by hundreds of records says
+# less than a direct line or a small firm.
 _COMPARE: tuple[tuple[str, str, str, tuple[float, ...], bool], ...] = (
     ("first_name", "name", "name", (0.92, 0.85), True),
     ("last_name", "name", "name", (0.94, 0.85), True),
     ("full_name", "token_jaccard", "name", (0.99, 0.5), True),
     ("date_of_birth", "date", "date", (), False),
     ("email", "levenshtein", "email", (1, 3), False),
-    ("phone", "levenshtein", "phone", (1, 2), False),
+    ("phone", "levenshtein", "phone", (1, 2), True),
     ("mobile", "levenshtein", "phone", (1, 2), False),
     ("national_id", "damerau_levenshtein", "identifier", (1, 2), False),
     ("middle_name", "name", "name", (0.9,), True),
-    ("company", "token_jaccard", "company", (0.8, 0.4), False),
+    ("company", "token_jaccard", "company", (0.8, 0.4), True),
     ("address", "token_jaccard", "address", (0.9, 0.7), False),
     ("street_name", "token_jaccard", "address", (0.9, 0.6), False),
     ("street_number", "exact", "identifier", (), False),
@@ -340,6 +342,10 @@ def _candidate_rules(r: dict[str, str]) -> list[tuple[str, ...]]:
         rules.append((r["company"], ln))
     if "company" in r and fn:
         rules.append((r["company"], fn))
+    if "company" in r and "job_title" in r:
+        # The employer and the role survive a mangled or missing name (`Federica Romano` in
+        # the given-name field, `Cat Moreau`, an initial alone).
+        rules.append((r["company"], r["job_title"]))
     return [tuple(k for k in rule if k) for rule in rules if rule and all(rule)]
 
 

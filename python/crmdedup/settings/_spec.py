@@ -30,8 +30,10 @@ class Comparison:
         Input column.
     method
         ``exact``; ``jaro_winkler`` or ``token_jaccard`` (thresholds are similarities in (0, 1),
-        strictest first); ``levenshtein`` or ``damerau_levenshtein`` (thresholds are whole
-        distances, strictest first); ``name``: exact, same canonical given name (Alex and
+        strictest first; outside addresses, token Jaccard counts two words of five characters
+        or more one edit apart as one, so ``Lumensoft`` and ``Lumnesoft`` agree);
+        ``levenshtein`` or ``damerau_levenshtein`` (thresholds are whole distances, strictest
+        first); ``name``: exact, same canonical given name (Alex and
         Alexandre), Jaro-Winkler thresholds, same French phonetic key, then an initial or
         prefix; the ``name`` comparisons named ``first_name`` and ``last_name`` (as inferred)
         are also graded across fields when both disagree in place, so ``Moreau Marine`` and

@@ -24,6 +24,8 @@ pub enum Method {
     /// Exact, then Damerau (optimal string alignment) distance at or below each threshold.
     DamerauLevenshtein,
     /// Exact, then Jaccard similarity of word sets at or above each threshold (descending).
+    /// Outside addresses, two words of at least five characters one edit or swap apart count
+    /// as one (`Lumensoft` and `Lumnesoft`).
     TokenJaccard,
     /// Person names: exact; same canonical given name (short forms and diminutives such as
     /// Alex/Alexandre); Jaro-Winkler at or above each threshold (descending); same French

@@ -397,5 +397,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(profile_columns, m)?)?;
     m.add_function(wrap_pyfunction!(canonical_contact_points, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("REVISION", engine::REVISION)?;
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! (strictest threshold met first), else.
 
 use super::similarity::{
-    damerau_distance, digits_apart, initial_apart, jaccard_similarity, jaro_winkler_similarity,
-    levenshtein_distance, lines_apart, same_mailbox_name, same_subscriber,
+    compared_part, damerau_distance, digits_apart, initial_apart, jaccard_similarity,
+    jaro_winkler_similarity, levenshtein_distance, lines_apart, same_mailbox_name, same_subscriber,
+    typo_jaccard_similarity,
 };
 use super::{Comparison, NULL_LEVEL};
 use crate::column::NULL;
@@ -29,7 +30,22 @@ impl Comparison<'_> {
                 let s = if self.spec.method == Method::JaroWinkler {
                     jaro_winkler_similarity(self.value(a), self.value(b))
                 } else {
-                    jaccard_similarity(self.tokens_of(a), self.tokens_of(b))
+                    let exact = jaccard_similarity(self.tokens_of(a), self.tokens_of(b));
+                    // Read typos in long words (company names, job titles) only where exact
+                    // words fall short of the strictest level: the similarity with typos is
+                    // never below the exact one.
+                    // Not in addresses: two streets a letter apart are often two streets,
+                    // and the suite's addresses lost more than they gained.
+                    let words_may_have_typos =
+                        self.spec.normalizer != crate::normalize::Normalizer::Address;
+                    if words_may_have_typos
+                        && self.spec.thresholds.first().is_some_and(|&t| exact < t)
+                    {
+                        let part = |code: usize| compared_part(&self.column.values[code]);
+                        typo_jaccard_similarity(part(a), part(b))
+                    } else {
+                        exact
+                    }
                 };
                 threshold_level(self.spec.thresholds.iter().position(|&x| s >= x), top)
             }

@@ -10,7 +10,7 @@ mod similarity;
 pub use grade::{Graded, grade, pattern_histogram};
 pub use similarity::{
     MAX_COMPARED_CHARS, damerau_distance, jaccard_similarity, jaro_winkler_similarity,
-    levenshtein_distance,
+    levenshtein_distance, typo_jaccard_similarity,
 };
 
 use crate::column::CodedColumn;
@@ -575,6 +575,42 @@ mod tests {
         let c = Comparison::new(&s, &col);
         assert_eq!(c.level(0, 1), 2);
         assert_eq!(c.level(0, 2), 1);
+    }
+
+    #[test]
+    fn token_jaccard_reads_a_typo_in_a_long_word_only() {
+        let col = column(&[
+            Some("lumensoft"),
+            Some("lumnesoft"),
+            Some("vertexsoft gmbh"),
+            Some("vertesoft gmbh"),
+            Some("via roma 142"),
+            Some("via roma 124"),
+            Some("lumensoft lumnesoft"),
+        ]);
+        let s = spec(Method::TokenJaccard, vec![0.8, 0.4]);
+        let c = Comparison::new(&s, &col);
+        assert_eq!(c.level(0, 1), 2, "one swap of neighbours in a long word");
+        assert_eq!(c.level(2, 3), 2, "one letter dropped");
+        assert_eq!(
+            c.level(4, 5),
+            1,
+            "house numbers are short words: exact only"
+        );
+        // Each word matches once: `lumensoft` exactly, so `lumnesoft` is left over.
+        assert_eq!(c.level(0, 6), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn typo_jaccard_is_symmetric_and_never_below_exact_words(
+            a in "[a-e ]{0,24}", b in "[a-e ]{0,24}"
+        ) {
+            let s = typo_jaccard_similarity(&a, &b);
+            prop_assert!((s - typo_jaccard_similarity(&b, &a)).abs() < 1e-12);
+            prop_assert!(s + 1e-12 >= jaccard_similarity(&token_set(&a), &token_set(&b)));
+            prop_assert!((0.0..=1.0).contains(&s));
+        }
     }
 
     proptest! {

@@ -68,6 +68,56 @@ pub fn jaccard_similarity(a: &[u64], b: &[u64]) -> f64 {
     common as f64 / (a.len() + b.len() - common) as f64
 }
 
+/// Shortest word a typo may be read in (`lumensoft` and `lumnesoft`): shorter words (house
+/// numbers, initials, `sa`, `via`) must agree exactly.
+const TYPO_WORD_CHARS: usize = 5;
+
+/// Jaccard similarity of the words of `a` and `b` (split on whitespace), where a word of one
+/// may match one word of the other at one edit or swap of two neighbours when both have at
+/// least [`TYPO_WORD_CHARS`] characters; each word matches at most once. The words are paired
+/// greedily from each side in turn and the better count is kept, so the similarity is the same
+/// whichever value comes first.
+#[must_use]
+pub fn typo_jaccard_similarity(a: &str, b: &str) -> f64 {
+    one_way_typo_jaccard(a, b).max(one_way_typo_jaccard(b, a))
+}
+
+fn sorted_words(s: &str) -> Vec<&str> {
+    let mut w: Vec<&str> = s.split_whitespace().collect();
+    w.sort_unstable();
+    w.dedup();
+    w
+}
+
+fn one_way_typo_jaccard(a: &str, b: &str) -> f64 {
+    let (wa, wb) = (sorted_words(a), sorted_words(b));
+    if wa.is_empty() && wb.is_empty() {
+        return 1.0;
+    }
+    // Exact words first, so that a typo never takes the word another one spells exactly.
+    let mut used = vec![false; wb.len()];
+    let mut unmatched = Vec::new();
+    for x in &wa {
+        match wb.binary_search(x) {
+            Ok(j) => used[j] = true,
+            Err(_) => unmatched.push(*x),
+        }
+    }
+    let mut common = wa.len() - unmatched.len();
+    let long = |w: &str| w.chars().count() >= TYPO_WORD_CHARS;
+    for x in unmatched.into_iter().filter(|x| long(x)) {
+        let near = wb
+            .iter()
+            .enumerate()
+            .position(|(j, y)| !used[j] && long(y) && damerau_distance(x, y, 1).is_some());
+        if let Some(j) = near {
+            used[j] = true;
+            common += 1;
+        }
+    }
+    common as f64 / (wa.len() + wb.len() - common) as f64
+}
+
 pub(crate) fn token_set(value: &str) -> Vec<u64> {
     use std::hash::Hasher;
     let mut out: Vec<u64> = value

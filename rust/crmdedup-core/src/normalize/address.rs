@@ -13,11 +13,17 @@ pub struct AddressParts {
     pub street: String,
 }
 
-/// Abbreviations and their expansion (folded). French first; `st` is read as `saint`.
+/// Abbreviations and words mapped to one canonical form (folded), in French, English, Spanish,
+/// Italian and German. A form shared by two words stays short, and both words map to it: `st`
+/// for `saint` and `street`, `ste` for `sainte` and `suite`, `dr` for `docteur` and `drive`. So
+/// `Rue St-Paul` and `Rue Saint-Paul` agree, as do `Market St, Ste 4` and `Market Street, Suite
+/// 4`, and no English address reads as a French saint.
 const ABBREVIATIONS: &[(&str, &str)] = &[
     ("all", "allee"),
     ("av", "avenue"),
     ("ave", "avenue"),
+    ("avda", "avenue"),
+    ("avenida", "avenue"),
     ("avn", "avenue"),
     ("bd", "boulevard"),
     ("bld", "boulevard"),
@@ -32,7 +38,8 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("che", "chemin"),
     ("chs", "chaussee"),
     ("crs", "cours"),
-    ("dr", "docteur"),
+    ("docteur", "dr"),
+    ("drive", "dr"),
     ("esp", "esplanade"),
     ("fbg", "faubourg"),
     ("fg", "faubourg"),
@@ -40,12 +47,15 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("gen", "general"),
     ("gde", "grande"),
     ("ham", "hameau"),
+    ("hwy", "highway"),
     ("imp", "impasse"),
+    ("ln", "lane"),
     ("lot", "lotissement"),
     ("mal", "marechal"),
     ("mte", "montee"),
     ("pass", "passage"),
     ("pdt", "president"),
+    ("pkwy", "parkway"),
     ("pl", "place"),
     ("prom", "promenade"),
     ("pte", "porte"),
@@ -53,12 +63,16 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("r", "rue"),
     ("res", "residence"),
     ("rpt", "rond point"),
+    ("rd", "road"),
     ("rte", "route"),
     ("sq", "square"),
-    ("st", "saint"),
-    ("ste", "sainte"),
+    ("saint", "st"),
+    ("sainte", "ste"),
+    ("street", "st"),
+    ("suite", "ste"),
     ("str", "strasse"),
     ("tra", "traverse"),
+    ("v", "via"),
     ("vla", "villa"),
     ("zac", "zone d amenagement concerte"),
     ("za", "zone artisanale"),
@@ -327,11 +341,11 @@ mod tests {
             ("5 all. des Tilleuls", Some("5"), "allee des tilleuls"),
             ("7 imp. du Moulin", Some("7"), "impasse du moulin"),
             ("1 pl. de la Gare", Some("1"), "place de la gare"),
-            ("45 fg St-Antoine", Some("45"), "faubourg saint antoine"),
+            ("45 fg St-Antoine", Some("45"), "faubourg st antoine"),
             (
                 "45 Rue du Fbg Saint Honoré",
                 Some("45"),
-                "rue du faubourg saint honore",
+                "rue du faubourg st honore",
             ),
             ("10 rte de Lyon", Some("10"), "route de lyon"),
             (
@@ -343,6 +357,22 @@ mod tests {
             ("Hauptstr. 5", Some("5"), "hauptstrasse"),
             ("Hauptstraße 5a", Some("5 a"), "hauptstrasse"),
             ("Lieu-dit Les Granges", None, "lieu dit les granges"),
+            (
+                "5841 Market St, Ste 4010",
+                Some("5841"),
+                "market st ste 4010",
+            ),
+            (
+                "5841 Market Street, Suite 4010",
+                Some("5841"),
+                "market st ste 4010",
+            ),
+            ("12 Lakeshore Dr.", Some("12"), "lakeshore dr"),
+            ("12 Lakeshore Drive", Some("12"), "lakeshore dr"),
+            ("3 rue du Dr Roux", Some("3"), "rue du dr roux"),
+            ("3 rue du Docteur Roux", Some("3"), "rue du dr roux"),
+            ("V. Dante, 209", None, "via dante 209"),
+            ("Avda. Diagonal 7", None, "avenue diagonal 7"),
             ("  ", None, ""),
         ];
         for &(raw, house, street) in cases {
