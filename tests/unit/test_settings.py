@@ -22,6 +22,10 @@ from crmdedup import BlockingRule, Comparison, ConfigError, Settings
             ["first_name", "last_name", "phone", "company"],
         ),
         (
+            ["forename", "family_name", "org_name", "Position"],
+            ["first_name", "last_name", "company", "job_title"],
+        ),
+        (
             [
                 "prenom",
                 "nom",

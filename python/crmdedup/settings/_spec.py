@@ -94,7 +94,8 @@ class BlockingRule:
     letter), ``postcode[-2:]`` (last two), or a function: ``initials(company)``,
     ``first_token(x)``, ``last_token(x)``, ``sorted_tokens(x)``, ``digits(x)``,
     ``email_local(x)``, ``email_domain(x)``, ``phonetic(x)`` (French phonetic key),
-    ``metaphone(x)`` (Double Metaphone, for non-French names), optionally sliced.
+    ``metaphone(x)`` (Double Metaphone, for non-French names), ``canonical(x)`` (each word's
+    canonical given name: ``Tony`` and ``Anthony`` share a key), optionally sliced.
 
     Examples
     --------

@@ -35,7 +35,7 @@ pub use cluster::{Decisions, IdPairs, PairColumns, cluster_pairs};
 /// rather than mixed with what this engine would derive.
 ///
 /// 1: street words shared by two readings kept short (`st`, `ste`, `dr`), more legal forms,
-/// typos in long words of token Jaccard comparisons.
+/// typos in long words of token Jaccard comparisons, English short given names.
 pub const REVISION: u32 = 1;
 pub use error::{Error, Result};
 pub use explain::{ExplainRow, Session};

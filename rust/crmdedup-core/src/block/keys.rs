@@ -31,10 +31,13 @@ pub enum KeyFn {
     Phonetic,
     /// Primary Double Metaphone code, for names that are not French.
     Metaphone,
+    /// Each word's canonical given name (see [`crate::normalize::canonical_given_name`]), so
+    /// `tony` and `anthony`, `deb` and `deborah` share a key.
+    Canonical,
 }
 
 impl KeyFn {
-    const NAMES: [(&'static str, KeyFn); 9] = [
+    const NAMES: [(&'static str, KeyFn); 10] = [
         ("phonetic", KeyFn::Phonetic),
         ("metaphone", KeyFn::Metaphone),
         ("initials", KeyFn::Initials),
@@ -44,6 +47,7 @@ impl KeyFn {
         ("digits", KeyFn::Digits),
         ("email_local", KeyFn::EmailLocal),
         ("email_domain", KeyFn::EmailDomain),
+        ("canonical", KeyFn::Canonical),
     ];
 
     fn apply(self, value: &str) -> Option<String> {
@@ -65,6 +69,7 @@ impl KeyFn {
             Self::EmailDomain => value.rsplit_once('@')?.1.to_owned(),
             Self::Phonetic => crate::normalize::phonetic_fr(value),
             Self::Metaphone => crate::normalize::double_metaphone(value).0,
+            Self::Canonical => crate::normalize::canonical_name(value),
         };
         if out.is_empty() { None } else { Some(out) }
     }
@@ -277,6 +282,10 @@ mod tests {
                 .as_deref(),
             Some("a b")
         );
+        let canonical = KeyExpr::parse("canonical(first_name)").unwrap();
+        assert_eq!(canonical.apply("tony"), canonical.apply("anthony"));
+        assert_eq!(canonical.apply("deb"), canonical.apply("deborah"));
+        assert_ne!(canonical.apply("tony"), canonical.apply("thomas"));
     }
 
     #[test]

@@ -136,11 +136,7 @@ impl<'a> Comparison<'a> {
                 .values
                 .par_iter()
                 .map(|v| {
-                    let canonical = v
-                        .split_whitespace()
-                        .map(|w| crate::normalize::canonical_given_name(w).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let canonical = crate::normalize::canonical_name(v);
                     (
                         hash_str(&canonical),
                         hash_str(&crate::normalize::phonetic_fr(v)),

@@ -501,6 +501,55 @@ const GIVEN_NAMES: &[(&str, &[&str])] = &[
             "susanne", "susanna", "susan", "suzy", "susi", "zuzanna", "susana", "suzette",
         ],
     ),
+    // English short forms and diminutives (a canonical name listed again adds variants).
+    ("james", &["jim", "jimmy", "jamie"]),
+    ("jennifer", &["jen", "jenny", "jenn"]),
+    ("victoria", &["vicky", "vicki", "tori"]),
+    ("rebecca", &["becky", "becca"]),
+    ("suzanne", &["sue", "susie", "suzie"]),
+    ("deborah", &["deb", "debbie", "debby", "debra"]),
+    ("sandra", &["sandy"]),
+    ("samuel", &["sam", "sammy"]),
+    ("ronald", &["ron", "ronnie"]),
+    ("donald", &["don", "donnie"]),
+    ("kenneth", &["ken", "kenny"]),
+    ("gerald", &["jerry"]),
+    ("timothy", &["tim", "timmy"]),
+    ("albert", &["al", "bert", "bertie"]),
+    ("walter", &["walt", "wally"]),
+    ("nathan", &["nate"]),
+    ("zachary", &["zach", "zack", "zak"]),
+    ("jacob", &["jake"]),
+    ("joshua", &["josh"]),
+    ("abigail", &["abby", "abbie"]),
+    ("angela", &["angie"]),
+    ("cynthia", &["cindy"]),
+    ("constance", &["connie"]),
+    ("dorothy", &["dot", "dottie"]),
+    ("eleanor", &["ellie", "nell", "nellie"]),
+    ("emily", &["emmy"]),
+    ("gwendolyn", &["gwen"]),
+    ("kimberly", &["kim"]),
+    ("pamela", &["pam"]),
+    ("penelope", &["penny"]),
+    ("rose", &["rosie"]),
+    ("sarah", &["sally", "sadie"]),
+    ("amanda", &["mandy"]),
+    ("madeleine", &["maddie", "maddy"]),
+    ("marie", &["molly", "polly"]),
+    ("barbara", &["barb", "barbie"]),
+    ("beatrice", &["bea", "trixie"]),
+    ("patricia", &["trish"]),
+    ("charles", &["chuck", "chas"]),
+    ("henri", &["hank"]),
+    ("therese", &["tess", "tessie"]),
+    ("valerie", &["val"]),
+    ("stacy", &["stacey"]),
+    ("michelle", &["shelly", "shelley"]),
+    ("winifred", &["winnie"]),
+    ("gertrude", &["trudy", "gertie"]),
+    ("allison", &["allie", "ally"]),
+    ("alexandra", &["lexi", "alexa"]),
 ];
 
 fn table() -> &'static HashMap<&'static str, &'static str> {
@@ -529,6 +578,17 @@ pub fn canonical_given_name(folded: &str) -> Cow<'_, str> {
         Some(&canonical) => Cow::Borrowed(canonical),
         None => Cow::Borrowed(folded),
     }
+}
+
+/// Each word of a folded name through [`canonical_given_name`], joined by spaces (`tony
+/// garcia` → `anthony garcia`): what name comparisons and the `canonical(...)` key read.
+#[must_use]
+pub fn canonical_name(folded: &str) -> String {
+    folded
+        .split_whitespace()
+        .map(canonical_given_name)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub use company::{CompanyParts, company_parts, normalize_company, siren_siret_va
 pub use contact::{ContactKind, canonical_contact_point};
 pub use date::{DateAgreement, DateFormat, Ymd, date_agreement};
 pub use email::{EmailParts, email_parts};
-pub use given_names::canonical_given_name;
+pub use given_names::{canonical_given_name, canonical_name};
 pub use name::{is_particle, normalize_name, strip_particles};
 pub use phone::{PhoneInfo, PhoneKind, is_phone_region, phone_info};
 pub use phonetic::{double_metaphone, phonetic_fr};
