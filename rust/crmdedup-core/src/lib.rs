@@ -30,12 +30,13 @@ pub mod tf;
 pub use cluster::{Decisions, IdPairs, PairColumns, cluster_pairs};
 
 /// Revision of what the engine derives from the same records, settings and model: normalised
-/// values, blocking keys and comparison levels. Raised whenever one of them changes, so that
-/// what was stored under another revision (a `Base`'s keys and scored links) is recomputed
-/// rather than mixed with what this engine would derive.
+/// values, blocking keys, comparison levels and match weights. Raised whenever one of them
+/// changes, so that what was stored under another revision (a `Base`'s keys and scored links)
+/// is recomputed rather than mixed with what this engine would derive.
 ///
 /// 1: street words shared by two readings kept short (`st`, `ste`, `dr`), more legal forms,
-/// typos in long words of token Jaccard comparisons, English short given names.
+/// typos in long words of token Jaccard comparisons, English short given names; a group
+/// weighs at least its floor with its agreements included.
 pub const REVISION: u32 = 1;
 pub use error::{Error, Result};
 pub use explain::{ExplainRow, Session};

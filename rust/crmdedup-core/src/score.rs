@@ -132,6 +132,7 @@ impl<'m> Scorer<'m> {
         // Each comparison's weight, and its weight as evidence about the person (a determined
         // comparison's agreement is in the prior, but it is evidence of the same kind).
         let mut counted = [0.0f64; MAX_COMPARISONS];
+        let mut full_weights = [0.0f64; MAX_COMPARISONS];
         let mut evidence = [0.0f64; MAX_COMPARISONS];
         let mut gain = 0.0;
         for (c, &level) in gammas.iter().enumerate() {
@@ -141,6 +142,7 @@ impl<'m> Scorer<'m> {
             let (base, adj) = self.weight(comparisons, c, level, (a, b), &set);
             raw += base + adj;
             let full = weights[c][level as usize] + adj;
+            full_weights[c] = base + adj;
             let shared = c < 64 && self.model.shared & (1 << c) != 0;
             if self.household_cap.is_some() && shared && full > 0.0 {
                 gain += (base + adj).max(0.0);
@@ -154,9 +156,9 @@ impl<'m> Scorer<'m> {
         }
         let groups = &self.model.groups;
         let n = gammas.len();
-        let mut w = prior + model::grouped_sum(&counted[..n], groups, 1.0);
+        let mut w = prior + model::grouped_sum(&counted[..n], &full_weights[..n], groups, 1.0);
         if let Some(cap) = self.household_cap {
-            let personal = model::grouped_sum(&evidence[..n], groups, 1.0);
+            let personal = model::grouped_sum(&evidence[..n], &evidence[..n], groups, 1.0);
             w += model::household_gain(gain, personal, cap);
         }
         (w, w - raw)

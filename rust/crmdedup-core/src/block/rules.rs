@@ -57,7 +57,9 @@ fn per_rule_bits(
 }
 
 /// Per blocking rule, the comparisons EM does not learn from its pairs: those reading a column
-/// the rule blocks on (they agree by construction), and, for a rule whose keys all read
+/// the rule blocks on (they agree by construction) and the rest of their group (see
+/// [`ComparisonSpec::group`](crate::settings::ComparisonSpec::group)), and, for a rule whose
+/// keys all read
 /// [`shared`](crate::settings::ComparisonSpec::shared) columns, every comparison. Such a rule
 /// (address and postcode, a landline) finds mostly people living or working together: learnt
 /// from, it would teach EM that a household is one person, and that a different given name
@@ -78,6 +80,7 @@ pub fn training_masks(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<Vec<bo
     let all_household = household.iter().all(|h| *h);
     rule_reads(settings, exprs)
         .into_iter()
+        .map(|reads| with_groups(settings, reads))
         .zip(&household)
         .map(|(reads, &h)| {
             (0..settings.comparisons.len())
@@ -85,6 +88,26 @@ pub fn training_masks(settings: &Settings, exprs: &[Vec<KeyExpr>]) -> Vec<Vec<bo
                 .collect()
         })
         .collect()
+}
+
+/// `reads` (bit `c`) with every comparison of each group one of them belongs to. A rule on the
+/// company (or the postcode) fixes where its pairs work (or live): colleagues and duplicates
+/// then agree alike on the office, the switchboard and the city, and EM, left to learn them,
+/// splits one office from another instead of one person from another (the company and given
+/// name's pairs taught that half of all duplicates have another surname).
+fn with_groups(settings: &Settings, reads: u64) -> u64 {
+    let specs = &settings.comparisons;
+    let mut out = reads;
+    for (c, spec) in specs.iter().enumerate().take(64) {
+        if reads & (1 << c) != 0 && !spec.group.is_empty() {
+            for (d, other) in specs.iter().enumerate().take(64) {
+                if other.group == spec.group {
+                    out |= 1 << d;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The settings' blocking rules, parsed.
@@ -134,5 +157,25 @@ mod tests {
         assert_eq!(&reads[..3], &[0b011, 0b110, 0b100]);
         // `city` is no comparison's column.
         assert_eq!(reads[3], 0b001 | UNCOMPARED);
+    }
+
+    #[test]
+    fn a_rule_on_one_field_of_a_group_trains_none_of_the_group() {
+        // Comparisons: 0 first_name, 1 last_name, 2 email, 3 company and 4 city (one group).
+        let mut settings = sample();
+        for (name, shared) in [("company", true), ("city", true)] {
+            let mut spec = settings.comparisons[2].clone();
+            name.clone_into(&mut spec.name);
+            name.clone_into(&mut spec.column);
+            spec.shared = shared;
+            "workplace".clone_into(&mut spec.group);
+            settings.comparisons.push(spec);
+        }
+        settings.blocking_rules = vec![rule(&["company", "first_name"]), rule(&["email"])];
+        let exprs = parse_rules(&settings).unwrap();
+        let masks = training_masks(&settings, &exprs);
+        // The company's rule learns neither the company nor the city, which it fixes too.
+        assert_eq!(masks[0], vec![true, false, false, true, true]);
+        assert_eq!(masks[1], vec![false, false, true, false, false]);
     }
 }

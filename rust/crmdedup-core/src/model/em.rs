@@ -37,10 +37,12 @@ pub(crate) fn posterior(
     groups: &[Group],
 ) -> f64 {
     let mut counted = [0.0f64; crate::settings::MAX_COMPARISONS];
+    let mut full = [0.0f64; crate::settings::MAX_COMPARISONS];
     let mut gain = 0.0;
     for (c, &g) in gamma.iter().enumerate() {
         if g != NULL_LEVEL && active[c] {
             let w = m[c][g as usize].max(FLOOR).ln() - u[c][g as usize].max(FLOOR).ln();
+            full[c] = w;
             match household {
                 Some((shared, _)) if w > 0.0 && c < 64 && shared & (1 << c) != 0 => gain += w,
                 _ => counted[c] = w,
@@ -51,7 +53,12 @@ pub(crate) fn posterior(
     // feed back into EM, pushing duplicates with a mistyped name into the non-match class
     // (and their agreement into u).
     let mut log_odds = prior.ln() - (1.0 - prior).ln()
-        + grouped_sum(&counted[..gamma.len()], groups, std::f64::consts::LN_2);
+        + grouped_sum(
+            &counted[..gamma.len()],
+            &full[..gamma.len()],
+            groups,
+            std::f64::consts::LN_2,
+        );
     if let Some((_, cap)) = household {
         log_odds += gain.min(cap);
     }
@@ -131,14 +138,17 @@ impl Averages {
 /// column at all (which pairs each set's prior is fitted on: see [`RuleFields`]).
 /// `all_pairs` is the number of record pairs there are (not only candidates): when u is not
 /// re-estimated among the candidates, m and u describe random pairs, so the prior must be the
-/// chance that two random records match, not that a candidate pair does.
+/// chance that two random records match, not that a candidate pair does. `personal` has bit
+/// `c` for the comparisons that may identify a person by themselves (neither shared nor
+/// names): those rare enough among random pairs are the identifiers groups are measured on
+/// (see [`measure_groups`]).
 pub fn fit_em(
     model: &mut Model,
     patterns: &Patterns,
     blocked: &[Vec<bool>],
     rules: RuleFields<'_>,
     em: &EmSettings,
-    all_pairs: f64,
+    (all_pairs, personal): (f64, u64),
 ) {
     let rows = sorted(patterns);
     let start = Start {
@@ -175,8 +185,33 @@ pub fn fit_em(
         household,
     };
     let prior = candidate_prior(&rows, &fixed, start.prior, em);
-    measure_groups(&mut model.groups, &rows, &m, &u, prior, household);
+    let identifying = identifying(personal, &start.u);
+    measure_groups(
+        &mut model.groups,
+        &rows,
+        (&m, &u),
+        prior,
+        household,
+        identifying,
+    );
     set_priors(model, &rows, &fixed, &start.u, prior, rules, em, all_pairs);
+}
+
+/// Largest chance that two random records agree exactly on a comparison that identifies a
+/// person by itself (an email, a mobile, a birth date: one in a thousand or rarer).
+const IDENTIFYING_U: f64 = 1e-3;
+
+/// The comparisons among `personal` (bit `c`) whose exact level two random records reach at
+/// most [`IDENTIFYING_U`] of the time (`random_u`): a gender or an initial is personal but
+/// identifies no one.
+fn identifying(personal: u64, random_u: &[Vec<f64>]) -> u64 {
+    random_u
+        .iter()
+        .enumerate()
+        .filter(|&(c, u)| {
+            c < 64 && personal & (1 << c) != 0 && u.last().is_some_and(|&x| x <= IDENTIFYING_U)
+        })
+        .fold(0, |acc, (c, _)| acc | (1 << c))
 }
 
 /// EM over the patterns of one blocking rule's session, on the `active` comparisons.
@@ -397,7 +432,7 @@ mod tests {
             &[vec![false, false, false]],
             exact_keys(&[0]),
             &em,
-            200_000.0,
+            (200_000.0, 0),
         );
         assert!(model.fit.converged[0]);
         for (c, p) in model.comparisons.iter().enumerate() {
@@ -446,7 +481,7 @@ mod tests {
             &blocked,
             exact_keys(&[0b100, 0b011]),
             &em,
-            1e8,
+            (1e8, 0),
         );
         let prior = |mask: u32| {
             let w = model.prior_weight_for(mask);
@@ -487,7 +522,7 @@ mod tests {
             &blocked,
             exact_keys(&[0b101, 0b010]),
             &em,
-            all_pairs,
+            (all_pairs, 0),
         );
         let prior = |mask: u32| 1.0 / (1.0 + (-model.prior_weight_for(mask)).exp2());
         // What the given name and email say alone: random-pair odds of a match times their
@@ -538,7 +573,7 @@ mod tests {
             &blocked,
             exact_keys(&[0b001, 0b100]),
             &em,
-            1e9,
+            (1e9, 0),
         );
         let weight = |mask: u32, gamma: &[i8]| {
             let skip = super::super::determined(&[0b001, 0b100], mask, 3);

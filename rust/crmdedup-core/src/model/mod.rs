@@ -414,9 +414,25 @@ pub fn fit_from_histograms(
         blocked,
         rules,
         &settings.em,
-        all_pairs,
+        (all_pairs, personal_ids(settings)),
     );
     m
+}
+
+/// Comparisons (bit `c`) that may identify a person by themselves: neither shared nor names
+/// (an email, a mobile, a birth date). Which of them do is read from the data while fitting.
+fn personal_ids(settings: &Settings) -> u64 {
+    settings
+        .comparisons
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            *i < 64
+                && !c.shared
+                && c.method != crate::settings::Method::Name
+                && c.normalizer != crate::normalize::Normalizer::Name
+        })
+        .fold(0, |acc, (i, _)| acc | (1 << i))
 }
 
 #[cfg(test)]
