@@ -67,6 +67,8 @@ bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python benches/bench_dedupe.py --rows 100000
 	$(BIN)/python benches/compare.py --rows 100000 --systems all --timeout 600
+	$(BIN)/python benches/quality_suite.py
+	$(BIN)/python benches/robustness.py
 	$(BIN)/python -m pytest benches --benchmark-enable -q
 
 clean:
