@@ -42,9 +42,34 @@ def variants(name: str, df: pl.DataFrame, columns: list[str]) -> Iterator[tuple[
             yield f"{name}, {column} {share:.0%} missing", missing(df, column, share)
 
 
+COUNTRY_NAMES = {
+    "US": "United States",
+    "CA": "Canada",
+    "GB": "United Kingdom",
+    "UK": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "NL": "Netherlands",
+    "ES": "Spain",
+    "IT": "Italy",
+    "PL": "Poland",
+    "SE": "Sweden",
+}
+
+
+def country_names(df: pl.DataFrame, share: float) -> pl.DataFrame:
+    """``df`` with ``share`` of its country codes written as English names (another system's
+    export merged in)."""
+    named = pl.col("country_code").replace(COUNTRY_NAMES)
+    picked = pl.col("record_id").cast(pl.String).hash(11) % 1000 < int(share * 1000)
+    return df.with_columns(pl.when(picked).then(named).otherwise(pl.col("country_code")))
+
+
 def cases(seed: int) -> Iterator[tuple[str, pl.DataFrame]]:
     b2b = gen_b2b.generate(8_000, seed=seed)
     yield from variants("b2b", b2b, ["email", "mobile", "job_title", "company"])
+    yield "b2b, countries as names in half the rows", country_names(b2b, 0.5)
+    yield "b2b, countries as names", country_names(b2b, 1.0)
     french = crmdedup.datasets.generate_contacts(10_000, seed=seed)
     yield from variants("french", french, ["email", "date_of_birth", "phone"])
     sources = gen_persons.generate(4_000, seed=seed)

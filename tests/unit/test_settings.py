@@ -229,3 +229,34 @@ def test_a_mobile_kept_after_a_move_abroad_still_meets_its_duplicate() -> None:
         people, settings.with_(threshold=1e-12), id_column="record_id"
     ).pairs.select("record_id_l", "record_id_r")
     assert (f"r{n - 1}", f"r{n}") in pairs.rows()
+
+
+def test_a_country_column_of_names_reads_each_records_phones_in_its_country() -> None:
+    # Another system's export writes countries as names, codes of three letters or in the
+    # country's language: the engine reads them all as ISO codes, for phones and comparison.
+    df = pl.DataFrame(
+        {
+            "first_name": ["Anna", "Anna", "John", "John", "Marie"],
+            "last_name": ["Meier", "Meier", "Smith", "Smith", "Dubois"],
+            "country": ["Germany", "DEU", "United Kingdom", "UK", "France"],
+            "phone": [
+                "089 1234567",
+                "089 1234567",
+                "020 7946 0958",
+                "020 7946 0958",
+                "06 12 34 56 78",
+            ],
+        }
+    )
+    settings = crmdedup.infer_settings(df)
+    assert settings.region_column == "country"
+    assert {c.name: c.normalizer for c in settings.comparisons}["country"] == "country"
+    out = crmdedup.normalize(df, settings)
+    assert out["country_norm"].to_list() == ["DE", "DE", "GB", "GB", "FR"]
+    assert out["phone_e164"].to_list() == [
+        "+49891234567",
+        "+49891234567",
+        "+442079460958",
+        "+442079460958",
+        "+33612345678",
+    ]

@@ -250,7 +250,13 @@ def region_links(
             ]
         )
         scored = score_pairs(
-            rows, came, settings, model, id_column=id_col, tf_tables=tf, threads=threads
+            rows,
+            came,
+            settings,
+            model,
+            id_column=id_col,
+            tf_tables=tf,
+            threads=threads,
         ).select(left, right, "match_probability", "match_weight")
         scored = scored.filter(
             pl.col("match_probability") >= (threshold if floor is None else min(floor, threshold))

@@ -85,7 +85,7 @@ _COMPARE: tuple[tuple[str, str, str, tuple[float, ...], bool], ...] = (
     ("gender", "exact", "text", (), False),
     ("region", "exact", "text", (), False),
     ("job_title", "token_jaccard", "text", (0.8, 0.4), False),
-    ("country", "exact", "text", (), False),
+    ("country", "exact", "country", (), False),
 )
 
 

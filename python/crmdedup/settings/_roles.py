@@ -137,14 +137,28 @@ def _distinct_sample(sample: pl.DataFrame, name: str, limit: int = 2000) -> pl.D
     return frame
 
 
+def country_codes(sample: pl.DataFrame, name: str) -> pl.Series:
+    """The ISO codes the engine reads in a country column's values.
+
+    Names in several languages and alpha-2 and alpha-3 codes are read; nulls and what is no
+    known country are left out.
+    """
+    normed = pl.DataFrame(
+        _core.normalize_columns(
+            sample.select(pl.col(name).cast(pl.String)), json.dumps([(name, "country")])
+        )
+    ).get_column(f"{name}_norm")
+    return normed.drop_nulls().filter(normed.drop_nulls().str.contains(r"^[A-Z]{2}$"))
+
+
 def region_column_of(sample: pl.DataFrame, cols: list[Column]) -> str | None:
-    """A country column of ISO codes, when there are phones to read with it."""
+    """A country column, mostly of countries the engine reads, when phones are compared."""
     if not any(c.role in ("phone", "mobile") and c.compared for c in cols):
         return None
     for col in cols:
         if col.role == "country" and col.name in sample.columns:
-            values = sample.get_column(col.name).drop_nulls().str.strip_chars()
-            if values.len() and values.str.contains(r"^[A-Za-z]{2}$").mean() >= 0.5:  # type: ignore[operator]
+            present = sample.get_column(col.name).drop_nulls().len()
+            if present and country_codes(sample, col.name).len() >= 0.5 * present:
                 return col.name
     return None
 
@@ -157,8 +171,7 @@ def _infer_region(sample: pl.DataFrame, cols: list[Column]) -> tuple[str, str]:
     """
     for col in cols:
         if col.role == "country" and col.name in sample.columns:
-            top = sample.get_column(col.name).drop_nulls().str.strip_chars().str.to_uppercase()
-            top = top.filter(top.str.contains(r"^[A-Z]{2}$"))
+            top = country_codes(sample, col.name)
             if top.len():
                 code = str(top.mode().sort()[0])
                 return code, f"most common value of `{col.name}`"

@@ -20,5 +20,6 @@ Normalizer = Literal[
     "postcode",
     "date",
     "identifier",
+    "country",
 ]
 ClusterMethod = Literal["connected_components", "guarded"]

@@ -35,8 +35,9 @@ pub use cluster::{Decisions, IdPairs, PairColumns, cluster_pairs};
 /// is recomputed rather than mixed with what this engine would derive.
 ///
 /// 1: street words shared by two readings kept short (`st`, `ste`, `dr`), more legal forms,
-/// typos in long words of token Jaccard comparisons, English short given names; a group
-/// weighs at least its floor with its agreements included.
+/// typos in long words of token Jaccard comparisons, English short given names, countries
+/// read as ISO codes (also for phones); a group weighs at least its floor with its agreements
+/// included.
 pub const REVISION: u32 = 1;
 pub use error::{Error, Result};
 pub use explain::{ExplainRow, Session};

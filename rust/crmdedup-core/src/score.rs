@@ -212,14 +212,26 @@ fn tf_adjustments(c: &Comparison<'_>, table: Option<&TfTable>) -> Vec<f64> {
     match table {
         None => adjustments(own(), c.column.non_null as u64, own()),
         Some(t) => {
-            let lookup: FxHashMap<&str, u64> =
-                t.values.iter().map(|(v, k)| (v.as_str(), *k)).collect();
-            let per_code = c
+            // Looked up from the column's values (the records scored), which are usually far
+            // fewer than the table's (every record of a base).
+            let code_of: FxHashMap<&str, usize> = c
                 .column
                 .values
                 .iter()
-                .map(|v| lookup.get(v.as_str()).copied().unwrap_or(0));
-            adjustments(t.values.iter().map(|(_, k)| *k), t.total, per_code)
+                .enumerate()
+                .map(|(code, v)| (v.as_str(), code))
+                .collect();
+            let mut per_code = vec![0u64; c.column.values.len()];
+            for (v, k) in &t.values {
+                if let Some(&code) = code_of.get(v.as_str()) {
+                    per_code[code] = *k;
+                }
+            }
+            adjustments(
+                t.values.iter().map(|(_, k)| *k),
+                t.total,
+                per_code.into_iter(),
+            )
         }
     }
 }

@@ -254,35 +254,33 @@ fn counts(array: &ArrayRef) -> Result<Vec<Option<i128>>> {
         .collect())
 }
 
-/// Tables in the making, rows grouped by comparison in order of first appearance.
+/// Tables in the making, rows grouped by comparison in order of first appearance. Values are
+/// borrowed from the Arrow arrays being read until the tables are finished: a base's tables
+/// hold a row per landline or company of every record, and are read at every match.
 #[derive(Default)]
-struct Builder {
-    tables: Vec<TfTable>,
+struct Builder<'a> {
+    tables: Vec<(&'a str, Vec<(&'a str, u64)>)>,
     /// The total of each table, once its row is read.
     totals: Vec<Option<u64>>,
-    index: FxHashMap<String, usize>,
+    index: FxHashMap<&'a str, usize>,
     /// Row (from 1) of each (table, value) seen; `None` stands for the total row.
-    seen: FxHashMap<(usize, Option<String>), usize>,
+    seen: FxHashMap<(usize, Option<&'a str>), usize>,
 }
 
-impl Builder {
+impl<'a> Builder<'a> {
     fn add(
         &mut self,
-        name: &str,
-        value: Option<&str>,
+        name: &'a str,
+        value: Option<&'a str>,
         count: u64,
         row: usize,
     ) -> Result<(), String> {
-        let t = *self.index.entry(name.to_owned()).or_insert_with(|| {
-            self.tables.push(TfTable {
-                comparison: name.to_owned(),
-                total: 0,
-                values: Vec::new(),
-            });
+        let t = *self.index.entry(name).or_insert_with(|| {
+            self.tables.push((name, Vec::new()));
             self.totals.push(None);
             self.tables.len() - 1
         });
-        if let Some(first) = self.seen.insert((t, value.map(str::to_owned)), row) {
+        if let Some(first) = self.seen.insert((t, value), row) {
             let what = value.map_or_else(
                 || "the total (null value)".to_owned(),
                 |v| format!("value {v:?}"),
@@ -294,7 +292,7 @@ impl Builder {
         }
         match value {
             None => self.totals[t] = Some(count),
-            Some(v) => self.tables[t].values.push((v.to_owned(), count)),
+            Some(v) => self.tables[t].1.push((v, count)),
         }
         Ok(())
     }
@@ -304,14 +302,17 @@ impl Builder {
             .tables
             .into_iter()
             .zip(self.totals)
-            .map(|(table, total)| match total {
-                Some(total) => Ok(TfTable { total, ..table }),
+            .map(|((comparison, values), total)| match total {
+                Some(total) => Ok(TfTable {
+                    comparison: comparison.to_owned(),
+                    total,
+                    values: values.into_iter().map(|(v, k)| (v.to_owned(), k)).collect(),
+                }),
                 None => Err(unfit_error(
                     None,
                     format!(
-                        "comparison `{}` has no total row\nhint: add a row with a null value \
-                         whose count is the number of records with a value",
-                        table.comparison
+                        "comparison `{comparison}` has no total row\nhint: add a row with a null \
+                         value whose count is the number of records with a value"
                     ),
                 )),
             })

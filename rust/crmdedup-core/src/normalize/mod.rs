@@ -8,6 +8,7 @@ mod address;
 mod columns;
 mod company;
 mod contact;
+mod country;
 pub mod date;
 mod email;
 mod given_names;
@@ -24,6 +25,7 @@ pub use columns::{
 };
 pub use company::{CompanyParts, company_parts, normalize_company, siren_siret_valid};
 pub use contact::{ContactKind, canonical_contact_point};
+pub use country::{country_code, normalize_country};
 pub use date::{DateAgreement, DateFormat, Ymd, date_agreement};
 pub use email::{EmailParts, email_parts};
 pub use given_names::{canonical_given_name, canonical_name};
@@ -63,6 +65,9 @@ pub enum Normalizer {
     /// Identifiers (national ids, customer numbers): letters and digits only, upper case, so
     /// that `1 85 05 78 006 084 36` and `185057800608436` agree but no two different ids do.
     Identifier,
+    /// Countries as ISO 3166-1 alpha-2 codes, from codes and names in several languages (see
+    /// [`country_code`]); an unknown country as folded text.
+    Country,
 }
 
 /// Settings shared by the normalisers.
@@ -120,6 +125,7 @@ pub fn normalize_with(kind: Normalizer, value: &str, opts: &NormalizeOptions) ->
             .filter(|c| c.is_alphanumeric())
             .collect(),
         Normalizer::Date => return DateFormat::for_region(&opts.default_region).normalize(value),
+        Normalizer::Country => return normalize_country(value),
     };
     if out.is_empty() { None } else { Some(out) }
 }

@@ -12,20 +12,12 @@ use super::NormalizeOptions;
 /// Separates a row's region from its value in [`with_regions`].
 const REGION_SEP: char = '\u{1f}';
 
-/// A region code as written in a data column (`fr`, ` GB `, `UK` for GB), upper case; `None`
-/// when it is not two letters, so that the default region applies.
+/// A region code as written in a data column (`fr`, ` GB `, `UK` for GB, `Germany`, `DEU`),
+/// upper case (see [`super::country_code`]); `None` when it is no country, so that the default
+/// region applies.
 #[must_use]
 pub fn region_code(raw: &str) -> Option<String> {
-    let code = raw.trim();
-    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return None;
-    }
-    let upper = code.to_ascii_uppercase();
-    Some(if upper == "UK" {
-        "GB".to_owned()
-    } else {
-        upper
-    })
+    super::country_code(raw)
 }
 
 /// Each value prefixed with its row's region code (`GB\u{1f}020 7946 0958`); rows whose code is
@@ -93,7 +85,8 @@ mod tests {
     fn codes_are_read_leniently() {
         assert_eq!(region_code(" be ").as_deref(), Some("BE"));
         assert_eq!(region_code("UK").as_deref(), Some("GB"));
-        assert_eq!(region_code("FRA"), None);
+        assert_eq!(region_code("FRA").as_deref(), Some("FR"));
+        assert_eq!(region_code("Deutschland").as_deref(), Some("DE"));
         assert_eq!(region_code("F1"), None);
     }
 

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 use super::*;
 
-const KINDS: [Normalizer; 10] = [
+const KINDS: [Normalizer; 11] = [
     Normalizer::Raw,
     Normalizer::Text,
     Normalizer::Name,
@@ -15,6 +15,7 @@ const KINDS: [Normalizer; 10] = [
     Normalizer::Postcode,
     Normalizer::Date,
     Normalizer::Identifier,
+    Normalizer::Country,
 ];
 
 #[test]
