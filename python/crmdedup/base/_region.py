@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from crmdedup.base._naming import CLUSTER, ENTITY
@@ -75,15 +76,17 @@ class Keys:
 class SortedKeys(Keys):
     """The same keys sorted once by record and once by block, each read a binary search.
 
-    Worth its two sorts when one generation is read many times (:meth:`Base.match`).
+    Worth its two sorts when one generation is read many times (:meth:`Base.match`): a match
+    of one record then reads a few dozen blocks, whose positions numpy finds in microseconds.
     """
 
     def __init__(self, table: pl.DataFrame, id_col: str) -> None:
         super().__init__(table, id_col)
         self._by_id = table.sort(id_col)
         self._ids = self._by_id.get_column(id_col)
+        self._ids_np = self._ids.to_numpy()
         self._by_block = table.sort("rule", "key")
-        self._keys = self._by_block.get_column("key")
+        self._keys_np = self._by_block.get_column("key").to_numpy()
         rules = self._by_block.get_column("rule")
         found = rules.unique().sort()
         starts = rules.search_sorted(found, "left").to_list()
@@ -91,30 +94,38 @@ class SortedKeys(Keys):
         self._rules = dict(zip(found.to_list(), zip(starts, ends, strict=True), strict=True))
 
     def of_ids(self, ids: pl.Series) -> pl.DataFrame:
-        ids = ids.unique().cast(self._ids.dtype)
-        lo = self._ids.search_sorted(ids, "left")
-        hi = self._ids.search_sorted(ids, "right")
+        wanted = ids.unique().cast(self._ids.dtype).to_numpy()
+        lo = np.searchsorted(self._ids_np, wanted, "left")
+        hi = np.searchsorted(self._ids_np, wanted, "right")
         return self._by_id[_ranges(lo, hi)]
 
     def of_blocks(self, blocks: pl.DataFrame) -> pl.DataFrame:
-        parts = []
-        for (rule,), group in blocks.unique().partition_by("rule", as_dict=True).items():
-            if rule not in self._rules:
+        blocks = blocks.unique()
+        rules = blocks.get_column("rule").to_numpy()
+        keys = blocks.get_column("key").cast(self._by_block.schema["key"]).to_numpy()
+        los, his = [], []
+        for rule in np.unique(rules):
+            if int(rule) not in self._rules:
                 continue
-            start, end = self._rules[rule]
-            segment = self._keys.slice(start, end - start)
-            keys = group.get_column("key")
-            lo = segment.search_sorted(keys, "left").cast(pl.Int64) + start
-            hi = segment.search_sorted(keys, "right").cast(pl.Int64) + start
-            parts.append(_ranges(lo, hi))
-        if not parts:
+            start, end = self._rules[int(rule)]
+            segment = self._keys_np[start:end]
+            wanted = keys[rules == rule]
+            los.append(np.searchsorted(segment, wanted, "left") + start)
+            his.append(np.searchsorted(segment, wanted, "right") + start)
+        if not los:
             return self.table.clear()
-        return self._by_block[pl.concat(parts)]
+        return self._by_block[_ranges(np.concatenate(los), np.concatenate(his))]
 
 
-def _ranges(lo: pl.Series, hi: pl.Series) -> pl.Series:
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The positions ``lo[i] .. hi[i] - 1`` of every ``i``, in order."""
-    return pl.select(pl.int_ranges(lo, hi)).to_series().explode().drop_nulls()
+    lengths = (hi - lo).astype(np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(lo.astype(np.int64) - (np.cumsum(lengths) - lengths), lengths)
+    positions: np.ndarray = np.arange(total, dtype=np.int64) + offsets
+    return positions
 
 
 def _near(
@@ -440,12 +451,13 @@ class Components:
             .sort(id_col)
         )
         self._ids = self.table.get_column(id_col)
+        self._ids_np = self._ids.to_numpy()
 
     def of(self, ids: pl.Series) -> pl.DataFrame:
         """The rows of those of ``ids`` that are live records."""
-        ids = ids.unique().cast(self._ids.dtype)
-        lo = self._ids.search_sorted(ids, "left")
-        hi = self._ids.search_sorted(ids, "right")
+        wanted = ids.unique().cast(self._ids.dtype).to_numpy()
+        lo = np.searchsorted(self._ids_np, wanted, "left")
+        hi = np.searchsorted(self._ids_np, wanted, "right")
         return self.table[_ranges(lo, hi)]
 
     def around(self, arrived: pl.Series, fresh: pl.DataFrame, must: pl.DataFrame) -> pl.Series:

@@ -266,9 +266,15 @@ class Settings:
 
     def to_json(self) -> str:
         """JSON as the engine reads it (``id_column`` left out)."""
-        out = self.to_dict()
-        out.pop("id_column")
-        return json.dumps(out)
+        # Settings are frozen: written once per instance (each engine call reads them, and a
+        # base's single-record match makes several).
+        cached: str | None = self.__dict__.get("_json")
+        if cached is None:
+            out = self.to_dict()
+            out.pop("id_column")
+            cached = json.dumps(out)
+            object.__setattr__(self, "_json", cached)
+        return cached
 
     def with_(self, **changes: Any) -> Settings:
         """Copy with some settings changed.
