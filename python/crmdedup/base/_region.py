@@ -76,15 +76,15 @@ class Keys:
 class SortedKeys(Keys):
     """The same keys sorted once by record and once by block, each read a binary search.
 
-    Worth its two sorts when one generation is read many times (:meth:`Base.match`): a match
-    of one record then reads a few dozen blocks, whose positions numpy finds in microseconds.
+    Worth its two sorts when one generation is read many times (:meth:`Base.match`). Blocks
+    are found per rule with numpy on the keys' hashes: a match of one record reads a few
+    dozen blocks, and a polars call per rule cost more than the search.
     """
 
     def __init__(self, table: pl.DataFrame, id_col: str) -> None:
         super().__init__(table, id_col)
         self._by_id = table.sort(id_col)
         self._ids = self._by_id.get_column(id_col)
-        self._ids_np = self._ids.to_numpy()
         self._by_block = table.sort("rule", "key")
         self._keys_np = self._by_block.get_column("key").to_numpy()
         rules = self._by_block.get_column("rule")
@@ -94,10 +94,7 @@ class SortedKeys(Keys):
         self._rules = dict(zip(found.to_list(), zip(starts, ends, strict=True), strict=True))
 
     def of_ids(self, ids: pl.Series) -> pl.DataFrame:
-        wanted = ids.unique().cast(self._ids.dtype).to_numpy()
-        lo = np.searchsorted(self._ids_np, wanted, "left")
-        hi = np.searchsorted(self._ids_np, wanted, "right")
-        return self._by_id[_ranges(lo, hi)]
+        return self._by_id[_positions(self._ids, ids)]
 
     def of_blocks(self, blocks: pl.DataFrame) -> pl.DataFrame:
         blocks = blocks.unique()
@@ -115,6 +112,17 @@ class SortedKeys(Keys):
         if not los:
             return self.table.clear()
         return self._by_block[_ranges(np.concatenate(los), np.concatenate(his))]
+
+
+def _positions(sorted_ids: pl.Series, ids: pl.Series) -> np.ndarray:
+    """The positions in ``sorted_ids`` of every one of ``ids``.
+
+    Polars' binary search: ids may be text, which numpy would compare as Python objects.
+    """
+    wanted = ids.unique().cast(sorted_ids.dtype)
+    lo = sorted_ids.search_sorted(wanted, "left").to_numpy()
+    hi = sorted_ids.search_sorted(wanted, "right").to_numpy()
+    return _ranges(lo, hi)
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -451,14 +459,10 @@ class Components:
             .sort(id_col)
         )
         self._ids = self.table.get_column(id_col)
-        self._ids_np = self._ids.to_numpy()
 
     def of(self, ids: pl.Series) -> pl.DataFrame:
         """The rows of those of ``ids`` that are live records."""
-        wanted = ids.unique().cast(self._ids.dtype).to_numpy()
-        lo = np.searchsorted(self._ids_np, wanted, "left")
-        hi = np.searchsorted(self._ids_np, wanted, "right")
-        return self.table[_ranges(lo, hi)]
+        return self.table[_positions(self._ids, ids)]
 
     def around(self, arrived: pl.Series, fresh: pl.DataFrame, must: pl.DataFrame) -> pl.Series:
         """The ids of the old components joined to ``arrived`` by ``fresh`` links or ``must``.
