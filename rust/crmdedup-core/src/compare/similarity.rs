@@ -79,7 +79,14 @@ const TYPO_WORD_CHARS: usize = 5;
 /// whichever value comes first.
 #[must_use]
 pub fn typo_jaccard_similarity(a: &str, b: &str) -> f64 {
-    one_way_typo_jaccard(a, b).max(one_way_typo_jaccard(b, a))
+    let (wa, wb) = (sorted_words(a), sorted_words(b));
+    let (forward, near) = one_way_typo_jaccard(&wa, &wb);
+    if near == 0 {
+        // Without a typo read one way there is none the other way: the same words are left
+        // over on each side, and one edit apart is symmetric.
+        return forward;
+    }
+    forward.max(one_way_typo_jaccard(&wb, &wa).0)
 }
 
 fn sorted_words(s: &str) -> Vec<&str> {
@@ -89,33 +96,35 @@ fn sorted_words(s: &str) -> Vec<&str> {
     w
 }
 
-fn one_way_typo_jaccard(a: &str, b: &str) -> f64 {
-    let (wa, wb) = (sorted_words(a), sorted_words(b));
+/// The similarity pairing `wa`'s words greedily, and how many pairs are a typo apart.
+fn one_way_typo_jaccard(wa: &[&str], wb: &[&str]) -> (f64, usize) {
     if wa.is_empty() && wb.is_empty() {
-        return 1.0;
+        return (1.0, 0);
     }
     // Exact words first, so that a typo never takes the word another one spells exactly.
     let mut used = vec![false; wb.len()];
     let mut unmatched = Vec::new();
-    for x in &wa {
+    for x in wa {
         match wb.binary_search(x) {
             Ok(j) => used[j] = true,
             Err(_) => unmatched.push(*x),
         }
     }
-    let mut common = wa.len() - unmatched.len();
+    let exact = wa.len() - unmatched.len();
+    let mut near = 0;
     let long = |w: &str| w.chars().count() >= TYPO_WORD_CHARS;
     for x in unmatched.into_iter().filter(|x| long(x)) {
-        let near = wb
+        let found = wb
             .iter()
             .enumerate()
             .position(|(j, y)| !used[j] && long(y) && damerau_distance(x, y, 1).is_some());
-        if let Some(j) = near {
+        if let Some(j) = found {
             used[j] = true;
-            common += 1;
+            near += 1;
         }
     }
-    common as f64 / (wa.len() + wb.len() - common) as f64
+    let common = exact + near;
+    (common as f64 / (wa.len() + wb.len() - common) as f64, near)
 }
 
 pub(crate) fn token_set(value: &str) -> Vec<u64> {

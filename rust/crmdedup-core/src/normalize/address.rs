@@ -128,10 +128,13 @@ const STREET_TYPES: &[&str] = &[
 ];
 
 fn expand(word: &str) -> &str {
-    ABBREVIATIONS
-        .iter()
-        .find(|(abbr, _)| *abbr == word)
-        .map_or(word, |(_, full)| full)
+    static TABLE: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| ABBREVIATIONS.iter().copied().collect())
+        .get(word)
+        .copied()
+        .unwrap_or(word)
 }
 
 fn is_number(word: &str) -> bool {

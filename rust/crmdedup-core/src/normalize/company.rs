@@ -188,23 +188,51 @@ pub fn company_parts(value: &str) -> Option<CompanyParts> {
     })
 }
 
+/// The legal forms by their last word (and by their first), longest first as listed.
+type FormIndex = rustc_hash::FxHashMap<&'static str, Vec<(&'static [&'static str], &'static str)>>;
+
+fn form_index(at_start: bool) -> &'static FormIndex {
+    static INDEXES: std::sync::OnceLock<[FormIndex; 2]> = std::sync::OnceLock::new();
+    let build = |at_start: bool| {
+        let mut index = FormIndex::default();
+        for &(form, code) in LEGAL_FORMS {
+            let word = if at_start {
+                form[0]
+            } else {
+                form[form.len() - 1]
+            };
+            index.entry(word).or_default().push((form, code));
+        }
+        index
+    };
+    &INDEXES.get_or_init(|| [build(false), build(true)])[usize::from(at_start)]
+}
+
 /// The legal form at the end (or the start) of `words`: its length in words and its code.
 fn legal_form_at(words: &[String], at_start: bool) -> Option<(usize, &'static str)> {
-    LEGAL_FORMS.iter().find_map(|&(form, code)| {
-        if form.len() > words.len() {
-            return None;
-        }
-        let window = if at_start {
-            &words[..form.len()]
-        } else {
-            &words[words.len() - form.len()..]
-        };
-        window
-            .iter()
-            .zip(form)
-            .all(|(w, f)| w == f)
-            .then_some((form.len(), code))
-    })
+    let edge = if at_start {
+        words.first()
+    } else {
+        words.last()
+    }?;
+    form_index(at_start)
+        .get(edge.as_str())?
+        .iter()
+        .find_map(|&(form, code)| {
+            if form.len() > words.len() {
+                return None;
+            }
+            let window = if at_start {
+                &words[..form.len()]
+            } else {
+                &words[words.len() - form.len()..]
+            };
+            window
+                .iter()
+                .zip(form)
+                .all(|(w, f)| w == f)
+                .then_some((form.len(), code))
+        })
 }
 
 /// Join runs of two or more one-letter words (`s a r l` → `sarl`).
