@@ -20,8 +20,8 @@ The property tests compare the result with a batch run after random histories.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from crmdedup.base._naming import CLUSTER, ENTITY
@@ -30,6 +30,9 @@ from crmdedup.cluster import cluster
 from crmdedup.kernels import blocking_keys, candidate_changes, score_pairs
 from crmdedup.model import Model
 from crmdedup.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "Components",
@@ -97,6 +100,8 @@ class SortedKeys(Keys):
         return self._by_id[_positions(self._ids, ids)]
 
     def of_blocks(self, blocks: pl.DataFrame) -> pl.DataFrame:
+        import numpy as np  # only once a base is matched: `import crmdedup` stays light
+
         blocks = blocks.unique()
         rules = blocks.get_column("rule").to_numpy()
         keys = blocks.get_column("key").cast(self._by_block.schema["key"]).to_numpy()
@@ -127,6 +132,8 @@ def _positions(sorted_ids: pl.Series, ids: pl.Series) -> np.ndarray:
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The positions ``lo[i] .. hi[i] - 1`` of every ``i``, in order."""
+    import numpy as np
+
     lengths = (hi - lo).astype(np.int64)
     total = int(lengths.sum())
     if total == 0:
