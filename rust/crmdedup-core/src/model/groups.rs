@@ -112,7 +112,9 @@ pub(crate) fn measure_groups(
         .collect();
     let identified = |gamma: &[i8], outside: u64| {
         gamma.iter().enumerate().any(|(c, &l)| {
-            c < 64 && (identifying & !outside) & (1 << c) != 0 && l as usize + 1 == m[c].len()
+            c < 64
+                && (identifying & !outside) & (1 << c) != 0
+                && usize::try_from(l).is_ok_and(|l| l + 1 == m[c].len())
         })
     };
     for _ in 0..5 {
@@ -168,6 +170,29 @@ pub fn household_gain(shared_gain: f64, personal: f64, cap: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_move_rate_read_on_pairs_sharing_an_identifier_ignores_the_others() {
+        // Comparison 0 identifies (an email: else, fuzzy, exact); 1 and 2 are one group.
+        let m = vec![vec![0.1, 0.1, 0.8], vec![0.2, 0.8], vec![0.2, 0.8]];
+        let u = vec![vec![0.98, 0.01, 0.01], vec![0.9, 0.1], vec![0.9, 0.1]];
+        let moved: [i8; 3] = [2, 0, 0];
+        let stayed: [i8; 3] = [2, 1, 1];
+        // Namesakes at two employers, without an email to tell them apart.
+        let apart: [i8; 3] = [NULL_LEVEL, 0, 0];
+        let floor = |rows: &[(&[i8], u32, f64)]| {
+            let mut groups = vec![Group {
+                comparisons: 0b110,
+                floor: None,
+            }];
+            measure_groups(&mut groups, rows, (&m, &u), 0.3, None, 0b001);
+            groups[0].floor.expect("measured")
+        };
+        let identified: Vec<(&[i8], u32, f64)> = vec![(&moved, 1, 10.0), (&stayed, 1, 40.0)];
+        let mut all = identified.clone();
+        all.push((&apart, 1, 500.0));
+        assert!((floor(&identified) - floor(&all)).abs() < 1e-12);
+    }
 
     #[test]
     fn a_group_weighs_at_least_its_floor_agreements_included() {
